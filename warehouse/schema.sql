@@ -1,0 +1,115 @@
+-- Tables the pipeline writes directly (raw, core, quarantine). SQL models in sql/ build the rest.
+create schema if not exists raw;
+create schema if not exists core;
+create schema if not exists quarantine;
+create schema if not exists staging;
+create schema if not exists marts;
+
+create table if not exists raw.articles (
+    article_id      varchar primary key,
+    source_path     varchar not null,
+    source_format   varchar not null,
+    title           varchar,
+    url             varchar,
+    outlet          varchar,
+    published_on    date,
+    text            varchar not null,
+    content_sha256  varchar not null,
+    ingested_at     timestamp not null,
+    trial_hint      varchar,
+    nct_id_hint     varchar
+);
+
+create table if not exists raw.ingest_errors (
+    source_path  varchar not null,
+    error        varchar not null,
+    detail       varchar,
+    seen_at      timestamp not null
+);
+
+create table if not exists core.article_facts (
+    article_id       varchar primary key,
+    trial_id         varchar,
+    acronym          varchar,
+    nct_id           varchar,
+    condition        varchar,
+    phase            varchar,
+    design           varchar,
+    evidence_rating  varchar
+);
+
+create table if not exists core.trials (
+    trial_id    varchar primary key,
+    acronym     varchar,
+    nct_id      varchar,
+    condition   varchar,
+    n_articles  integer not null
+);
+
+create table if not exists core.arms (
+    arm_id      varchar primary key,
+    article_id  varchar not null,
+    trial_id    varchar,
+    arm         varchar not null,
+    n           integer not null,
+    evidence    varchar not null,
+    span_start  integer not null,
+    span_end    integer not null
+);
+
+create table if not exists core.effect_estimates (
+    estimate_id           varchar primary key,
+    article_id            varchar not null,
+    trial_id              varchar,
+    endpoint              varchar not null,
+    endpoint_text         varchar,
+    population            varchar not null,
+    subgroup              varchar,
+    subgroup_variable     varchar,
+    subgroup_level        varchar,
+    comparison            varchar,
+    experimental_arm      varchar,
+    comparator_arm        varchar,
+    measure               varchar not null,
+    value                 double not null,
+    ci_low                double,
+    ci_high               double,
+    ci_level              double,
+    p                     double,
+    p_relation            varchar,
+    claimed_significance  boolean,
+    evidence              varchar not null,
+    span_start            integer not null,
+    span_end              integer not null
+);
+
+create table if not exists core.arm_results (
+    result_id      varchar primary key,
+    article_id     varchar not null,
+    trial_id       varchar,
+    endpoint       varchar not null,
+    endpoint_text  varchar,
+    population     varchar not null,
+    subgroup       varchar,
+    subgroup_variable varchar,
+    subgroup_level varchar,
+    arm            varchar,
+    statistic      varchar not null,
+    value          double not null,
+    unit           varchar,
+    ci_low         double,
+    ci_high        double,
+    n              integer,
+    evidence       varchar not null,
+    span_start     integer not null,
+    span_end       integer not null
+);
+
+create table if not exists quarantine.rejected_records (
+    table_name   varchar not null,
+    article_id   varchar,
+    check_name   varchar not null,
+    reason       varchar not null,
+    record       json not null,
+    rejected_at  timestamp not null
+);
