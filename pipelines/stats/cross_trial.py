@@ -16,7 +16,8 @@ REQUIRED_COLUMNS = (
 FITS = {"REML": ("REML", "knha"), "DL": ("DL", "z")}
 _STRING_COLUMNS = (*GROUP_KEYS, "trial_ids", "method")
 _COUNT_COLUMNS = ("k_trials", "k_overall", "k_interaction")
-CROSS_TRIAL_COLUMNS = (
+# A list, not a tuple: frame[CROSS_TRIAL_COLUMNS] must select columns, not look up one key.
+CROSS_TRIAL_COLUMNS = [
     *GROUP_KEYS, "k_trials", "trial_ids",
     "pooled_subgroup_value", "pooled_subgroup_ci_low", "pooled_subgroup_ci_high",
     "pooled_overall_value", "pooled_overall_ci_low", "pooled_overall_ci_high",
@@ -24,7 +25,7 @@ CROSS_TRIAL_COLUMNS = (
     "pooled_interaction_p", "tau2", "i2", "q", "q_p", "method",
     "pooled_subgroup_p", "pi_low", "pi_high", "k_overall",
     "k_interaction", "interaction_tau2", "interaction_i2", "interaction_q", "interaction_q_p",
-)
+]
 
 
 def cross_trial_subgroups(svo: pd.DataFrame) -> pd.DataFrame:
@@ -45,7 +46,7 @@ def cross_trial_subgroups(svo: pd.DataFrame) -> pd.DataFrame:
     the log scale. Sorted by the group keys, then method.
     """
     if svo.empty:
-        return _typed(pd.DataFrame(columns=list(CROSS_TRIAL_COLUMNS)))
+        return _typed(pd.DataFrame(columns=CROSS_TRIAL_COLUMNS))
     missing = sorted(set(REQUIRED_COLUMNS) - set(svo.columns))
     if missing:
         raise ValueError(f"subgroup_vs_overall frame lacks columns {missing}")
@@ -56,7 +57,7 @@ def cross_trial_subgroups(svo: pd.DataFrame) -> pd.DataFrame:
         if len(group) >= 2
         for label in FITS
     ]
-    out = pd.DataFrame(rows, columns=list(CROSS_TRIAL_COLUMNS))
+    out = pd.DataFrame(rows, columns=CROSS_TRIAL_COLUMNS)
     return _typed(out.sort_values([*GROUP_KEYS, "method"], ignore_index=True))
 
 
