@@ -113,3 +113,22 @@ create table if not exists quarantine.rejected_records (
     record       json not null,
     rejected_at  timestamp not null
 );
+
+-- Everything the extractor said about an article, as JSON: the cache that makes reruns
+-- incremental (an article is extracted again only when its text or the extractor changes).
+create table if not exists staging.extracted_records (
+    article_id         varchar not null,
+    content_sha256     varchar not null,
+    extractor_version  varchar not null,
+    record_index       integer not null,
+    record_type        varchar not null,
+    record             json not null
+);
+
+create table if not exists staging.extraction_runs (
+    article_id         varchar primary key,
+    content_sha256     varchar not null,
+    extractor_version  varchar not null,
+    n_records          integer not null,
+    extracted_at       timestamp not null
+);

@@ -1,0 +1,59 @@
+"""Small pieces the asset modules share: the writer pool, table replacement, metadata helpers."""
+
+from __future__ import annotations
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pandera.pandas as pa
+
+# Every asset that writes the warehouse sits in this pool; dagster.yaml limits it to one run
+# at a time, since a run builds a private copy of the warehouse and publishes it whole.
+WAREHOUSE_POOL = "warehouse"
+
+
+def replace_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Replace every row of ``table`` with ``frame`` (matched by column name), in one transaction."""
+    con.execute("begin")
+    try:
+        con.execute(f"delete from {table}")
+        if len(frame):
+            con.register("_replacement", frame)
+            con.execute(f"insert into {table} by name select * from _replacement")
+            con.unregister("_replacement")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+
+
+def column_schema(model: type[pa.DataFrameModel]) -> dg.TableSchema:
+    """The pandera model's columns as Dagster column metadata (shown in the asset's UI page)."""
+    schema = model.to_schema()
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name=name,
+                type=str(column.dtype),
+                description=column.description,
+                constraints=dg.TableColumnConstraints(nullable=column.nullable, unique=column.unique),
+            )
+            for name, column in schema.columns.items()
+        ]
+    )
+
+
+def markdown_table(frame: pd.DataFrame, limit: int = 10) -> str:
+    """The first rows of a frame as a markdown table for asset metadata."""
+    if frame.empty:
+        return "(none)"
+
+    def cell(value) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")[:200]
+
+    head = frame.head(limit)
+    lines = ["| " + " | ".join(map(cell, head.columns)) + " |", "|" + "---|" * len(head.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in head.itertuples(index=False)]
+    if len(frame) > limit:
+        lines.append(f"\n{len(frame) - limit} more rows")
+    return "\n".join(lines)

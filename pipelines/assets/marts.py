@@ -1,0 +1,92 @@
+"""Mart assets: one asset per SQL model in sql/, the cross-trial pooling, and SQL data tests as checks."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+
+from pipelines.assets.common import WAREHOUSE_POOL, markdown_table
+from pipelines.resources import WarehouseResource
+from pipelines.stats.cross_trial import CROSS_TRIAL_COLUMNS, cross_trial_subgroups
+from warehouse.models import DataTest, Model, load_data_tests, load_models, run_data_test, run_model
+
+CROSS_TRIAL = dg.AssetKey(["marts", "cross_trial_subgroups"])
+SUBGROUP_VS_OVERALL = dg.AssetKey(["marts", "subgroup_vs_overall"])
+
+
+def key_of(table: str) -> dg.AssetKey:
+    """``schema.table`` → the asset key of the same name."""
+    return dg.AssetKey(table.split("."))
+
+
+def _sql_asset(model: Model) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=key_of(f"{model.schema}.{model.name}"),
+        deps=[key_of(dep) for dep in model.deps],
+        description=model.description,
+        group_name="marts",
+        kinds={"sql", "duckdb"},
+        metadata={
+            "sql_file": str(model.path.relative_to(model.path.parents[2])),
+            "dagster/column_schema": dg.TableSchema(
+                columns=[dg.TableColumn(name=c, description=d) for c, d in model.columns.items()]
+            ),
+        },
+        pool=WAREHOUSE_POOL,
+    )
+    def _build(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        with warehouse.warehouse.connect() as con:
+            rows = run_model(con, model)
+        return dg.MaterializeResult(metadata={"dagster/row_count": rows})
+
+    return _build
+
+
+def _data_check(test: DataTest) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=key_of(test.target), name=test.name, description=test.description)
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.warehouse.connect() as con:
+            failing, sample = run_data_test(con, test)
+        return dg.AssetCheckResult(
+            passed=failing == 0,
+            metadata={
+                "failing_rows": failing,
+                "sql_file": str(test.path.name),
+                "sample": dg.MetadataValue.md(markdown_table(pd.DataFrame(sample))),
+            },
+        )
+
+    return _check
+
+
+@dg.asset(
+    key=CROSS_TRIAL,
+    deps=[SUBGROUP_VS_OVERALL],
+    group_name="marts",
+    kinds={"python", "duckdb"},
+    pool=WAREHOUSE_POOL,
+)
+def cross_trial_subgroups_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """Random-effects pooling, across trials, of subgroup estimates, overall estimates and
+    within-trial interactions for each subgroup, endpoint and measure seen in two or more trials
+    (REML with Hartung-Knapp-Sidik-Jonkman intervals; DerSimonian-Laird rows for comparison)."""
+    with warehouse.warehouse.connect() as con:
+        svo = con.execute("select * from marts.subgroup_vs_overall").df()
+        pooled = cross_trial_subgroups(svo)
+        con.register("_pooled", pooled[CROSS_TRIAL_COLUMNS])
+        con.execute("create or replace table marts.cross_trial_subgroups as select * from _pooled")
+        con.unregister("_pooled")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(pooled),
+            "groups": int(pooled[["subgroup_variable", "subgroup_level", "endpoint", "measure"]]
+                          .drop_duplicates().shape[0]) if len(pooled) else 0,
+        }
+    )
+
+
+def mart_definitions() -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefinition]]:
+    """Every SQL model as an asset, the Python mart, and every SQL data test as a check."""
+    assets = [_sql_asset(model) for model in load_models()] + [cross_trial_subgroups_asset]
+    checks = [_data_check(test) for test in load_data_tests()]
+    return assets, checks

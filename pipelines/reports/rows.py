@@ -1,0 +1,279 @@
+"""What a forest plot shows, as plain rows and blocks built from mart frames (no drawing)."""
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pipelines.reports.labels import format_estimate, format_interval, format_p, p_phrase
+from pipelines.reports.scales import axis_scale
+from schemas.vocabulary import ENDPOINTS
+
+# Row kinds the renderer knows how to draw.
+OVERALL, SUBGROUP, COMPLEMENT = "overall", "subgroup", "complement"
+TRIAL, TRIAL_OVERALL, POOLED, INTERVAL = "trial", "trial_overall", "pooled", "interval"
+
+# marts.cross_trial_subgroups names only the tau² estimator; STATISTICS.md pairs REML with
+# the Hartung–Knapp–Sidik–Jonkman interval, which readers need to see in the title.
+_METHOD_LABELS = {"REML": "REML, HKSJ"}
+
+_BLOCK_KEY = ("endpoint", "comparison", "measure")
+
+
+@dataclass(frozen=True)
+class ForestRow:
+    """One line of a forest plot: a label, a point with its CI, and extra printed columns."""
+
+    label: str
+    kind: str
+    value: float = math.nan
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ForestBlock:
+    """Rows sharing one x axis (one endpoint/comparison/measure), with headers and a caption."""
+
+    title: str
+    measure: str
+    value_header: str
+    rows: tuple[ForestRow, ...]
+    note_headers: tuple[str, ...] = ()
+    reference: float = math.nan
+    caption: str = ""
+
+
+def number(x: object) -> float:
+    """Return x as a float, NaN for anything missing or not numeric."""
+    try:
+        return float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def text(x: object) -> str:
+    """Return x as a stripped string, empty for missing values."""
+    if x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    return str(x).strip()
+
+
+def estimate_text(row: ForestRow) -> str:
+    """Return the figures printed at the right of a row."""
+    if row.kind != INTERVAL:
+        return format_estimate(row.value, row.ci_low, row.ci_high)
+    if math.isfinite(row.ci_low) and math.isfinite(row.ci_high):
+        return format_interval(row.ci_low, row.ci_high)
+    return ""
+
+
+# ---------------------------------------------------------------- one trial
+
+
+def trial_blocks(svo: pd.DataFrame, overall: pd.DataFrame, trial_id: str) -> list[ForestBlock]:
+    """Group a trial's overall estimates and subgroup rows into one block per endpoint,
+    comparison and measure, the overall estimate first, each subgroup followed by its
+    complement."""
+    svo = _keyed(_for_trial(svo, trial_id))
+    overall = _keyed(_for_trial(overall, trial_id))
+    keys = set(svo["_key"]) | set(overall["_key"])
+    return [
+        _trial_block(key, svo[svo["_key"] == key], overall[overall["_key"] == key])
+        for key in sorted(keys, key=_block_order)
+    ]
+
+
+def _for_trial(frame: pd.DataFrame, trial_id: str) -> pd.DataFrame:
+    if "trial_id" not in frame.columns:
+        return frame
+    return frame[frame["trial_id"].map(text) == trial_id]
+
+
+def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
+    keyed = frame.copy()
+    keyed["_key"] = [
+        tuple(text(value) for value in values)
+        for values in zip(*(_column(frame, name) for name in _BLOCK_KEY), strict=True)
+    ]
+    return keyed
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    return frame[name] if name in frame.columns else pd.Series([None] * len(frame), index=frame.index)
+
+
+def _block_order(key: tuple[str, str, str]) -> tuple[int, str, str, str]:
+    endpoint, comparison, measure = key
+    rank = ENDPOINTS.index(endpoint) if endpoint in ENDPOINTS else len(ENDPOINTS)
+    return rank, endpoint, comparison, measure
+
+
+def _trial_block(key: tuple[str, str, str], svo: pd.DataFrame, overall: pd.DataFrame) -> ForestBlock:
+    endpoint, comparison, measure = key
+    overall_row = _overall_row(svo, overall)
+    rows = [overall_row] if overall_row else []
+    for _, subgroup in _sorted_subgroups(svo).iterrows():
+        rows.extend(_subgroup_rows(subgroup))
+    return ForestBlock(
+        title=" · ".join(part for part in (endpoint, comparison) if part) or "estimate",
+        measure=measure,
+        value_header=f"{measure or 'estimate'} (CI)",
+        rows=tuple(rows),
+        note_headers=("P", "P int."),
+        reference=overall_row.value if overall_row else math.nan,
+    )
+
+
+def _overall_row(svo: pd.DataFrame, overall: pd.DataFrame) -> ForestRow | None:
+    """The trial's overall estimate, from the overall frame or else from the subgroup rows."""
+    if len(overall):
+        first = overall.iloc[0]
+        p = format_p(number(first.get("p")), text(first.get("p_relation")) or None)
+        return ForestRow(
+            "Overall", OVERALL, number(first.get("value")),
+            number(first.get("ci_low")), number(first.get("ci_high")), (p, ""),
+        )
+    if len(svo):
+        first = svo.iloc[0]
+        return ForestRow(
+            "Overall", OVERALL, number(first.get("overall_value")),
+            number(first.get("overall_ci_low")), number(first.get("overall_ci_high")), ("", ""),
+        )
+    return None
+
+
+def _sorted_subgroups(svo: pd.DataFrame) -> pd.DataFrame:
+    order = svo.assign(
+        _var=_column(svo, "subgroup_variable").map(text),
+        _level=_column(svo, "subgroup_level").map(text),
+        _name=_column(svo, "subgroup").map(text),
+    )
+    return order.sort_values(["_var", "_level", "_name"], kind="stable")
+
+
+def subgroup_label(variable: str, level: str, subgroup: str) -> str:
+    """Name a subgroup by its controlled variable and level, else by its text."""
+    if variable and level:
+        return f"{variable} = {level}"
+    return subgroup or level or variable or "subgroup"
+
+
+def _subgroup_rows(row: pd.Series) -> list[ForestRow]:
+    label = subgroup_label(
+        text(row.get("subgroup_variable")), text(row.get("subgroup_level")), text(row.get("subgroup"))
+    )
+    rows = [
+        ForestRow(
+            label, SUBGROUP, number(row.get("subgroup_value")),
+            number(row.get("subgroup_ci_low")), number(row.get("subgroup_ci_high")),
+            ("", format_p(number(row.get("interaction_p")))),
+        )
+    ]
+    if math.isfinite(number(row.get("complement_value"))):
+        derived = text(row.get("complement_source")) == "derived"
+        rows.append(
+            ForestRow(
+                "    complement" + (" (derived)" if derived else ""), COMPLEMENT,
+                number(row.get("complement_value")),
+                number(row.get("complement_ci_low")), number(row.get("complement_ci_high")),
+                ("", ""),
+            )
+        )
+    return rows
+
+
+# ---------------------------------------------------------------- across trials
+
+
+def cross_trial_title(pooled: pd.Series) -> str:
+    """Title such as "ESR1 mutation status = mutated · PFS · HR (REML, HKSJ)"."""
+    method = text(pooled.get("method"))
+    measure = text(pooled.get("measure"))
+    method_label = f" ({_METHOD_LABELS.get(method, method)})" if method else ""
+    subgroup = subgroup_label(
+        text(pooled.get("subgroup_variable")), text(pooled.get("subgroup_level")), ""
+    )
+    return " · ".join(part for part in (subgroup, text(pooled.get("endpoint")), measure) if part) + method_label
+
+
+def cross_trial_blocks(per_trial: pd.DataFrame, pooled: pd.Series) -> list[ForestBlock]:
+    """The per-trial subgroup estimates with the pooled diamond, and, when the frame carries
+    interaction ratios, the per-trial interactions with the pooled interaction."""
+    measure = text(pooled.get("measure"))
+    blocks = [_subgroup_block(per_trial, pooled, measure)]
+    if "interaction_ratio" in per_trial.columns:
+        blocks.append(_interaction_block(per_trial, pooled, measure))
+    return blocks
+
+
+def _subgroup_block(per_trial: pd.DataFrame, pooled: pd.Series, measure: str) -> ForestBlock:
+    rows: list[ForestRow] = []
+    for _, trial in per_trial.iterrows():
+        rows.append(_trial_row(trial, TRIAL, ("value", "ci_low", "ci_high")))
+        if math.isfinite(number(trial.get("overall_value"))):
+            rows.append(_trial_row(
+                trial, TRIAL_OVERALL, ("overall_value", "overall_ci_low", "overall_ci_high"),
+                label="    whole trial",
+            ))
+    rows.append(_pooled_row(pooled, "pooled_subgroup_value", len(per_trial), ()))
+    pi = (number(pooled.get("pi_low")), number(pooled.get("pi_high")))
+    if all(math.isfinite(limit) for limit in pi):
+        rows.append(ForestRow("    prediction interval", INTERVAL, math.nan, *pi))
+    return ForestBlock(
+        title="Subgroup estimate by trial",
+        measure=measure,
+        value_header=f"{measure or 'estimate'} (CI)",
+        rows=tuple(rows),
+        caption=heterogeneity_caption(pooled, measure, prefix=""),
+    )
+
+
+def _interaction_block(per_trial: pd.DataFrame, pooled: pd.Series, measure: str) -> ForestBlock:
+    columns = ("interaction_ratio", "interaction_ci_low", "interaction_ci_high")
+    rows = [_trial_row(trial, TRIAL, columns, notes=("",)) for _, trial in per_trial.iterrows()]
+    p = format_p(number(pooled.get("pooled_interaction_p")))
+    rows.append(_pooled_row(pooled, "pooled_interaction_ratio", len(per_trial), (p,)))
+    contrast = "Ratio" if axis_scale(measure) == "log" else "Difference"
+    return ForestBlock(
+        title="Interaction: subgroup vs complement, by trial",
+        measure=measure,
+        value_header=f"{contrast} of {measure or 'estimate'}s (CI)",
+        rows=tuple(rows),
+        note_headers=("P",),
+        caption=heterogeneity_caption(pooled, measure, prefix="interaction_"),
+    )
+
+
+def _trial_row(
+    trial: pd.Series, kind: str, columns: tuple[str, str, str],
+    label: str | None = None, notes: tuple[str, ...] = (),
+) -> ForestRow:
+    value, low, high = (number(trial.get(name)) for name in columns)
+    return ForestRow(label or text(trial.get("trial_id")) or "trial", kind, value, low, high, notes)
+
+
+def _pooled_row(pooled: pd.Series, value_column: str, k: int, notes: tuple[str, ...]) -> ForestRow:
+    """The pooled diamond; the CI columns share the value column's stem."""
+    stem = value_column.rsplit("_", 1)[0]
+    k_trials = number(pooled.get("k_trials"))
+    k_label = int(k_trials) if math.isfinite(k_trials) else k
+    return ForestRow(
+        f"Pooled (k = {k_label})", POOLED, number(pooled.get(value_column)),
+        number(pooled.get(f"{stem}_ci_low")), number(pooled.get(f"{stem}_ci_high")), notes,
+    )
+
+
+def heterogeneity_caption(pooled: pd.Series, measure: str, prefix: str) -> str:
+    """Caption with I², τ² and Q for the pooling whose columns start with prefix."""
+    i2, tau2, q, q_p = (number(pooled.get(prefix + name)) for name in ("i2", "tau2", "q", "q_p"))
+    parts = []
+    if math.isfinite(i2):
+        parts.append(f"I² = {i2:.1f}%")
+    if math.isfinite(tau2):
+        scale = " (log scale)" if axis_scale(measure) == "log" else ""
+        parts.append(f"τ² = {tau2:.4f}{scale}")
+    if math.isfinite(q):
+        parts.append(f"Q = {q:.2f}" + (f" ({p_phrase(q_p)})" if math.isfinite(q_p) else ""))
+    return "Heterogeneity: " + ", ".join(parts) if parts else ""

@@ -1,0 +1,56 @@
+"""The refresh job, its daily schedule, and the sensor that reacts to files dropped in the articles folder."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.resources import ArticlesFolder
+
+refresh_job = dg.define_asset_job(
+    "refresh_warehouse",
+    selection=dg.AssetSelection.all(),
+    description="Ingest the articles folder, extract, validate, rebuild the marts and reports, publish.",
+    executor_def=dg.in_process_executor,
+)
+
+daily_refresh = dg.ScheduleDefinition(
+    name="daily_refresh",
+    job=refresh_job,
+    cron_schedule="0 6 * * *",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Rebuild the warehouse every morning, whether or not files changed.",
+)
+
+
+def folder_fingerprint(root: Path) -> str:
+    """A digest of every visible file's path, size and modification time under ``root``."""
+    digest = hashlib.sha256()
+    if root.is_dir():
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(f for f in filenames if not f.startswith(".")):
+                path = Path(dirpath) / name
+                try:
+                    stat = path.stat()
+                except OSError:
+                    continue
+                digest.update(f"{path.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+@dg.sensor(
+    job=refresh_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Start a refresh when a file in the articles folder is added, changed or removed.",
+)
+def articles_folder_sensor(context: dg.SensorEvaluationContext, articles: ArticlesFolder):
+    fingerprint = folder_fingerprint(articles.root)
+    if fingerprint == context.cursor:
+        return dg.SkipReason(f"no change in {articles.root}")
+    context.update_cursor(fingerprint)
+    return dg.RunRequest(run_key=fingerprint[:16])

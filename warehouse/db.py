@@ -1,0 +1,101 @@
+"""DuckDB warehouse access: a private build file per run, published by an atomic rename."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+SCHEMA_SQL = Path(__file__).with_name("schema.sql")
+DEFAULT_WAREHOUSE = Path("warehouse") / "trialfx.duckdb"
+
+
+class WarehouseLocked(RuntimeError):
+    """Another run holds the warehouse build."""
+
+
+class Warehouse:
+    """One published DuckDB file and the private file a run builds before publishing it.
+
+    Readers open ``path`` read-only at any time. Writers only ever touch ``build_path``; a
+    finished run swaps it in with ``os.replace``, which is atomic on POSIX, so a reader sees
+    the old state or the new one, never a mixture, and a killed run leaves ``path`` untouched.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(path)
+
+    @property
+    def build_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".build")
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.path.parent / "reports"
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the writer lock for a whole run (two runs never build at once)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.lock_path, "w") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise WarehouseLocked(f"{self.path}: another run is building this warehouse") from exc
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def start_build(self) -> None:
+        """Begin a run: the build file starts as a copy of what is published (kept caches),
+        never as a leftover of a run that died half-way."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for leftover in (self.build_path, Path(str(self.build_path) + ".wal")):
+            leftover.unlink(missing_ok=True)
+        if self.path.exists():
+            shutil.copyfile(self.path, self.build_path)
+        with self.connect() as con:
+            con.execute(SCHEMA_SQL.read_text())
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection to the build file (created from the published one if absent)."""
+        if not self.build_path.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.exists():
+                shutil.copyfile(self.path, self.build_path)
+        con = duckdb.connect(str(self.build_path))
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def publish(self) -> None:
+        """Make the build the published warehouse in one atomic step."""
+        with self.connect() as con:
+            con.execute("checkpoint")
+        fd = os.open(self.build_path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(self.build_path, self.path)
+        dir_fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def read(self) -> duckdb.DuckDBPyConnection:
+        """A read-only connection to the published warehouse."""
+        return duckdb.connect(str(self.path), read_only=True)
