@@ -7,12 +7,17 @@ import fcntl
 import os
 import shutil
 from collections.abc import Iterator
+from typing import IO
 from pathlib import Path
 
 import duckdb
 
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 DEFAULT_WAREHOUSE = Path("warehouse") / "trialfx.duckdb"
+
+
+# Writer locks this process holds, by resolved warehouse path (see Warehouse._acquire).
+_HELD_LOCKS: dict[str, IO[str]] = {}
 
 
 class WarehouseLocked(RuntimeError):
@@ -42,24 +47,30 @@ class Warehouse:
     def reports_dir(self) -> Path:
         return self.path.parent / "reports"
 
-    @contextlib.contextmanager
-    def exclusive(self) -> Iterator[None]:
-        """Hold the writer lock for a whole run (two runs never build at once)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.lock_path, "w") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError as exc:
-                raise WarehouseLocked(f"{self.path}: another run is building this warehouse") from exc
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+    def _acquire(self) -> None:
+        """Take the writer lock until publish: two runs never build the same warehouse at once.
+        The lock dies with the process, so a killed run never leaves it behind."""
+        key = str(self.path.resolve())
+        if key in _HELD_LOCKS:
+            return
+        handle = open(self.lock_path, "w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise WarehouseLocked(f"{self.path}: another run is building this warehouse; try again when it ends")
+        _HELD_LOCKS[key] = handle
+
+    def _release(self) -> None:
+        handle = _HELD_LOCKS.pop(str(self.path.resolve()), None)
+        if handle is not None:
+            handle.close()
 
     def start_build(self) -> None:
         """Begin a run: the build file starts as a copy of what is published (kept caches),
         never as a leftover of a run that died half-way."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._acquire()
         for leftover in (self.build_path, Path(str(self.build_path) + ".wal")):
             leftover.unlink(missing_ok=True)
         if self.path.exists():
@@ -90,6 +101,7 @@ class Warehouse:
         finally:
             os.close(fd)
         os.replace(self.build_path, self.path)
+        self._release()
         dir_fd = os.open(self.path.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)

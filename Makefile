@@ -1,0 +1,45 @@
+# Entry points: `make run` (set up and build the warehouse from data/articles), `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.9
+STAMP := $(VENV)/.installed
+CORPUS ?= ../shared/corpus
+
+export TRIALFX_ARTICLES ?= data/articles
+export TRIALFX_WAREHOUSE ?= warehouse/trialfx.duckdb
+export DAGSTER_HOME ?= $(CURDIR)/.dagster
+
+.PHONY: run test ui score bench install clean
+
+install: $(STAMP)
+
+# The environment is rebuilt only when the dependencies change; requirements.lock pins every
+# package so each install resolves the same versions. Bytecode is compiled at install time
+# because PYTHONDONTWRITEBYTECODE would otherwise make every start recompile Dagster.
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --compile-bytecode \
+		-c requirements.lock -e '.[test]'
+	touch $(STAMP)
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	$(VENV)/bin/trialfx run --articles $(TRIALFX_ARTICLES) --warehouse $(TRIALFX_WAREHOUSE)
+
+test: $(STAMP)
+	$(VENV)/bin/pytest -q
+
+ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+score: $(STAMP)
+	$(VENV)/bin/trialfx extract --quiet $(CORPUS)/articles > $(VENV)/corpus-pred.jsonl
+	$(PY) $(CORPUS)/score.py $(CORPUS)/gold.jsonl $(VENV)/corpus-pred.jsonl
+
+clean:
+	rm -rf $(VENV) .dagster warehouse/*.duckdb* warehouse/reports

@@ -1,0 +1,203 @@
+"""The `trialfx` command: run the pipeline, extract records from files, query and describe the warehouse."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+# Heavy imports (dagster, pandas, duckdb) happen inside the commands that need them, so that
+# `trialfx extract` starts in a fraction of a second.
+
+DEFAULT_ARTICLES = "data/articles"
+DEFAULT_WAREHOUSE = "warehouse/trialfx.duckdb"
+
+SUMMARY_TABLES = [
+    "raw.articles", "raw.ingest_errors", "core.trials", "core.arms", "core.effect_estimates",
+    "core.arm_results", "quarantine.rejected_records", "marts.estimate_checks",
+    "marts.subgroup_vs_overall", "marts.cross_trial_subgroups",
+]
+
+
+def _fail(message: str) -> None:
+    print(f"trialfx: {message}", file=sys.stderr)
+
+
+def _warehouse_path(args: argparse.Namespace) -> str:
+    return args.warehouse or os.environ.get("TRIALFX_WAREHOUSE") or DEFAULT_WAREHOUSE
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    articles = args.articles or os.environ.get("TRIALFX_ARTICLES") or DEFAULT_ARTICLES
+    warehouse = _warehouse_path(args)
+    if not Path(articles).is_dir():
+        _fail(f"{articles}: articles folder not found")
+        return 2
+    started = time.perf_counter()
+    import dagster as dg
+
+    from pipelines.definitions import build_defs
+
+    defs = build_defs(articles_dir=str(Path(articles)), warehouse_path=str(Path(warehouse)))
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    result = defs.resolve_job_def("refresh_warehouse").execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+    )
+    elapsed = time.perf_counter() - started
+    if not result.success:
+        for event in result.all_events:
+            if event.is_failure and event.step_key:
+                error = event.event_specific_data.error if event.event_specific_data else None
+                _fail(f"step {event.step_key} failed: {error.message.strip() if error else event.message}")
+        _fail(f"run failed after {elapsed:.1f} s; the published warehouse {warehouse} is unchanged")
+        return 1
+    print(f"trialfx run: {articles} -> {warehouse} in {elapsed:.1f} s")
+    _print_counts(warehouse)
+    return 0
+
+
+def _print_counts(warehouse: str) -> None:
+    import duckdb
+
+    con = duckdb.connect(warehouse, read_only=True)
+    try:
+        for table in SUMMARY_TABLES:
+            (count,) = con.execute(f"select count(*) from {table}").fetchone()
+            print(f"  {table:<32} {count:>7}")
+    finally:
+        con.close()
+
+
+def _iter_articles(paths: list[str]):
+    """Yield ``(article, None)`` for every readable article and ``(None, error)`` for the rest."""
+    from pipelines.ingest.readers import ingest_folder, read_file
+
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            result = ingest_folder(path)
+        elif path.is_file():
+            result = read_file(path, root=path.parent)
+        else:
+            yield None, f"{raw}: no such file or folder"
+            continue
+        for error in result.errors:
+            yield None, error.detail
+        for article in result.articles:
+            yield article, None
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from pipelines.extraction import extract
+
+    items = list(_iter_articles(args.paths))
+    progress = sys.stderr.isatty() and len(items) > 20 and not args.quiet
+    failures = 0
+    out = sys.stdout
+    for done, (article, error) in enumerate(items, 1):
+        if error is not None:
+            failures += 1
+            _fail(error)
+            continue
+        for record in extract(article.text, article=article.article_id):
+            out.write(json.dumps({**record, "article": article.article_id}, ensure_ascii=False) + "\n")
+        if progress:
+            bar = "#" * (30 * done // len(items))
+            print(f"\r[{bar:<30}] {done}/{len(items)} articles", end="", file=sys.stderr)
+    if progress:
+        print(file=sys.stderr)
+    return 1 if failures else 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    import duckdb
+
+    warehouse = _warehouse_path(args)
+    if not Path(warehouse).exists():
+        _fail(f"{warehouse}: no warehouse yet; run `trialfx run` first")
+        return 2
+    con = duckdb.connect(warehouse, read_only=True)
+    try:
+        relation = con.sql(args.query)
+        if relation is None:
+            return 0
+        relation.show(max_rows=args.max_rows, max_width=10_000)
+    except duckdb.Error as exc:
+        _fail(str(exc).splitlines()[0])
+        return 1
+    finally:
+        con.close()
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    import duckdb
+
+    warehouse = _warehouse_path(args)
+    path = Path(warehouse)
+    if not path.exists():
+        _fail(f"{warehouse}: no warehouse yet; run `trialfx run` first")
+        return 2
+    published = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(path.stat().st_mtime))
+    print(f"warehouse {warehouse} ({path.stat().st_size / 1e6:.1f} MB), last published {published}")
+    _print_counts(warehouse)
+    con = duckdb.connect(warehouse, read_only=True)
+    try:
+        errors = con.execute(
+            "select error, count(*) from raw.ingest_errors group by 1 order by 2 desc"
+        ).fetchall()
+        rejected = con.execute(
+            "select check_name, count(*) from quarantine.rejected_records group by 1 order by 2 desc"
+        ).fetchall()
+    finally:
+        con.close()
+    for title, rows in (("ingest errors", errors), ("quarantined rows", rejected)):
+        if rows:
+            print(f"{title}: " + ", ".join(f"{name} {count}" for name, count in rows))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="trialfx", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="ingest, extract, validate, build the marts and publish the warehouse")
+    run.add_argument("--articles", help=f"articles folder (default $TRIALFX_ARTICLES or {DEFAULT_ARTICLES})")
+    run.add_argument("--warehouse", help=f"DuckDB file (default $TRIALFX_WAREHOUSE or {DEFAULT_WAREHOUSE})")
+    run.set_defaults(func=cmd_run)
+
+    ext = sub.add_parser("extract", help="print the records found in files or folders as JSON lines")
+    ext.add_argument("paths", nargs="+", metavar="PATH")
+    ext.add_argument("--format", choices=["jsonl"], default="jsonl")
+    ext.add_argument("--quiet", action="store_true", help="no progress bar")
+    ext.set_defaults(func=cmd_extract)
+
+    sql = sub.add_parser("sql", help="run a read-only SQL query on the warehouse and print a table")
+    sql.add_argument("query")
+    sql.add_argument("--warehouse")
+    sql.add_argument("--max-rows", type=int, default=40)
+    sql.set_defaults(func=cmd_sql)
+
+    status = sub.add_parser("status", help="what the warehouse holds, when it was published, errors")
+    status.add_argument("--warehouse")
+    status.set_defaults(func=cmd_status)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
