@@ -1,1 +1,1 @@
-"""Readers that turn article files (txt, md, html, PubMed XML, JSONL) into article records or error rows."""
+"""Readers turning article files (txt, md, html, PubMed XML, JSONL) into articles or error rows."""

@@ -20,7 +20,7 @@ _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 
 def read_limited(path: Path, max_bytes: int) -> bytes:
-    """Return the bytes of a regular file, refusing it before reading when it is over `max_bytes`."""
+    """Return the bytes of a regular file; one over `max_bytes` is refused before any read."""
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -75,9 +75,8 @@ def _decode_cp1252(data: bytes, utf8_error: UnicodeDecodeError) -> str:
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError:
-        raise Refused(
-            "not_utf8_text", f"neither UTF-8 nor cp1252 (bad UTF-8 byte at offset {utf8_error.start})"
-        ) from None
+        cause = f"neither UTF-8 nor cp1252 (bad UTF-8 byte at offset {utf8_error.start})"
+        raise Refused("not_utf8_text", cause) from None
     non_ascii = len(text) - len(text.encode("ascii", "ignore"))
     if non_ascii > _MAX_CP1252_NON_ASCII_SHARE * max(len(text), 1):
         raise Refused("binary", "mostly non-text bytes")

@@ -11,7 +11,7 @@ import yaml
 from pipelines.ingest.parsed import Refused
 
 FIELD_KEYS = ("title", "url", "outlet", "published", "trial", "nct_id")
-# Front matter is a handful of keys; anything bigger is not metadata (or is an attack on the loader).
+# Front matter is a handful of keys; anything bigger is not metadata, or an attack on the loader.
 _MAX_FRONT_MATTER_CHARS = 64_000
 # YAML aliases can make a small document expand into a huge tree; stop walking it long before.
 _MAX_META_NODES = 10_000
@@ -54,7 +54,8 @@ def load_front_matter(block: str) -> dict:
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):
-        raise Refused("bad_front_matter", f"front matter is a {type(loaded).__name__}, not a mapping")
+        kind = type(loaded).__name__
+        raise Refused("bad_front_matter", f"front matter is a {kind}, not a mapping")
     return json_safe(loaded)
 
 

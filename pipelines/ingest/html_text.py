@@ -1,0 +1,150 @@
+"""HTML pages to article text (main content, no boilerplate or scripts) and page metadata."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from pipelines.ingest.parsed import Parsed, Record, Refused
+
+# Content that is not readable text at all: never text, never a title.
+_NON_TEXT = frozenset({
+    "script", "style", "noscript", "template", "svg", "iframe", "object", "canvas",
+})
+# Page furniture: left out of the text, though a headline inside <header> still names the page.
+_BOILERPLATE = frozenset({"nav", "header", "footer", "aside", "form"})
+_DROPPED = _NON_TEXT | _BOILERPLATE
+_BLOCKS = frozenset({
+    "p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "br", "tr", "section", "article", "main",
+    "ul", "ol", "dl", "dt", "dd", "table", "thead", "tbody", "tfoot", "caption", "blockquote",
+    "pre", "figure", "figcaption", "hr", "address", "details", "summary", "body",
+})
+# Table cells sit side by side: a space keeps "0.62</td><td>0.55" from running together.
+_CELLS = frozenset({"td", "th"})
+# Containers tracked to pick the main content, best first; None stands for the whole page.
+_CONTAINERS = ("article", "main", "body")
+_BREAK = "\n"
+_HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
+_SPACES = re.compile(r" {2,}")
+
+_TITLE_KEYS = ("og:title", "twitter:title", "citation_title", "dc.title")
+_URL_KEYS = ("og:url", "citation_abstract_html_url", "citation_fulltext_html_url")
+_OUTLET_KEYS = ("og:site_name", "citation_journal_title", "application-name", "dc.publisher")
+_PUBLISHED_KEYS = (
+    "article:published_time", "citation_publication_date", "citation_online_date", "citation_date",
+    "dc.date", "dc.date.issued", "date", "pubdate", "publish-date", "datepublished",
+    "og:published_time",
+)
+
+
+def read_html(markup: str) -> Parsed:
+    """Parse an HTML page into one record: main text plus title/url/outlet/published metadata."""
+    parser = _PageParser()
+    try:
+        parser.feed(markup)
+        parser.close()
+    except (AssertionError, ValueError, IndexError) as exc:
+        # html.parser is lenient, but a few malformed declarations still make it give up.
+        raise Refused("bad_html", f"HTML parser failed: {exc}") from None
+    return Parsed(records=[Record(number=None, text=parser.main_text(), derived=parser.metadata())])
+
+
+class _PageParser(HTMLParser):
+    """Streams a page into text pieces, each tagged with the containers it sits in."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self._depth: dict[str, int] = {}
+        self._pieces: list[tuple[str, tuple[bool, ...]]] = []
+        self._title: list[str] = []
+        self._title_done = False
+        self._h1: list[str] = []
+        self._h1_done = False
+        self._meta: dict[str, str] = {}
+        self._canonical: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "meta":
+            self._record_meta(dict(attrs))
+        elif tag == "link":
+            self._record_link(dict(attrs))
+        if tag in _BLOCKS or tag in _DROPPED:
+            self._add(_BREAK)
+        elif tag in _CELLS:
+            self._add(" ")
+        if tag in _DROPPED or tag in _CONTAINERS or tag in ("title", "h1"):
+            self._depth[tag] = self._depth.get(tag, 0) + 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._depth.get(tag):
+            self._depth[tag] -= 1
+            if tag == "h1" and self._h1 and not self._depth[tag]:
+                self._h1_done = True
+            if tag == "title" and self._title and not self._depth[tag]:
+                self._title_done = True
+        if tag in _BLOCKS or tag in _DROPPED:
+            self._add(_BREAK)
+        elif tag in _CELLS:
+            self._add(" ")
+
+    def handle_data(self, data: str) -> None:
+        if self._inside(_NON_TEXT):
+            return
+        if self._depth.get("title"):
+            if not self._title_done:
+                self._title.append(data)
+            return
+        if self._depth.get("h1") and not self._h1_done:
+            self._h1.append(data)
+        self._add(_HTML_SPACE.sub(" ", data))
+
+    def _inside(self, tags: frozenset[str]) -> bool:
+        return any(self._depth.get(tag) for tag in tags)
+
+    def _add(self, piece: str) -> None:
+        if self._inside(_DROPPED) or self._depth.get("title"):
+            return
+        self._pieces.append((piece, tuple(bool(self._depth.get(tag)) for tag in _CONTAINERS)))
+
+    def _record_meta(self, attrs: dict) -> None:
+        key = attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
+        content = attrs.get("content")
+        if key and content is not None:
+            self._meta.setdefault(key.strip().lower(), content.strip())
+
+    def _record_link(self, attrs: dict) -> None:
+        rel = (attrs.get("rel") or "").lower().split()
+        if "canonical" in rel and attrs.get("href") and self._canonical is None:
+            self._canonical = attrs["href"].strip()
+
+    def main_text(self) -> str:
+        """Text of the first container (article, main, body, whole page) that has any."""
+        for index in range(len(_CONTAINERS)):
+            text = _assemble(piece for piece, inside in self._pieces if inside[index])
+            if text:
+                return text
+        return _assemble(piece for piece, _ in self._pieces)
+
+    def metadata(self) -> dict:
+        """Title, url, outlet and published date found in the page head, with every meta tag."""
+        found = {
+            "title": _squash("".join(self._title)) or _squash("".join(self._h1))
+            or self._first_meta(_TITLE_KEYS),
+            "url": self._canonical or self._first_meta(_URL_KEYS),
+            "outlet": self._first_meta(_OUTLET_KEYS),
+            "published": self._first_meta(_PUBLISHED_KEYS),
+            "html_meta": dict(self._meta) or None,
+        }
+        return {key: value for key, value in found.items() if value}
+
+    def _first_meta(self, keys: tuple[str, ...]) -> str | None:
+        return next((self._meta[key] for key in keys if self._meta.get(key)), None)
+
+
+def _assemble(pieces) -> str:
+    lines = (_SPACES.sub(" ", line).strip(" ") for line in "".join(pieces).split(_BREAK))
+    return "\n".join(line for line in lines if line.strip())
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())

@@ -1,0 +1,291 @@
+"""Public entry points of ingest: article files and folders to Article records and error rows.
+
+Decisions beyond the contract, so callers know what to expect:
+- Every file is either article(s) or error row(s); some give both. Caveats that do not stop a
+  file are error rows too: `decoded_as_cp1252` (not UTF-8, read as cp1252), `bad_front_matter`
+  (text ingested from after the block, without its metadata), `bad_sidecar` (article ingested
+  without the sidecar's metadata).
+- Multi-article formats always number their records, even a file holding one:
+  `a.jsonl#3` is the record on line 3, `b.xml#2` the second PubmedArticle.
+- Metadata precedence: what the author wrote in the file (front matter, JSONL keys) beats the
+  sidecar, which beats what is derived from publisher markup (HTML meta tags, PubMed fields).
+- Other error codes: `unsupported_type`, `not_a_file`, `unreadable`, `outside_root`,
+  `symlink_loop`, `too_large`, `binary`, `not_utf8_text`, `empty`, `bad_html`, `bad_xml`,
+  `unsafe_xml` (declares entities), `unsupported_xml`, `bad_json_line`, `duplicate`,
+  `orphan_sidecar` (NAME.meta.json with no NAME.* beside it), `reader_failed`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines.ingest.decoding import decode_text, read_limited
+from pipelines.ingest.html_text import read_html
+from pipelines.ingest.jsonl import read_jsonl
+from pipelines.ingest.metadata import (
+    article_fields,
+    load_sidecar,
+    merge_metadata,
+    split_front_matter,
+)
+from pipelines.ingest.parsed import Parsed, Problem, Record, Refused
+from pipelines.ingest.pubmed import read_pubmed
+
+DEFAULT_MAX_BYTES = 5_000_000
+_FORMATS = {
+    ".txt": "txt", ".md": "md", ".html": "html", ".htm": "html",
+    ".xml": "pubmed_xml", ".jsonl": "jsonl",
+}
+SUPPORTED_SUFFIXES = tuple(_FORMATS)
+SIDECAR_SUFFIX = ".meta.json"
+_MAX_SIDECAR_BYTES = 1_000_000
+_MAX_DETAIL_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article as read: the text the extractor sees, its hash, and its metadata."""
+
+    article_id: str
+    source_path: str
+    source_format: str
+    title: str | None
+    url: str | None
+    outlet: str | None
+    published_on: dt.date | None
+    text: str
+    content_sha256: str
+    trial_hint: str | None
+    nct_id_hint: str | None
+    meta: dict
+
+
+@dataclass(frozen=True)
+class IngestError:
+    """A file or record that could not be ingested (or was ingested with a caveat)."""
+
+    source_path: str
+    error: str
+    detail: str
+
+
+@dataclass
+class IngestResult:
+    """Articles and error rows from one file or folder."""
+
+    articles: list[Article] = field(default_factory=list)
+    errors: list[IngestError] = field(default_factory=list)
+
+
+def read_file(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> IngestResult:
+    """Read one article file (and its sidecar) found under `root`; never raises on bad input."""
+    result = _read(_absolute(path), _absolute(root), max_bytes)
+    return _drop_duplicates(result, {})
+
+
+def ingest_folder(root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> IngestResult:
+    """Read every visible file under `root` in sorted order; identical texts are kept once."""
+    root = _absolute(root)
+    result = IngestResult()
+    if not root.is_dir():
+        result.errors.append(_error(root.as_posix(), "unreadable", "no such folder"))
+        return result
+    real_root = root.resolve()
+    entries = list(_walk(root, root, real_root, frozenset({real_root})))
+    stems = {
+        (entry.parent, entry.stem)
+        for entry in entries
+        if isinstance(entry, Path) and not _is_sidecar(entry)
+    }
+    seen: dict[str, str] = {}
+    for entry in entries:
+        if isinstance(entry, IngestError):
+            result.errors.append(entry)
+        elif not _is_sidecar(entry):
+            one = _drop_duplicates(_read(entry, root, max_bytes), seen)
+            result.articles.extend(one.articles)
+            result.errors.extend(one.errors)
+        elif (entry.parent, entry.name[: -len(SIDECAR_SUFFIX)]) not in stems:
+            cause = "metadata file with no article beside it"
+            result.errors.append(_error(_source_path(entry, root), "orphan_sidecar", cause))
+    return result
+
+
+def _walk(
+    folder: Path, root: Path, real_root: Path, ancestors: frozenset[Path]
+) -> Iterator[Path | IngestError]:
+    """Visible files below `folder` in sorted order, and error rows for what cannot be walked."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+    except OSError as exc:
+        cause = f"cannot list folder: {exc.strerror or exc}"
+        yield _error(_source_path(folder, root), "unreadable", cause)
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        if entry.is_dir():
+            yield from _walk_linked(path, root, real_root, ancestors)
+        else:
+            yield path
+
+
+def _walk_linked(
+    folder: Path, root: Path, real_root: Path, ancestors: frozenset[Path]
+) -> Iterator[Path | IngestError]:
+    """Walk a subfolder, unless a link takes it outside the root or back into its own path."""
+    source = _source_path(folder, root)
+    try:
+        real = folder.resolve()
+    except (OSError, RuntimeError):
+        yield _error(source, "symlink_loop", "folder link cannot be resolved")
+        return
+    if not real.is_relative_to(real_root):
+        yield _error(source, "outside_root", f"folder link points outside the root, to {real}")
+    elif real in ancestors:
+        yield _error(source, "symlink_loop", f"folder link points back to {real}")
+    else:
+        yield from _walk(folder, root, real_root, ancestors | {real})
+
+
+def _read(path: Path, root: Path, max_bytes: int) -> IngestResult:
+    result = IngestResult()
+    source = _source_path(path, root)
+    try:
+        _check_inside(path, root)
+        source_format = _format_of(path)
+        content, warning = decode_text(read_limited(path, max_bytes))
+        if warning:
+            result.errors.append(_error(source, warning.code, warning.cause))
+        if not content.strip():
+            raise Refused("empty", "no text (empty or only whitespace)")
+        parsed = _parse(source_format, content)
+    except Refused as exc:
+        result.errors.append(_error(source, exc.code, exc.cause))
+        return result
+    sidecar = _read_sidecar(path, root, result)
+    result.errors.extend(_error(source, problem.code, problem.cause) for problem in parsed.problems)
+    for record in parsed.records:
+        if record.text.strip():
+            result.articles.append(_article(record, source, source_format, sidecar))
+        else:
+            where = "" if record.number is None else f"record {record.number}: "
+            result.errors.append(_error(source, "empty", f"{where}no text to ingest"))
+    return result
+
+
+def _read_plain(content: str) -> Parsed:
+    """Text and Markdown: optional YAML front matter, then the article text exactly as written."""
+    meta, body, problem = split_front_matter(content)
+    problems = [Problem("bad_front_matter", problem)] if problem else []
+    return Parsed(records=[Record(number=None, text=body, explicit=meta)], problems=problems)
+
+
+_READERS = {
+    "txt": _read_plain, "md": _read_plain, "html": read_html,
+    "pubmed_xml": read_pubmed, "jsonl": read_jsonl,
+}
+
+
+def _parse(source_format: str, content: str) -> Parsed:
+    try:
+        return _READERS[source_format](content)
+    except Refused:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one odd file must not stop a folder; the row names it
+        raise Refused("reader_failed", f"{type(exc).__name__}: {exc}") from None
+
+
+def _read_sidecar(path: Path, root: Path, result: IngestResult) -> dict:
+    sidecar = path.with_name(path.stem + SIDECAR_SUFFIX)
+    if not os.path.lexists(sidecar):
+        return {}
+    source = _source_path(sidecar, root)
+    try:
+        _check_inside(sidecar, root)
+        raw, warning = decode_text(read_limited(sidecar, _MAX_SIDECAR_BYTES))
+        if warning:
+            result.errors.append(_error(source, warning.code, warning.cause))
+        return load_sidecar(raw)
+    except Refused as exc:
+        code = exc.code if exc.code == "outside_root" else "bad_sidecar"
+        result.errors.append(_error(source, code, f"{exc.cause}; its metadata is not used"))
+        return {}
+
+
+def _article(record: Record, source: str, source_format: str, sidecar: dict) -> Article:
+    meta = merge_metadata(record.derived, sidecar, record.explicit)
+    return Article(
+        article_id=source if record.number is None else f"{source}#{record.number}",
+        source_path=source,
+        source_format=source_format,
+        text=record.text,
+        content_sha256=hashlib.sha256(record.text.encode("utf-8")).hexdigest(),
+        meta=meta,
+        **article_fields(meta),
+    )
+
+
+def _drop_duplicates(result: IngestResult, seen: dict[str, str]) -> IngestResult:
+    """Keep the first article of each text (`seen` maps hash to article id); report the rest."""
+    kept = []
+    for article in result.articles:
+        first = seen.setdefault(article.content_sha256, article.article_id)
+        if first == article.article_id:
+            kept.append(article)
+        else:
+            detail = _one_line(f"{article.article_id}: same text as {first}, which is kept")
+            result.errors.append(IngestError(article.source_path, "duplicate", detail))
+    result.articles = kept
+    return result
+
+
+def _check_inside(path: Path, root: Path) -> None:
+    try:
+        real, real_root = path.resolve(), root.resolve()
+    except (OSError, RuntimeError):
+        raise Refused("symlink_loop", "link cannot be resolved") from None
+    if not real.is_relative_to(real_root):
+        raise Refused("outside_root", f"resolves outside the root, to {real}")
+
+
+def _format_of(path: Path) -> str:
+    if _is_sidecar(path):
+        raise Refused("unsupported_type", "a metadata sidecar, read with its article, not alone")
+    source_format = _FORMATS.get(path.suffix.lower())
+    if source_format is None:
+        suffix = path.suffix or "(none)"
+        raise Refused("unsupported_type", f"suffix {suffix} is not one of {' '.join(SUPPORTED_SUFFIXES)}")
+    return source_format
+
+
+def _is_sidecar(path: Path) -> bool:
+    return path.name.lower().endswith(SIDECAR_SUFFIX)
+
+
+def _absolute(path: Path) -> Path:
+    # abspath, not resolve: ids keep the names the user sees, links included.
+    return Path(os.path.abspath(path))
+
+
+def _source_path(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _error(source: str, code: str, cause: str) -> IngestError:
+    return IngestError(source, code, _one_line(f"{source}: {cause}"))
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= _MAX_DETAIL_CHARS else line[: _MAX_DETAIL_CHARS - 1] + "…"
