@@ -1,0 +1,208 @@
+"""SQL model runner: loads sql/ models, macros and data tests, builds them in DuckDB, documents them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from graphlib import TopologicalSorter
+from pathlib import Path
+
+import duckdb
+import yaml
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+MODEL_LAYERS = ("staging", "marts")
+MATERIALIZATIONS = ("table", "view")
+
+# A dependency is any schema-qualified reference to a warehouse layer.
+_TABLE_REF = re.compile(r"\b(raw|core|staging|marts)\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+# One pass over literals and comments, so an apostrophe in a comment cannot open a literal.
+_LITERAL_OR_COMMENT = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Model:
+    """One SQL model: a select query materialized as ``schema.name``."""
+
+    name: str
+    schema: str
+    path: Path
+    sql: str
+    deps: tuple[str, ...]  # "schema.table", sorted
+    description: str
+    columns: dict[str, str] = field(hash=False)
+    materialized: str  # "table" | "view"
+
+    @property
+    def relation(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+@dataclass(frozen=True)
+class DataTest:
+    """One SQL data test: a select returning the failing rows of ``target``."""
+
+    name: str
+    target: str  # "schema.table"
+    path: Path
+    sql: str
+    description: str
+
+
+def _checked_identifier(name: str) -> str:
+    # Model, schema and column names are interpolated into DDL, so only plain identifiers pass.
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a plain lower-case SQL identifier: {name!r}")
+    return name
+
+
+def _code_only(sql: str) -> str:
+    """The SQL without comments and string literals, so that neither can fake a reference."""
+    return _LITERAL_OR_COMMENT.sub(" ", sql)
+
+
+def table_refs(sql: str) -> set[str]:
+    """Schema-qualified tables a query reads, lower-cased as "schema.table"."""
+    return {f"{s.lower()}.{t.lower()}" for s, t in _TABLE_REF.findall(_code_only(sql))}
+
+
+def _read_yaml(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _load_model(path: Path, schema: str) -> Model:
+    name = _checked_identifier(path.stem)
+    sql = path.read_text(encoding="utf-8").strip().rstrip(";")
+    docs = _read_yaml(path.with_suffix(".yml"))
+    materialized = docs.get("materialized", "table")
+    if materialized not in MATERIALIZATIONS:
+        raise ValueError(f"{path}: materialized must be one of {MATERIALIZATIONS}")
+    relation = f"{schema}.{name}"
+    return Model(
+        name=name,
+        schema=schema,
+        path=path,
+        sql=sql,
+        deps=tuple(sorted(table_refs(sql) - {relation})),
+        description=" ".join(str(docs.get("description", "")).split()),
+        columns={str(k): str(v) for k, v in (docs.get("columns") or {}).items()},
+        materialized=materialized,
+    )
+
+
+def load_models(sql_dir: Path = SQL_DIR) -> list[Model]:
+    """Every model of ``sql_dir``/staging and /marts, dependencies before dependents."""
+    models = {
+        m.relation: m
+        for layer in MODEL_LAYERS
+        for m in (_load_model(p, layer) for p in sorted((sql_dir / layer).glob("*.sql")))
+    }
+    graph = TopologicalSorter({rel: [d for d in m.deps if d in models] for rel, m in sorted(models.items())})
+    return [models[rel] for rel in graph.static_order()]
+
+
+def _first_comment(sql: str) -> str:
+    first_line = sql.lstrip().splitlines()[0] if sql.strip() else ""
+    return first_line.removeprefix("--").strip() if first_line.startswith("--") else ""
+
+
+def load_data_tests(sql_dir: Path = SQL_DIR) -> list[DataTest]:
+    """Every data test in ``sql_dir``/tests, named ``TABLE__what_it_checks.sql``.
+
+    The target is the schema-qualified reference to TABLE inside the test's SQL.
+    """
+    tests = []
+    for path in sorted((sql_dir / "tests").glob("*.sql")):
+        table, sep, _ = path.stem.partition("__")
+        if not sep:
+            raise ValueError(f"{path.name}: data test names read TABLE__what_it_checks.sql")
+        targets = sorted(ref for ref in table_refs(path.read_text(encoding="utf-8")) if ref.split(".")[1] == table)
+        if len(targets) != 1:
+            raise ValueError(f"{path.name}: expected one schema-qualified reference to {table}, found {targets}")
+        sql = path.read_text(encoding="utf-8").strip().rstrip(";")
+        tests.append(DataTest(name=path.stem, target=targets[0], path=path, sql=sql, description=_first_comment(sql)))
+    return tests
+
+
+def install_macros(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> None:
+    """Create (or replace) the macros of ``sql_dir``/macros.sql in the connected database."""
+    con.execute((sql_dir / "macros.sql").read_text(encoding="utf-8"))
+
+
+def _quote(text: str) -> str:
+    """A SQL string literal. Only for the project's own yml text: COMMENT ON takes no parameters."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _object_kind(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str | None:
+    row = con.execute(
+        "select 'view' from duckdb_views() where schema_name = ? and view_name = ? and not internal "
+        "union all select 'table' from duckdb_tables() where schema_name = ? and table_name = ?",
+        [schema, table, schema, table],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _existing_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
+    rows = con.execute(
+        "select column_name from duckdb_columns() where schema_name = ? and table_name = ?", [schema, table]
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def comment_tables(con: duckdb.DuckDBPyConnection, docs: dict) -> None:
+    """Apply ``{"schema.table": {"description": ..., "columns": {name: text}}}`` as COMMENT ON.
+
+    Tables absent from the database and columns absent from a table are skipped, so the same
+    documentation serves a warehouse that has not built everything yet.
+    """
+    for relation, entry in docs.items():
+        schema, table = (_checked_identifier(part) for part in relation.split("."))
+        kind = _object_kind(con, schema, table)
+        if kind is None:
+            continue
+        description = " ".join(str((entry or {}).get("description", "")).split())
+        if description:
+            con.execute(f"comment on {kind} {schema}.{table} is {_quote(description)}")
+        present = _existing_columns(con, schema, table)
+        for column, text in ((entry or {}).get("columns") or {}).items():
+            if column in present:
+                con.execute(f"comment on column {schema}.{table}.{_checked_identifier(column)} is {_quote(text)}")
+
+
+def run_model(con: duckdb.DuckDBPyConnection, model: Model) -> int:
+    """Build ``model`` (create or replace), apply its comments, and return its row count."""
+    schema, name = _checked_identifier(model.schema), _checked_identifier(model.name)
+    kind = "view" if model.materialized == "view" else "table"
+    con.execute("begin transaction")
+    try:
+        # The other kind of object may hold the name from an earlier materialization.
+        con.execute(f"drop {'table' if kind == 'view' else 'view'} if exists {schema}.{name}")
+        con.execute(f"create schema if not exists {schema}")
+        con.execute(f"create or replace {kind} {schema}.{name} as\n{model.sql}")
+        comment_tables(con, {model.relation: {"description": model.description, "columns": model.columns}})
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return con.execute(f"select count(*) from {schema}.{name}").fetchone()[0]
+
+
+def run_data_test(con: duckdb.DuckDBPyConnection, test: DataTest, limit: int = 20) -> tuple[int, list[dict]]:
+    """Run a data test: the number of failing rows and up to ``limit`` of them as dicts."""
+    failing = f"(\n{test.sql}\n) as failing"
+    count = con.execute(f"select count(*) from {failing}").fetchone()[0]
+    cursor = con.execute(f"select * from {failing} limit ?", [limit])
+    columns = [d[0] for d in cursor.description]
+    return count, [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+def core_docs(sql_dir: Path = SQL_DIR) -> dict:
+    """Descriptions of the raw, core and quarantine tables (``sql_dir``/core.yml)."""
+    return _read_yaml(sql_dir / "core.yml")
