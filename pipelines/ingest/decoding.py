@@ -72,15 +72,14 @@ def normalize_newlines(text: str) -> str:
 
 
 def _decode_cp1252(data: bytes, utf8_error: UnicodeDecodeError) -> str:
+    non_ascii = len(data) - len(data.decode("ascii", "ignore"))
+    if non_ascii > _MAX_CP1252_NON_ASCII_SHARE * len(data):
+        raise Refused("binary", "mostly non-text bytes")
     try:
-        text = data.decode("cp1252")
+        return data.decode("cp1252")
     except UnicodeDecodeError:
         cause = f"neither UTF-8 nor cp1252 (bad UTF-8 byte at offset {utf8_error.start})"
         raise Refused("not_utf8_text", cause) from None
-    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
-    if non_ascii > _MAX_CP1252_NON_ASCII_SHARE * max(len(text), 1):
-        raise Refused("binary", "mostly non-text bytes")
-    return text
 
 
 def _control_share(text: str) -> float:

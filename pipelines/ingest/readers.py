@@ -262,7 +262,8 @@ def _format_of(path: Path) -> str:
     source_format = _FORMATS.get(path.suffix.lower())
     if source_format is None:
         suffix = path.suffix or "(none)"
-        raise Refused("unsupported_type", f"suffix {suffix} is not one of {' '.join(SUPPORTED_SUFFIXES)}")
+        supported = " ".join(SUPPORTED_SUFFIXES)
+        raise Refused("unsupported_type", f"suffix {suffix} is not one of {supported}")
     return source_format
 
 
