@@ -1,0 +1,177 @@
+"""Treatment arms: their names in an article, randomized arm sizes, and which arm a figure belongs to."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pipelines.extraction.context import Doc, sentence_index
+from pipelines.extraction.numbers import parse_int
+from pipelines.extraction.vocab import population_cues
+
+_WORD = r"[A-Za-z0-9][\w+\-/.]*"
+_STOP = {"the", "a", "an", "of", "with", "and", "or", "in", "to", "vs", "versus", "patients", "pts", "who",
+         "receiving", "received", "given", "treated", "those", "group", "arm", "alone", "plus", "for", "on",
+         "were", "was", "participants", "mg", "once", "daily", "orally", "both", "either", "receive", "at",
+         "dose", "that", "this", "all", "each", "their", "trial", "study", "than", "compared", "combination"}
+_CONTROL = re.compile(r"(?i)\b(?:placebo|control|standard|SOC|usual care|TPC|physician|continuation|alone"
+                      r"|observation|chemotherapy alone|PBO|warfarin|aspirin alone|corn oil)\b")
+_CUT = re.compile(r"(?i)\s(?:at (?:a )?dose|\d[\d.]*\s?(?:mg|g|IU|mL|mcg)\b|once|twice|daily|every|administered"
+                  r"|for \d|for up|until|following|stratified|in addition|as |with randomi|\(n\b|in a \d|who\b|on day)")
+_ASSIGN_RE = re.compile(
+    r"(?i)(?:randomi[sz]ed|randomly (?:assigned|allocated)|assigned|allocated)\b(?: \(?\d:\d\)?| in a \d:\d ratio"
+    r"| \(\d:\d ratio\))?(?:[^.;:]{0,25}?)\bto (?:receive )?(?:either )?(?P<list>[^.;:]{3,220})")
+_LIST_SPLIT = re.compile(r"(?i)\s*(?:\([^()]{0,40}\))?\s*(?:,\s*(?:or |and )?|\sor\s|\svs\.?\s|\sversus\s|\sand\s(?=to\b))")
+_GROUP_RE = re.compile(rf"(?i)\b((?:{_WORD}\s){{0,2}}{_WORD})\s(?:group|arm)s?\b")
+_N_AFTER_RE = re.compile(r"\(\s*[nN]\s*=\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)\s*[;)]")
+_N_INSIDE_RE = re.compile(r"[(;]\s*(?P<arm>[^,;()]{2,60}?),\s*[nN]\s*=\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)\s*(?=[;)])")
+_N_PATIENTS_RE = re.compile(r"\(\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+) (?:patients|participants|pts)\)")
+_N_OF_RE = re.compile(r"\(\s*\d+ of (?P<n>\d+)\)")
+_ASSIGNED_N_RE = re.compile(
+    r"(?i)(?P<n>\d{1,3}(?:,\d{3})+|\d{2,})(?: (?:patients|pts|participants))?(?: were)?(?: randomly)?"
+    r" (?:assigned|randomi[sz]ed|allocated|R) to (?:receive )?(?:the )?(?P<arm>[^,;.()]{2,60})")
+_ASSIGNED_NEXT_RE = re.compile(r"(?i)^,?\s*(?:and\s+)?(?P<n>\d{1,3}(?:,\d{3})+|\d{2,}) to (?:receive )?(?:the )?(?P<arm>[^,;.()]{2,60})")
+_AMONG_N_RE = re.compile(r"(?i)\bamong the (?P<n>\d{1,3}(?:,\d{3})+|\d{2,}) (?:patients|pts|participants) in the (?P<arm>[^,;.()]{2,50}?) (?:arm|group)\b")
+
+
+def tokens(name: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", name.lower()) if w not in _STOP and len(w) > 1}
+
+
+def _clean(name: str) -> str:
+    name = _CUT.split(name, maxsplit=1)[0]
+    name = re.sub(r"(?i)^(?:the|a|an|to|receive|either|those|patients|with|in|on)\s+", "", name.strip())
+    name = re.sub(r"(?i)^(?:the|a|an|to|receive|either)\s+", "", name.strip())
+    name = re.sub(r"(?i)\s+(?:group|arm)s?$", "", name.strip(" ,;:-"))
+    return name.strip(" ,;:-")
+
+
+@dataclass
+class ArmSet:
+    """Names of the arms an article talks about, in order of first mention."""
+
+    names: list[str] = field(default_factory=list)
+    sizes: list[tuple[str, int, int, int]] = field(default_factory=list)
+
+    def add(self, name: str) -> None:
+        name = _clean(name)
+        if not name or not tokens(name) or len(name) > 70:
+            return
+        if any(tokens(name) == tokens(n) for n in self.names):
+            return
+        self.names.append(name)
+
+    def vocabulary(self) -> set[str]:
+        out: set[str] = set()
+        for n in self.names:
+            out |= tokens(n)
+        return out
+
+    def find(self, text: str, start: int, end: int) -> list[tuple[int, str]]:
+        """Arm names mentioned in text[start:end] with their positions, in order."""
+        found = []
+        for name in self.names:
+            for m in re.finditer(re.escape(name), text[start:end], re.IGNORECASE):
+                found.append((start + m.start(), name))
+        found.sort()
+        return found
+
+    def comparison_near(self, doc: Doc, si: int, pos: int) -> tuple[str | None, str | None]:
+        sent = doc.sents[si]
+        seen: list[str] = []
+        for _p, name in self.find(doc.text, sent.start, sent.end):
+            if name not in seen:
+                seen.append(name)
+        for name in self.names:
+            if len(seen) >= 2:
+                break
+            if name not in seen and not any(tokens(name) & tokens(s) for s in seen):
+                seen.append(name)
+        if len(seen) < 2:
+            return (seen[0] if seen else None), None
+        first, second = seen[0], seen[1]
+        if _CONTROL.search(first) and not _CONTROL.search(second):
+            first, second = second, first
+        return first, second
+
+
+def article_arms(doc: Doc, estimates) -> ArmSet:
+    """Collect arm names from randomization sentences, 'X group'/'X arm' phrases and sized arms."""
+    arms = ArmSet()
+    text = doc.text
+    for m in _ASSIGN_RE.finditer(text):
+        for item in _LIST_SPLIT.split(m.group("list"))[:4]:
+            arms.add(item)
+    for m in _GROUP_RE.finditer(text):
+        words = m.group(1).split()
+        while words and words[0].lower() in _STOP | {"control", "each", "both", "treatment", "two", "2"}:
+            if words[0].lower() == "control" and len(words) == 1:
+                break
+            words = words[1:]
+        if words:
+            arms.add(" ".join(words))
+    arms.sizes = _sizes(doc, arms)
+    for name, _n, _s, _e in arms.sizes:
+        arms.add(name)
+    return arms
+
+
+def _name_before(text: str, pos: int) -> str:
+    chunk = text[max(0, pos - 70):pos]
+    chunk = re.split(r"[.;:,]|\b(?:with|to|for|given|received|receiving|in|of|that|than|who)\b(?!.*\b(?:with|to|for|given|received|receiving|in|of|that|than|who)\b)",
+                     chunk)[-1]
+    return _clean(chunk)
+
+
+def _sizes(doc: Doc, arms: ArmSet) -> list[tuple[str, int, int, int]]:
+    """(arm, n, start, end) for every randomized arm size stated for the whole population."""
+    text = doc.text
+    out: list[tuple[str, int, int, int]] = []
+    for m in _ASSIGNED_N_RE.finditer(text):
+        out.append((m.group("arm"), parse_int(m.group("n")), m.start(), m.end()))
+        pos = m.end()
+        while (nxt := _ASSIGNED_NEXT_RE.match(text[pos:pos + 120])):
+            out.append((nxt.group("arm"), parse_int(nxt.group("n")), pos + nxt.start("n"), pos + nxt.end()))
+            pos += nxt.end()
+    for m in _AMONG_N_RE.finditer(text):
+        out.append((m.group("arm"), parse_int(m.group("n")), m.start(), m.end()))
+    for m in _N_INSIDE_RE.finditer(text):
+        out.append((m.group("arm"), parse_int(m.group("n")), m.start() + 1, m.end()))
+    for regex in (_N_AFTER_RE, _N_PATIENTS_RE, _N_OF_RE):
+        for m in regex.finditer(text):
+            name = _name_before(text, m.start())
+            found = text.rfind(name, max(0, m.start() - 80), m.start()) if name else -1
+            out.append((name, parse_int(m.group("n")), found if found >= 0 else m.start(), m.end()))
+    vocab = arms.vocabulary()
+    kept = []
+    for name, n, start, end in out:
+        if n is None or n < 10 or not name or not tokens(_clean(name)) & vocab and not _ASSIGNED_N_RE.match(text, start):
+            continue
+        if _in_subgroup(doc, start):
+            continue
+        kept.append((_clean(name), n, start, end))
+    return kept
+
+
+def _in_subgroup(doc: Doc, pos: int) -> bool:
+    si = sentence_index(doc, pos)
+    sent = doc.sents[si]
+    cues = population_cues(doc.text, sent.start, pos)
+    return bool(cues) and not cues[-1].overall
+
+
+def arm_records(doc: Doc, arms: ArmSet, article: str) -> list[dict]:
+    out, seen = [], set()
+    for name, n, start, end in arms.sizes:
+        key = (n, frozenset(tokens(name)))
+        if key in seen or any(k[0] == n and k[1] & tokens(name) for k in seen):
+            continue
+        seen.add(key)
+        a, b = doc.norm.span(start, end)
+        out.append({"article": article, "type": "arm", "arm": name, "n": n,
+                    "evidence": doc.norm.original[a:b], "span_start": a, "span_end": b})
+    return out
+
+
+def arm_result_records(doc: Doc, estimates, arms: ArmSet, article: str) -> list[dict]:
+    return []

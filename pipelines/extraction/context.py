@@ -1,0 +1,208 @@
+"""Article context: sentences, paragraphs, endpoint and population attribution across sentences."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pipelines.extraction.text import Normalized, Sentence, normalize, sentences
+from pipelines.extraction.vocab import ENDPOINT_RE, PopulationCue, endpoint_mentions, population_cues
+
+_DEFINITION_RE = re.compile(r"\b(?:included|includes|defined as|consist(?:ed|s)? of|comprising|comprised)\b",
+                            re.IGNORECASE)
+_ABBR_RE = re.compile(r"\(([A-Z][A-Za-z0-9/]{1,7})\)")
+_COMPOSITE_LIST_RE = re.compile(r"(?i)(?:composite|primary)[^;():.]{0,30}?\bof\b")
+_SUBGROUP_ANAPHORA_RE = re.compile(r"\b(?:this|that|the same) (?:subgroup|population|cohort|subset)\b",
+                                   re.IGNORECASE)
+
+
+@dataclass
+class Population:
+    """Who a figure is about: overall, or a subgroup with its label and normalized variable/level."""
+
+    overall: bool = True
+    label: str | None = None
+    variable: str | None = None
+    level: str | None = None
+
+    @classmethod
+    def from_cue(cls, cue: PopulationCue) -> "Population":
+        return cls(cue.overall, None if cue.overall else cue.label, cue.variable, cue.level)
+
+    def within(self, frame: "Population | None") -> "Population":
+        """This population read inside a framing subgroup ("For those exposed >12 months: in all patients ...")."""
+        if frame is None or frame.overall:
+            return self
+        inner = "all patients" if self.overall else self.label
+        return Population(False, f"{frame.label}, {inner}" if inner else frame.label,
+                          frame.variable if self.overall else self.variable,
+                          frame.level if self.overall else self.level)
+
+
+@dataclass
+class Doc:
+    """An article prepared for extraction: normalized text, sentences and article-level facts."""
+
+    norm: Normalized
+    sents: list[Sentence]
+    abbreviations: dict[str, str] = field(default_factory=dict)
+    primary: str | None = None
+    frames: dict[int, Population] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return self.norm.text
+
+
+def prepare(original: str) -> Doc:
+    norm = normalize(original)
+    doc = Doc(norm, sentences(norm.text))
+    doc.abbreviations = _learn_abbreviations(doc)
+    doc.primary = _primary_endpoint(doc)
+    return doc
+
+
+def _learn_abbreviations(doc: Doc) -> dict[str, str]:
+    """Abbreviations defined after an endpoint name, e.g. 'serious net outcome (SNO)'."""
+    out: dict[str, str] = {}
+    text = doc.text
+    for m in _ABBR_RE.finditer(text):
+        abbr = m.group(1)
+        if ENDPOINT_RE.fullmatch(abbr):
+            continue
+        before = endpoint_mentions(text, max(0, m.start() - 80), m.start())
+        if not before or m.start() - before[-1][1] > 2:
+            continue
+        long_form = text[before[-1][0]:before[-1][1]]
+        initials = "".join(w[0] for w in re.findall(r"[A-Za-z]+", long_form)).upper()
+        if abbr.upper().replace("/", "") in initials or initials.startswith(abbr.upper()[:2]):
+            out[abbr] = before[-1][2]
+    return out
+
+
+def mentions(doc: Doc, start: int, end: int) -> list[tuple[int, int, str]]:
+    """Endpoint mentions in [start, end), with learned abbreviations, leaving out items of a composite's list."""
+    found = endpoint_mentions(doc.text, start, end)
+    for abbr, label in doc.abbreviations.items():
+        for m in re.finditer(rf"\b{re.escape(abbr)}\b", doc.text[start:end]):
+            found.append((start + m.start(), start + m.end(), label))
+    found.sort()
+    out: list[tuple[int, int, str]] = []
+    skip_until = -1
+    for s, e, label in found:
+        if s < skip_until:
+            continue
+        out.append((s, e, label))
+        if label in ("MACE", "PRIMARY") and _COMPOSITE_LIST_RE.match(doc.text, s, min(e + 40, len(doc.text))):
+            stop = re.search(r"[;():]|\b(?:occurred|was|were|is)\b", doc.text[e:end])
+            skip_until = e + (stop.start() if stop else 0)
+    return out
+
+
+def _primary_endpoint(doc: Doc) -> str | None:
+    for sent in doc.sents:
+        found = mentions(doc, sent.start, sent.end)
+        prim = [m for m in found if m[2] == "PRIMARY"]
+        others = [m for m in found if m[2] != "PRIMARY"]
+        if prim and others:
+            p0 = prim[0][0]
+            return min(others, key=lambda m: (abs(m[0] - p0) + (0 if m[0] > p0 else 10)))[2]
+    return None
+
+
+def resolve_endpoint(doc: Doc, label: str) -> str | None:
+    if label == "PRIMARY":
+        return doc.primary
+    return label
+
+
+def sentence_index(doc: Doc, pos: int) -> int:
+    lo, hi = 0, len(doc.sents) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if doc.sents[mid].start <= pos:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def endpoint_before(doc: Doc, si: int, pos: int, floor: int | None = None) -> tuple[str | None, int | None]:
+    """The endpoint named last before ``pos`` in sentence ``si``, else in the sentences before it."""
+    sent = doc.sents[si]
+    start = sent.start if floor is None else max(sent.start, floor)
+    for s, _e, label in reversed(mentions(doc, start, pos)):
+        resolved = resolve_endpoint(doc, label)
+        if resolved:
+            return resolved, s
+    return None, None
+
+
+def endpoint_carried(doc: Doc, si: int, pos: int, back: int = 4) -> str | None:
+    """Carry the endpoint from the current sentence start or the few sentences before it."""
+    found, _ = endpoint_before(doc, si, pos)
+    if found:
+        return found
+    for j in range(si - 1, max(-1, si - 1 - back), -1):
+        sent = doc.sents[j]
+        if _DEFINITION_RE.search(doc.text, sent.start, sent.end) and j != si - 1 - back:
+            defs = mentions(doc, sent.start, sent.end)
+            if defs and defs[0][2] in ("MACE", "PRIMARY"):
+                return resolve_endpoint(doc, defs[0][2])
+            continue
+        for _s, _e, label in reversed(mentions(doc, sent.start, sent.end)):
+            resolved = resolve_endpoint(doc, label)
+            if resolved:
+                return resolved
+    return doc.primary
+
+
+def last_population_cue(doc: Doc, start: int, end: int) -> PopulationCue | None:
+    cues = population_cues(doc.text, start, end)
+    return cues[-1] if cues else None
+
+
+def frame_for(doc: Doc, si: int, pos: int) -> Population | None:
+    """A subgroup announced before a colon frames what follows it in the same paragraph."""
+    para = doc.sents[si].para
+    j = si
+    while j >= 0 and doc.sents[j].para == para:
+        sent = doc.sents[j]
+        end = pos if j == si else sent.end
+        colon = doc.text.rfind(":", sent.start, end)
+        if colon != -1:
+            cue = last_population_cue(doc, sent.start, colon)
+            if cue is not None and not cue.overall:
+                return Population.from_cue(cue)
+        j -= 1
+    return None
+
+
+def population_carried(doc: Doc, si: int) -> Population:
+    """The population last named in earlier sentences of the same paragraph (overall if none)."""
+    para = doc.sents[si].para
+    j = si - 1
+    while j >= 0 and doc.sents[j].para == para:
+        sent = doc.sents[j]
+        cues = population_cues(doc.text, sent.start, sent.end)
+        for cue in reversed(cues):
+            if _SUBGROUP_ANAPHORA_RE.fullmatch(doc.text, cue.start, cue.end) or cue.label and \
+                    _SUBGROUP_ANAPHORA_RE.match(cue.label or ""):
+                continue
+            return Population.from_cue(cue)
+        j -= 1
+    return Population()
+
+
+def resolve_anaphora(doc: Doc, si: int, cue: PopulationCue) -> Population:
+    """'this subgroup' means the subgroup last named before it."""
+    label = doc.text[cue.start:cue.end]
+    if not _SUBGROUP_ANAPHORA_RE.search(label):
+        return Population.from_cue(cue)
+    sent = doc.sents[si]
+    earlier = [c for c in population_cues(doc.text, sent.start, cue.start) if not c.overall
+               and not _SUBGROUP_ANAPHORA_RE.search(doc.text[c.start:c.end])]
+    if earlier:
+        return Population.from_cue(earlier[-1])
+    carried = population_carried(doc, si)
+    return carried if not carried.overall else Population(False, label)

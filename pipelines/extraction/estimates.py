@@ -1,0 +1,300 @@
+"""Between-arm effect estimates: find ratio/difference figures and attribute endpoint, population and p."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipelines.extraction.context import (
+    Doc,
+    Population,
+    endpoint_before,
+    endpoint_carried,
+    frame_for,
+    mentions,
+    population_carried,
+    resolve_anaphora,
+    resolve_endpoint,
+)
+from pipelines.extraction.numbers import (
+    LEVEL_RE,
+    NOT_AN_ESTIMATE_RE,
+    FigureCI,
+    PValue,
+    figures_with_ci,
+    measure_cues,
+    p_values,
+)
+from pipelines.extraction.vocab import population_cues
+
+RATIO_MEASURES = ("HR", "OR", "RR", "IRR")
+_TRAILING_POP_RE = re.compile(r"[\s)\],;]*+(?:in|among|for) (?:the |those |patients |pts )?")
+_TRAILING_END_RE = re.compile(r"\b(?:and|or|but|while|whereas)\b|[,;()]")
+_TRAILING_ENDPOINT_RE = re.compile(r"[\s)\],;]*+for (?:the |a )?")
+_ELLIPTIC_NEGATION_RE = re.compile(r"\b(?:and|or|but|vs\.?|versus) (?:in )?(?:those |patients |pts )?without\b\W*$")
+_RESPECTIVELY_RE = re.compile(r"\brespectively\b")
+_SIGNIFICANT_NEG_RE = re.compile(
+    r"\b(?:not (?:statistically )?significant(?:ly)?|no (?:statistically )?significant|did not (?:reach|achieve)"
+    r" (?:statistical )?significance|non-?significant|not statistically|no statistical(?:ly)? (?:significant )?difference"
+    r"|was not (?:formally )?(?:tested|significant))",
+    re.IGNORECASE)
+_SIGNIFICANT_POS_RE = re.compile(r"\bsignifican(?:t|tly|ce)\b", re.IGNORECASE)
+
+
+@dataclass
+class Estimate:
+    """One between-arm estimate found in a sentence, before it becomes a record."""
+
+    fig: FigureCI
+    measure: str
+    sent: int
+    cue_start: int
+    level: float | None
+    p: PValue | None
+    endpoint: str | None = None
+    endpoint_text: str | None = None
+    population: Population | None = None
+    consumed_end: int = 0
+    own_cue: bool = True
+    label: str | None = None
+    claimed: bool | None = None
+
+    @property
+    def start(self) -> int:
+        starts = [self.fig.start, self.cue_start]
+        if self.p is not None:
+            starts.append(self.p.start)
+        return min(starts)
+
+    @property
+    def end(self) -> int:
+        return max(self.fig.end, self.p.end if self.p else 0)
+
+
+def _after_window(text: str, start: int, limit: int) -> int:
+    depth = 0
+    end = min(limit, start + 90)
+    for i in range(start, end):
+        ch = text[i]
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+            if depth < 0:
+                return i
+    return end
+
+
+def _open_paren_before(text: str, start: int, pos: int) -> int | None:
+    depth = 0
+    for i in range(pos - 1, start - 1, -1):
+        ch = text[i]
+        if ch in ")]":
+            depth += 1
+        elif ch in "([":
+            if depth == 0:
+                return i
+            depth -= 1
+    return None
+
+
+def _measure_for(doc: Doc, fig: FigureCI, lead_start: int, sent_start: int, inherited: str | None):
+    """Measure of a figure: the last cue in its lead, else one earlier in the sentence, else inherited."""
+    text = doc.text
+    lead = measure_cues(text, lead_start, fig.start)
+    if lead:
+        return lead[-1].measure, lead[-1].start, True
+    earlier = measure_cues(text, sent_start, lead_start)
+    if earlier:
+        return earlier[-1].measure, fig.start, False
+    if inherited:
+        return inherited, fig.start, False
+    return None, fig.start, False
+
+
+def _plausible(fig: FigureCI, measure: str, text: str, lead_start: int, own_cue: bool) -> bool:
+    if NOT_AN_ESTIMATE_RE.search(text, max(lead_start, fig.start - 60), fig.start):
+        return False
+    if measure in RATIO_MEASURES:
+        if fig.unit is not None or fig.lo <= 0 or fig.value <= 0:
+            return False
+        return own_cue or fig.value < 20
+    return measure in ("RD", "MD")
+
+
+def _level_for(doc: Doc, fig: FigureCI, sent_start: int, previous: "Estimate | None") -> float | None:
+    if fig.level is not None:
+        return fig.level
+    if fig.ci_word:
+        return None
+    stated = list(LEVEL_RE.finditer(doc.text, sent_start, fig.start))
+    if stated:
+        return float(stated[-1].group("lvl"))
+    return previous.level if previous is not None else None
+
+
+def _p_for(doc: Doc, fig: FigureCI, lead_start: int, cue_start: int, next_start: int) -> PValue | None:
+    text = doc.text
+    end = _after_window(text, fig.end, next_start)
+    after = p_values(text, fig.end, end, allow_bare=True)
+    if after:
+        return after[0]
+    paren = _open_paren_before(text, max(lead_start, cue_start - 60), min(cue_start, fig.start))
+    if paren is not None:
+        before = p_values(text, paren, min(cue_start, fig.start))
+        if before:
+            return before[-1]
+    return None
+
+
+def _trailing(doc: Doc, est: Estimate, next_start: int):
+    """A population or endpoint named right after the figure: '0.73 (0.55-0.95) in the CPS >=10 subgroup'."""
+    text = doc.text
+    pos = est.end
+    close = re.match(r"[\s)\]]*", text[pos:next_start])
+    pos += close.end() if close else 0
+    m = _TRAILING_POP_RE.match(text, pos, next_start)
+    if not m:
+        return None, None, est.end
+    stop = _TRAILING_END_RE.search(text, m.end(), next_start)
+    end = stop.start() if stop else next_start
+    cues = population_cues(text, m.start(), end)
+    pop = cues[0] if cues else None
+    ep = None
+    if _TRAILING_ENDPOINT_RE.match(text, pos, next_start):
+        found = mentions(doc, m.end(), min(end, m.end() + 50))
+        if found and found[0][0] - m.end() < 12:
+            ep = found[0]
+    if pop is None and ep is None:
+        return None, None, est.end
+    return pop, ep, end
+
+
+def sentence_estimates(doc: Doc, si: int, inherited: str | None, previous: Estimate | None) -> list[Estimate]:
+    """Estimates of one sentence, in order, with measure, interval level and p-value."""
+    sent = doc.sents[si]
+    text = doc.text
+    figs = figures_with_ci(text, sent.start, sent.end)
+    out: list[Estimate] = []
+    lead_start = sent.start
+    for k, fig in enumerate(figs):
+        next_start = figs[k + 1].start if k + 1 < len(figs) else sent.end
+        measure, cue_start, own = _measure_for(doc, fig, lead_start, sent.start, inherited)
+        if measure is None or not _plausible(fig, measure, text, lead_start, own):
+            lead_start = fig.end
+            continue
+        if measure in ("RD", "MD") and not own:
+            lead_start = fig.end
+            continue
+        level = _level_for(doc, fig, sent.start, out[-1] if out else previous)
+        p = _p_for(doc, fig, lead_start, cue_start, next_start)
+        est = Estimate(fig, measure, si, cue_start, level, p, own_cue=own)
+        est.consumed_end = est.end
+        _attribute(doc, est, lead_start, next_start, out)
+        out.append(est)
+        lead_start = est.consumed_end
+    _apply_respectively(doc, si, out)
+    return out
+
+
+def _attribute(doc: Doc, est: Estimate, lead_start: int, next_start: int, done: list[Estimate]) -> None:
+    text = doc.text
+    sent = doc.sents[est.sent]
+    pop_cue, ep_mention, consumed = _trailing(doc, est, next_start)
+    est.consumed_end = max(est.consumed_end, consumed)
+    est.endpoint, est.endpoint_text = _endpoint(doc, est, lead_start, ep_mention)
+    est.population = _population(doc, est, lead_start, pop_cue, done)
+    if not est.own_cue:
+        label = text[lead_start:est.fig.start].strip(" ,;:()[]")
+        est.label = label[-80:] or None
+    est.claimed = _claimed(text, sent.start, est)
+
+
+def _endpoint(doc: Doc, est: Estimate, lead_start: int, trailing) -> tuple[str | None, str | None]:
+    text = doc.text
+    if trailing is not None:
+        label = resolve_endpoint(doc, trailing[2])
+        if label:
+            return label, text[trailing[0]:trailing[1]]
+    inside = mentions(doc, est.cue_start, est.fig.start)
+    for s, e, label in inside:
+        resolved = resolve_endpoint(doc, label)
+        if resolved:
+            return resolved, text[s:e]
+    found, pos = endpoint_before(doc, est.sent, min(est.cue_start, est.fig.start))
+    if found:
+        end = next((e for s, e, _l in mentions(doc, pos, pos + 120) if s == pos), pos)
+        return found, text[pos:end]
+    carried = endpoint_carried(doc, est.sent, doc.sents[est.sent].start)
+    return carried, None
+
+
+def _population(doc: Doc, est: Estimate, lead_start: int, trailing, done: list[Estimate]) -> Population:
+    text = doc.text
+    sent = doc.sents[est.sent]
+    frame = frame_for(doc, est.sent, est.fig.start)
+    lead_cues = population_cues(text, lead_start, min(est.cue_start, est.fig.start))
+    if lead_cues:
+        return resolve_anaphora(doc, est.sent, lead_cues[-1]).within(frame)
+    if trailing is not None:
+        return resolve_anaphora(doc, est.sent, trailing).within(frame)
+    if _ELLIPTIC_NEGATION_RE.search(text, lead_start, min(est.cue_start, est.fig.start)) and done:
+        prev = done[-1].population
+        if prev is not None and not prev.overall:
+            return Population(False, f"without {prev.label}", prev.variable, _negated(prev))
+    earlier = population_cues(text, sent.start, lead_start)
+    if earlier:
+        return resolve_anaphora(doc, est.sent, earlier[-1]).within(frame)
+    if frame is not None:
+        return frame
+    return population_carried(doc, est.sent)
+
+
+def _negated(pop: Population) -> str | None:
+    from pipelines.extraction.vocab import load_subgroups
+
+    for term in load_subgroups():
+        if term.variable == pop.variable and term.level == pop.level:
+            return term.negated_level
+    return None
+
+
+def _apply_respectively(doc: Doc, si: int, found: list[Estimate]) -> None:
+    """'HRs for PFS were a, b and c, respectively' take the populations of the list before them."""
+    if len(found) < 2:
+        return
+    sent = doc.sents[si]
+    if not _RESPECTIVELY_RE.search(doc.text, found[-1].end, sent.end):
+        return
+    if any(population_cues(doc.text, e.cue_start if e.own_cue else e.fig.start, e.consumed_end) for e in found):
+        return
+    earlier = _previous_list(doc, si, found[0].fig.start, len(found))
+    if earlier:
+        for est, pop in zip(found, earlier):
+            est.population = pop
+
+
+def _previous_list(doc: Doc, si: int, pos: int, size: int) -> list[Population] | None:
+    sent = doc.sents[si]
+    figs = [f for f in figures_with_ci(doc.text, sent.start, pos)]
+    if len(figs) < size:
+        return None
+    pops = []
+    tail = figs[-size:]
+    for k, fig in enumerate(tail):
+        end = tail[k + 1].start if k + 1 < len(tail) else pos
+        cues = population_cues(doc.text, fig.end, end)
+        if not cues:
+            return None
+        pops.append(Population.from_cue(cues[0]))
+    return pops
+
+
+def _claimed(text: str, sent_start: int, est: Estimate) -> bool | None:
+    window_start = max(sent_start, est.fig.start - 160)
+    chunk = text[window_start:est.end]
+    if _SIGNIFICANT_NEG_RE.search(chunk):
+        return False
+    if _SIGNIFICANT_POS_RE.search(chunk):
+        return True
+    return None

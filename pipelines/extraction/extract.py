@@ -1,0 +1,102 @@
+"""The extractor's entry point: article text in, gold-format records with spans into that text out."""
+
+from __future__ import annotations
+
+from pipelines.extraction.arms import arm_records, arm_result_records, article_arms
+from pipelines.extraction.context import Doc, prepare
+from pipelines.extraction.estimates import Estimate, sentence_estimates
+from pipelines.extraction.numbers import measure_cues
+
+# How many sentences a measure named once ("HRs (95% CIs):") keeps applying to bare figures.
+_INHERIT_SENTENCES = 2
+
+
+def extract(text: str, article: str = "") -> list[dict]:
+    """Every estimate, arm result and arm the text states, as records in the corpus gold format."""
+    if not isinstance(text, str) or not text.strip():
+        return []
+    try:
+        doc = prepare(text)
+        estimates = _estimates(doc)
+        arms = article_arms(doc, estimates)
+        records = [_estimate_record(doc, e, arms, article) for e in _dedupe(estimates)]
+        records += arm_result_records(doc, estimates, arms, article)
+        records += arm_records(doc, arms, article)
+    except RecursionError:
+        return []
+    return sorted(records, key=lambda r: (r["span_start"], r["type"]))
+
+
+def _estimates(doc: Doc) -> list[Estimate]:
+    out: list[Estimate] = []
+    inherited, since = None, 0
+    for si, sent in enumerate(doc.sents):
+        if si and doc.sents[si - 1].para != sent.para and not _is_header(doc, si - 1):
+            since += 1
+        found = sentence_estimates(doc, si, inherited if since <= _INHERIT_SENTENCES else None,
+                                   out[-1] if out else None)
+        out.extend(found)
+        cues = measure_cues(doc.text, sent.start, sent.end)
+        if found:
+            inherited, since = found[-1].measure, 0
+        elif cues and _is_header(doc, si):
+            inherited, since = cues[-1].measure, 0
+        else:
+            since += 1
+    return out
+
+
+def _is_header(doc: Doc, si: int) -> bool:
+    sent = doc.sents[si]
+    return doc.text[sent.start:sent.end].rstrip().endswith(":")
+
+
+def _dedupe(estimates: list[Estimate]) -> list[Estimate]:
+    """A result repeated in other sentences is one record; repeats inside one sentence are distinct analyses."""
+    seen: dict[tuple, int] = {}
+    out = []
+    for e in estimates:
+        pop = e.population
+        key = (e.measure, e.fig.value, e.fig.lo, e.fig.hi, e.endpoint, pop.overall if pop else True,
+               pop.label if pop else None, e.label)
+        if key in seen and seen[key] != e.sent:
+            continue
+        seen.setdefault(key, e.sent)
+        out.append(e)
+    return out
+
+
+def _estimate_record(doc: Doc, e: Estimate, arms, article: str) -> dict:
+    start, end = doc.norm.span(e.start, e.end)
+    pop = e.population
+    experimental, comparator = arms.comparison_near(doc, e.sent, e.fig.start)
+    return {
+        "article": article,
+        "type": "estimate",
+        "endpoint": e.endpoint or "OTHER",
+        "endpoint_text": e.endpoint_text,
+        "population": "overall" if pop is None or pop.overall else "subgroup",
+        "subgroup": None if pop is None or pop.overall else pop.label,
+        "subgroup_variable": None if pop is None or pop.overall else pop.variable,
+        "subgroup_level": None if pop is None or pop.overall else pop.level,
+        "comparison": f"{experimental} vs {comparator}" if experimental and comparator else None,
+        "experimental_arm": experimental,
+        "comparator_arm": comparator,
+        "measure": e.measure,
+        "value": e.fig.value,
+        "ci_low": e.fig.lo,
+        "ci_high": e.fig.hi,
+        "ci_level": _level(e.level),
+        "p": e.p.value if e.p else None,
+        "p_relation": e.p.rel if e.p else None,
+        "claimed_significance": e.claimed,
+        "evidence": doc.norm.original[start:end],
+        "span_start": start,
+        "span_end": end,
+    }
+
+
+def _level(level: float | None) -> float | int | None:
+    if level is None:
+        return None
+    return int(level) if level == int(level) else level

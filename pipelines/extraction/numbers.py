@@ -1,0 +1,152 @@
+"""Number grammar: figures with confidence intervals, effect-measure cues, p-values and arm sizes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+NUM = r"-?(?:\d+(?:\.\d+)?|\.\d+)"
+_UNIT = (r"\s?%|\s(?:percentage points?|kg|months?|mo|years?|weeks?|days?|points?|mm ?Hg"
+         r"|per 100 (?:patient|person)-years)")
+
+# A figure followed by its interval: "0.62; 95% CI, 0.46-0.82", "0.63 (0.48-0.82)",
+# "5.5 months (95% CI, 3.9 to 7.4)", "0.691; 95% CI = 0.519, 0.920", "0.69 (CI 0.57;0.85)".
+# Possessive quantifiers keep the scan linear on long runs of blanks.
+_LVL = r"(?P<lvl{k}>\d{{2}}(?:\.\d)?)\s?%\s*+"
+_CIWORD = r"(?P<ci{k}>(?:CIs?|confidence inter(?:val|nal)s?)(?:\s*+[\[(]CIs?[\])])?\s*+[,:;=]?\s*+[(\[]?\s*+)"
+FIGURE_CI_RE = re.compile(
+    rf"(?<![\w.])(?P<val>{NUM})(?![\d])(?P<vunit>{_UNIT})?+"
+    r"\s*+[,;:]?\s*+"
+    rf"(?:(?P<open>[(\[])\s*+(?:{_LVL.format(k=1)})?{_CIWORD.format(k=1)}?|(?:{_LVL.format(k=2)})?{_CIWORD.format(k=2)})"
+    rf"(?P<lo>{NUM})(?:\s?%|\s(?:months?|kg|years?|weeks?))?\s*+(?P<sep>-|to|,|;)\s*+(?P<hi>{NUM})(?![\d])"
+    r"(?:\s?%|\s(?:months?|kg|years?|weeks?))?(?P<close>\s*+[)\]])?",
+)
+
+_HR = r"(?<!receptor \()\bHRs?\b(?!\s?[+/]|-(?:positive|negative|pos|neg)\b)|(?i:hazard ratios?)"
+_CUE_PARTS = (
+    ("HR", _HR),
+    ("OR", r"\bORs?\b(?=\s*+[,=:(\[]?\s*+[\d(\[.])|(?i:odds ratios?)"),
+    ("IRR", r"\bIRRs?\b|(?i:(?:incidence )?rate ratios?)"),
+    ("RR", r"\bRRs?\b(?=\s*+[,=:(\[]?\s*+[\d(\[.])|(?i:risk ratios?|relative risks?(?! reduction))"),
+    ("MD", r"(?i:mean differences?)|\bMD\b"),
+    ("RD", r"(?i:risk differences?|absolute (?:risk )?differences?|between-group differences?)|\bARD\b|\u0394"),
+)
+CUE_RE = re.compile("|".join(f"(?P<{name}>{pat})" for name, pat in _CUE_PARTS))
+NOT_AN_ESTIMATE_RE = re.compile(
+    r"number needed|\bNNTs?\b|posterior|powered|to detect|(?i:per (?:\d+[- ])?(?:point|unit|%|SD))",
+)
+
+P_RE = re.compile(
+    r"(?<![A-Za-z])(?:(?i:two-sided|one-sided|nominal|log-rank)\s++)?[Pp](?:\s?-?(?i:values?))?\s*+"
+    r"(?P<rel>[<>=\u2264\u2265])\s*+(?P<num>\d*\.\d+|\d+)"
+    r"(?:\s*+[\u00d7x*]\s*+10\s*+(?:\^\s*+)?(?P<neg>-)?\s*+(?P<exp>\d{1,3}))?",
+)
+BARE_P_RE = re.compile(r"[;,]\s*+(?P<rel>[<=>])\s*+(?P<num>0?\.\d+)")
+INTERACTION_RE = re.compile(r"(?i:interaction|heterogeneity|trend|noninferiority|non-inferiority)")
+LEVEL_RE = re.compile(r"(?P<lvl>\d{2}(?:\.\d)?)\s?%\s*+(?:CIs?\b|confidence inter(?:val|nal))")
+
+N_RE = re.compile(r"[(\[,;]\s*+[nN]\s*+[=:]\s*+(?P<n>\d{1,3}(?:,\d{3})+|\d+)(?![\d.])")
+
+
+@dataclass(frozen=True)
+class FigureCI:
+    """A figure with its interval, as positions into the normalized text."""
+
+    start: int
+    end: int
+    value: float
+    lo: float
+    hi: float
+    unit: str | None
+    level: float | None
+    ci_word: bool
+    has_open: bool
+
+
+def to_float(s: str) -> float | None:
+    try:
+        return float(s.replace(",", ""))
+    except ValueError:
+        return None
+
+
+def _unit_of(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    raw = raw.strip().lower()
+    if raw == "%":
+        return "%"
+    for unit in ("months", "years", "weeks", "days"):
+        if raw.startswith(unit[:-1]):
+            return unit
+    return "months" if raw == "mo" else raw
+
+
+def figures_with_ci(text: str, start: int, end: int) -> list[FigureCI]:
+    """Every 'figure (interval)' in text[start:end] whose interval brackets the figure."""
+    out = []
+    for m in FIGURE_CI_RE.finditer(text, start, end):
+        val, lo, hi = to_float(m.group("val")), to_float(m.group("lo")), to_float(m.group("hi"))
+        if val is None or lo is None or hi is None or not lo <= val <= hi or lo == hi:
+            continue
+        if m.group("sep") == "-" and m.group("hi").startswith("-"):
+            continue
+        lvl = m.group("lvl1") or m.group("lvl2")
+        level = float(lvl) if lvl else None
+        out.append(FigureCI(m.start(), m.end(), val, lo, hi, _unit_of(m.group("vunit")), level,
+                            bool(m.group("ci1") or m.group("ci2")), bool(m.group("open"))))
+    return out
+
+
+@dataclass(frozen=True)
+class PValue:
+    """A p-value: relation, value and where it is written."""
+
+    start: int
+    end: int
+    rel: str
+    value: float
+
+
+def _rel(sym: str) -> str:
+    return {"\u2264": "<", "\u2265": ">"}.get(sym, sym)
+
+
+def p_values(text: str, start: int, end: int, allow_bare: bool = False) -> list[PValue]:
+    """p-values of estimates in text[start:end]; interaction and threshold p-values are left out."""
+    out = []
+    for m in P_RE.finditer(text, start, end):
+        before = text[max(0, m.start() - 25):m.start()]
+        if INTERACTION_RE.search(before + text[m.start():m.end() + 3]) or re.search(r"(?i)required|<\s*$|threshold", before):
+            continue
+        val = to_float(m.group("num"))
+        if val is None:
+            continue
+        if m.group("exp"):
+            val = val * 10 ** (-int(m.group("exp")) if m.group("neg") else int(m.group("exp")))
+        if val > 1:
+            continue
+        out.append(PValue(m.start(), m.end(), _rel(m.group("rel")), val))
+    if allow_bare and not out:
+        m = BARE_P_RE.search(text, start, end)
+        if m and (val := to_float(m.group("num"))) is not None:
+            out.append(PValue(m.start() + 1, m.end(), m.group("rel"), val))
+    return out
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A word naming an effect measure (HR, odds ratio, ...)."""
+
+    start: int
+    end: int
+    measure: str
+
+
+def measure_cues(text: str, start: int, end: int) -> list[Cue]:
+    return [Cue(m.start(), m.end(), m.lastgroup) for m in CUE_RE.finditer(text, start, end)]
+
+
+def parse_int(s: str) -> int | None:
+    v = to_float(s.replace(" ", ""))
+    return int(v) if v is not None and v == int(v) else None

@@ -1,0 +1,175 @@
+"""Text normalization with an offset map back to the original, and sentence segmentation."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+_DASHES = "\u2010\u2011\u2012\u2013\u2212\ufe63\uff0d\u2043"
+_LONG_DASHES = "\u2014\u2015"
+_SPACES = "\u00a0\u2007\u2009\u202f\u2002\u2003\u2004\u2005\u2006\u2008\u200a\u3000\t"
+_DROP = "\u00ad\u200b\u200c\u200d\ufeff"
+_QUOTES = {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2032": "'"}
+_SUPERSCRIPTS = {"\u207b": "-", "\u00b9": "1", "\u00b2": "2", "\u00b3": "3", "\u2070": "0",
+                 "\u2074": "4", "\u2075": "5", "\u2076": "6", "\u2077": "7", "\u2078": "8",
+                 "\u2079": "9"}
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """Normalized text plus, for every normalized character, its span in the original."""
+
+    text: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+    original: str
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a normalized [start, end) span to the original text."""
+        if end <= start or not self.text:
+            pos = self.starts[start] if start < len(self.starts) else len(self.original)
+            return pos, pos
+        return self.starts[start], self.ends[end - 1]
+
+    def original_slice(self, start: int, end: int) -> str:
+        a, b = self.span(start, end)
+        return self.original[a:b]
+
+
+def _neighbour_digit(text: str, i: int, step: int) -> bool:
+    j = i + step
+    while 0 <= j < len(text) and text[j] == " ":
+        j += step
+    return 0 <= j < len(text) and text[j].isdigit()
+
+
+def _map_char(text: str, i: int) -> str:
+    ch = text[i]
+    if ch in _DASHES:
+        return "-"
+    if ch in _LONG_DASHES:
+        # A long dash between numbers is a range; elsewhere it separates clauses.
+        both = _neighbour_digit(text, i, -1) and _neighbour_digit(text, i, 1)
+        return "-" if both else ", "
+    if ch in _SPACES:
+        return " "
+    if ch in _DROP:
+        return ""
+    if ch == "\u00b7" or ch == "\u2027":
+        # Lancet writes decimals with a raised dot: 0·62.
+        return "." if _neighbour_digit(text, i, -1) and _neighbour_digit(text, i, 1) else " "
+    if ch in _QUOTES:
+        return _QUOTES[ch]
+    if ch in _SUPERSCRIPTS:
+        return _SUPERSCRIPTS[ch]
+    if ch == "\r":
+        return "\n" if i + 1 >= len(text) or text[i + 1] != "\n" else ""
+    return ch
+
+
+_BROKEN_WORD = re.compile(r"(?<=[a-z])- (?=[a-z])(?!(?:and|or|to|vs|nor)\b)")
+
+
+def normalize(text: str) -> Normalized:
+    """Return the normalized text with per-character offsets into ``text``."""
+    first = _normalize_chars(text)
+    # Words broken at a line end ("pro- gression", "with- out") are joined again.
+    keep = [True] * len(first.text)
+    for m in _BROKEN_WORD.finditer(first.text):
+        keep[m.start()] = keep[m.start() + 1] = False
+    if all(keep):
+        return first
+    idx = [i for i, k in enumerate(keep) if k]
+    return Normalized("".join(first.text[i] for i in idx), tuple(first.starts[i] for i in idx),
+                      tuple(first.ends[i] for i in idx), text)
+
+
+def _normalize_chars(text: str) -> Normalized:
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] == "&":
+            m = _ENTITY.match(text, i)
+            if m:
+                rep = html.unescape(m.group(0))
+                if rep != m.group(0):
+                    for ch in rep:
+                        out.append(_map_char(rep, 0) if len(rep) == 1 else ch)
+                        starts.append(i)
+                        ends.append(m.end())
+                    i = m.end()
+                    continue
+        rep = _map_char(text, i)
+        for ch in rep:
+            out.append(ch)
+            starts.append(i)
+            ends.append(i + 1)
+        i += 1
+    return Normalized("".join(out), tuple(starts), tuple(ends), text)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of the normalized text; ``para`` counts paragraph breaks before it."""
+
+    start: int
+    end: int
+    para: int
+
+
+_BREAK = re.compile(r"[.!?](?=[\"')\]]?\s+)|\n")
+_ABBREV = re.compile(r"(?:\b(?:vs|e\.g|i\.e|al|Dr|Fig|approx|no|No|ca|cf|Inc|Ltd|St)|\b[A-Z])\.$")
+
+
+def _starts_sentence(text: str, j: int) -> bool:
+    while j < len(text) and text[j] in " \t\"'":
+        j += 1
+    if j >= len(text):
+        return True
+    ch = text[j]
+    return ch.isupper() or ch.isdigit() or ch in "\u2022*-\u25cf\u25aa\u2013"
+
+
+def _joins_line(text: str, nl: int) -> bool:
+    """A single newline inside a hard-wrapped sentence does not end it."""
+    j = nl + 1
+    while j < len(text) and text[j] in " \t":
+        j += 1
+    if j >= len(text) or text[j] == "\n":
+        return False
+    k = nl - 1
+    while k >= 0 and text[k] in " \t":
+        k -= 1
+    if k < 0 or text[k] in ".!?:;":
+        return False
+    return text[j].islower() or text[j].isdigit() or text[j] in "(["
+
+
+def sentences(text: str) -> list[Sentence]:
+    """Split normalized text into sentences, counting line breaks that end one as paragraphs."""
+    out: list[Sentence] = []
+    start, para = 0, 0
+    for m in _BREAK.finditer(text):
+        pos = m.start()
+        if text[pos] == "\n":
+            if _joins_line(text, pos):
+                continue
+            end, new_para = pos, True
+        else:
+            if _ABBREV.search(text, max(0, pos - 8), pos + 1):
+                continue
+            if not _starts_sentence(text, m.end()):
+                continue
+            end, new_para = pos + 1, False
+        if text[start:end].strip():
+            out.append(Sentence(start, end, para))
+        if new_para:
+            para += 1
+        start = end
+    if text[start:].strip():
+        out.append(Sentence(start, len(text), para))
+    return out

@@ -1,0 +1,190 @@
+"""Lexicons the extractor reads text with: endpoints, populations, and the subgroup vocabulary file."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+SUBGROUPS_PATH = Path(__file__).resolve().parents[2] / "schemas" / "subgroups.toml"
+
+# Ordered: at one position the first alternative wins, so composites and longer names
+# come before their parts ("CV death or HHF" before "CV death", "PFS2" before "PFS").
+_ENDPOINT_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("PRIMARY", r"primary (?:composite )?(?:end ?point|outcome)|primary composite"),
+    ("MACE", r"(?:CV|cardiovascular) death or (?:HHF|hospitali[sz]ation for (?:heart failure|HF)|"
+             r"(?:worsening |worse )?(?:heart failure|HF)(?: hospitali[sz]ation| events?)?)"),
+    ("MACE", r"(?:HHF|hospitali[sz]ation for (?:heart failure|HF)|(?:worsening |worse )(?:heart failure|HF))"
+             r"(?: \([^()]{0,30}\))? or (?:CV|cardiovascular) (?:death|mortality)"),
+    ("MACE", r"major adverse (?:cardiovascular|CV|cardiac) events?|\bMACE\b|major (?:CVD|CV|cardiovascular) events?"
+             r"|composite (?:of |outcome|end ?point)(?!.{0,20}kidney)"),
+    ("OTHER", r"progression-free survival 2|\bPFS2\b|second progression|chemotherapy(?:/ADC)?-free survival"
+              r"|time to (?:first |second )?subsequent|\bstroke or systemic embol\w*|net (?:clinical )?(?:benefit|outcome)"),
+    ("HOSP", r"hospitali[sz]ation for (?:heart failure|HF)|(?:heart failure|HF) hospitali[sz]ation|\bHHF\b"
+             r"|worsening (?:heart failure|HF)|worse HF"),
+    ("MORTALITY", r"(?:CV|CVD|cardiovascular) (?:death|mortality)|death from (?:cardiovascular|any) causes?"
+                  r"|all-cause (?:death|mortality)|number of deaths|\bdeaths\b|\bmortality\b"),
+    ("DRFS", r"distant (?:relapse|disease|recurrence|metastasis)-free (?:survival|interval)|\bDRFS\b|\bDDFS\b|\bDMFS\b"),
+    ("iDFS", r"invasive disease-free survival|\bIDFS\b"),
+    ("DFS", r"disease-free survival|\bDFS\b"),
+    ("EFS", r"event-free survival|\bEFS\b"),
+    ("RFS", r"(?:recurrence|relapse)-free survival|\bRFS\b"),
+    ("PFS", r"progression-free survival|\bm?PFS\b|remained progression-free|(?:disease )?progression or death"),
+    ("TTP", r"time to (?:disease )?progression|\bTTP\b"),
+    ("OS", r"overall survival|\bOS\b|\bdeath\b"),
+    ("pCR", r"pathologic(?:al)? complete response|\bpCR\b"),
+    ("ORR", r"(?:objective|overall) response(?: rate)?|\bORR\b"),
+    ("DOR", r"duration of response|\bDOR\b"),
+    ("CBR", r"clinical benefit rate|\bCBR\b"),
+    ("AE", r"adverse events?|\bT?R?AEs?\b|bleed(?:s|ing)?\b|toxicit(?:y|ies)|side effects?|\brash\b|diarrh(?:o)?ea"
+           r"|nausea|neutropenia|hyperglyc(?:a)?emia|fatigue|\bdiscontinu\w*"),
+    ("OTHER", r"\bstroke\b|systemic embol\w*|myocardial infarction|\bMI\b|percutaneous coronary|\bPCI\b"
+              r"|kidney (?:disease )?(?:events?|outcomes?|composite)|renal (?:events?|outcomes?|composite)"
+              r"|limb events?|amputation|HbA1c|glycated hemoglobin|weight(?: loss)?\b|\bSNO\b"),
+)
+ENDPOINT_RE = re.compile("|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate(_ENDPOINT_PATTERNS)),
+                         re.IGNORECASE)
+_CASE_SENSITIVE = {"OS", "MI", "PCI", "SNO", "OR"}
+
+
+def endpoint_mentions(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int, str]]:
+    """(start, end, endpoint) of every endpoint named in text[start:end]; PRIMARY marks 'primary end point'."""
+    end = len(text) if end is None else end
+    out = []
+    for m in ENDPOINT_RE.finditer(text, start, end):
+        label = _ENDPOINT_PATTERNS[int(m.lastgroup[1:])][0]
+        word = m.group(0)
+        # Short abbreviations count only in capitals: "os" or "mi" inside prose are not endpoints.
+        if word.strip().upper() in _CASE_SENSITIVE and word != word.upper():
+            continue
+        out.append((m.start(), m.end(), label))
+    return out
+
+
+OVERALL_RE = re.compile(
+    r"\boverall (?:study )?(?:population|cohort|HER2-low \w+ \w+ \w+ cohort|\w+ cohort)\b|\ball(?: the)? (?:randomi[sz]ed )?"
+    r"(?:patients|pts|participants|subjects)\b|\ball-patient population\b|\bintention-to-treat\b|\bintent-to-treat\b"
+    r"|\bITT\b|\bfull (?:cohort|population|analysis set)\b|\btotal (?:patient |study )?population\b"
+    r"|\bentire (?:population|cohort|study)\b|\bwhole (?:population|cohort)\b|\bwhen all patients\b"
+    r"|\bregardless of\b|\birrespective of\b",
+    re.IGNORECASE)
+
+# Mentions of a narrower population that the vocabulary file does not name.
+GENERIC_SUBGROUP_RE = re.compile(
+    r"\b(?:in|among|for) (?:the )?(?:\d+% of )?(?:those|pts|patients|participants|women|men) "
+    r"(?:who (?:had|were|have|received)|with(?:out)? (?:a |an )?(?:history|prior|previous|dietary|baseline|high|low))\b"
+    r"|\b(?:in|among|for) those (?:with|without|who)\b|\b\d+% of (?:patients|pts|participants) (?:who|with)\b"
+    r"|\b(?:this|the) subgroup\b|\bsubgroup (?:of|with)\b|\b\w+ subgroup\b|\bsubset\b|\bcohort (?:of patients )?with(?:out)?\b",
+    re.IGNORECASE)
+
+SUBGROUP_BLOCKERS = re.compile(
+    r"(?:regardless of|irrespective of|independent of|stratified (?:by|according to)|according to|by|across|based on"
+    r"|upon|on the basis of|detection of|emergent)\s+(?:\w+\s+){0,2}$",
+    re.IGNORECASE)
+NEGATION_RE = re.compile(r"(?:\bwithout|\bno|\bnon-|\bnot|\bneither)\s*(?:\w+\s+){0,2}$|\bnon-?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class SubgroupTerm:
+    """One entry of the subgroup vocabulary with its compiled patterns."""
+
+    variable: str
+    level: str
+    negated_level: str | None
+    patterns: tuple[re.Pattern, ...]
+
+
+@lru_cache(maxsize=4)
+def load_subgroups(path: str | None = None) -> tuple[SubgroupTerm, ...]:
+    """Read the subgroup vocabulary (schemas/subgroups.toml unless ``path`` is given)."""
+    file = Path(path) if path else SUBGROUPS_PATH
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return ()
+    terms = []
+    for entry in data.get("subgroup", []):
+        pats = []
+        for p in entry.get("patterns", []):
+            try:
+                pats.append(re.compile(p, re.IGNORECASE))
+            except re.error:
+                continue
+        if entry.get("variable") and pats:
+            terms.append(SubgroupTerm(entry["variable"], entry.get("level", ""),
+                                      entry.get("negated_level"), tuple(pats)))
+    return tuple(terms)
+
+
+@dataclass(frozen=True)
+class PopulationCue:
+    """A population named in text: overall, or a subgroup with its normalized variable and level."""
+
+    start: int
+    end: int
+    overall: bool
+    label: str | None = None
+    variable: str | None = None
+    level: str | None = None
+
+
+def _vocab_cues(text: str, start: int, end: int) -> list[PopulationCue]:
+    out = []
+    for term in load_subgroups():
+        for pat in term.patterns:
+            for m in pat.finditer(text, start, end):
+                before = text[max(0, m.start() - 40):m.start()]
+                if SUBGROUP_BLOCKERS.search(before) or text.startswith(" status", m.end()):
+                    continue
+                negated = bool(NEGATION_RE.search(text[max(0, m.start() - 25):m.start()]))
+                level = term.level
+                if "level" in pat.groupindex and m.group("level"):
+                    level = m.group("level")
+                if negated:
+                    level = term.negated_level or f"not {level}"
+                label_start = _label_start(text, m.start(), negated)
+                out.append(PopulationCue(m.start(), m.end(), False, text[label_start:m.end()].strip(),
+                                         term.variable, level))
+    return out
+
+
+def _label_start(text: str, pos: int, negated: bool) -> int:
+    if not negated:
+        return pos
+    m = NEGATION_RE.search(text[max(0, pos - 25):pos])
+    return max(0, pos - 25) + m.start() if m else pos
+
+
+def population_cues(text: str, start: int, end: int) -> list[PopulationCue]:
+    """Every population cue in text[start:end], ordered by position; overlapping cues keep the longest."""
+    cues = _vocab_cues(text, start, end)
+    for m in OVERALL_RE.finditer(text, start, end):
+        before = text[max(0, m.start() - 20):m.start()].lower()
+        if before.endswith(("consistent with the ", "similar to the ", "similar results to the ",
+                            "to those of the ", "than the ")):
+            continue
+        cues.append(PopulationCue(m.start(), m.end(), True))
+    for m in GENERIC_SUBGROUP_RE.finditer(text, start, end):
+        if re.search(r"overall|all-patient|ITT|intention|entire|total", m.group(0), re.IGNORECASE):
+            continue
+        cues.append(PopulationCue(m.start(), m.end(), False, _generic_label(text, m), None, None))
+    cues.sort(key=lambda c: (c.start, -(c.end - c.start)))
+    kept: list[PopulationCue] = []
+    for c in cues:
+        if kept and c.start < kept[-1].end:
+            prev = kept[-1]
+            # A vocabulary cue is more specific than a generic one at the same place.
+            if prev.variable is None and not prev.overall and c.variable is not None:
+                kept[-1] = PopulationCue(prev.start, max(prev.end, c.end), False, c.label, c.variable, c.level)
+            continue
+        kept.append(c)
+    return kept
+
+
+def _generic_label(text: str, m: re.Match) -> str:
+    tail = re.match(r"[^,;()]{0,60}", text[m.end():])
+    words = (m.group(0) + (tail.group(0) if tail else "")).strip()
+    words = re.sub(r"^(?:in|among|for) (?:the )?", "", words, flags=re.IGNORECASE)
+    return words.strip(" .") or m.group(0)
