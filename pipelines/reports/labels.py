@@ -2,6 +2,9 @@
 
 import math
 
+# Row labels longer than this would run into the plot area at the house font size.
+LABEL_CHARS = 46
+
 
 def format_number(x: float) -> str:
     """Format an estimate or CI limit with the precision journals usually print."""

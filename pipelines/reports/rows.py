@@ -5,7 +5,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipelines.reports.labels import format_estimate, format_interval, format_p, p_phrase
+from pipelines.reports.labels import (
+    LABEL_CHARS, format_estimate, format_interval, format_p, p_phrase, truncate,
+)
 from pipelines.reports.scales import axis_scale
 from schemas.vocabulary import ENDPOINTS
 
@@ -38,7 +40,7 @@ class ForestBlock:
 
     title: str
     measure: str
-    value_header: str
+    quantity: str
     rows: tuple[ForestRow, ...]
     note_headers: tuple[str, ...] = ()
     reference: float = math.nan
@@ -76,12 +78,12 @@ def trial_blocks(svo: pd.DataFrame, overall: pd.DataFrame, trial_id: str) -> lis
     """Group a trial's overall estimates and subgroup rows into one block per endpoint,
     comparison and measure, the overall estimate first, each subgroup followed by its
     complement."""
-    svo = _keyed(_for_trial(svo, trial_id))
-    overall = _keyed(_for_trial(overall, trial_id))
-    keys = set(svo["_key"]) | set(overall["_key"])
+    svo_by_key = _by_block(_for_trial(svo, trial_id))
+    overall_by_key = _by_block(_for_trial(overall, trial_id))
+    empty = pd.DataFrame()
     return [
-        _trial_block(key, svo[svo["_key"] == key], overall[overall["_key"] == key])
-        for key in sorted(keys, key=_block_order)
+        _trial_block(key, svo_by_key.get(key, empty), overall_by_key.get(key, empty))
+        for key in sorted(svo_by_key.keys() | overall_by_key.keys(), key=_block_order)
     ]
 
 
@@ -91,13 +93,16 @@ def _for_trial(frame: pd.DataFrame, trial_id: str) -> pd.DataFrame:
     return frame[frame["trial_id"].map(text) == trial_id]
 
 
-def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
-    keyed = frame.copy()
-    keyed["_key"] = [
+def _by_block(frame: pd.DataFrame) -> dict[tuple[str, str, str], pd.DataFrame]:
+    """Split rows by (endpoint, comparison, measure), missing parts read as empty text."""
+    keys = [
         tuple(text(value) for value in values)
         for values in zip(*(_column(frame, name) for name in _BLOCK_KEY), strict=True)
     ]
-    return keyed
+    positions: dict[tuple[str, str, str], list[int]] = {}
+    for position, key in enumerate(keys):
+        positions.setdefault(key, []).append(position)
+    return {key: frame.iloc[rows] for key, rows in positions.items()}
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -119,7 +124,7 @@ def _trial_block(key: tuple[str, str, str], svo: pd.DataFrame, overall: pd.DataF
     return ForestBlock(
         title=" · ".join(part for part in (endpoint, comparison) if part) or "estimate",
         measure=measure,
-        value_header=f"{measure or 'estimate'} (CI)",
+        quantity=measure or "estimate",
         rows=tuple(rows),
         note_headers=("P", "P int."),
         reference=overall_row.value if overall_row else math.nan,
@@ -153,16 +158,22 @@ def _sorted_subgroups(svo: pd.DataFrame) -> pd.DataFrame:
     return order.sort_values(["_var", "_level", "_name"], kind="stable")
 
 
-def subgroup_label(variable: str, level: str, subgroup: str) -> str:
-    """Name a subgroup by its controlled variable and level, else by its text."""
-    if variable and level:
-        return f"{variable} = {level}"
-    return subgroup or level or variable or "subgroup"
+def subgroup_label(variable: str, level: str, subgroup: str, width: int | None = None) -> str:
+    """Name a subgroup by its controlled variable and level, else by its text; when width
+    is given and the name is too long, shorten the variable so the level stays readable."""
+    if not (variable and level):
+        return subgroup or level or variable or "subgroup"
+    label = f"{variable} = {level}"
+    if width is None or len(label) <= width:
+        return label
+    room = width - len(level) - len(" = ")
+    return f"{truncate(variable, room)} = {level}" if room >= 8 else truncate(label, width)
 
 
 def _subgroup_rows(row: pd.Series) -> list[ForestRow]:
     label = subgroup_label(
-        text(row.get("subgroup_variable")), text(row.get("subgroup_level")), text(row.get("subgroup"))
+        text(row.get("subgroup_variable")), text(row.get("subgroup_level")),
+        text(row.get("subgroup")), width=LABEL_CHARS,
     )
     rows = [
         ForestRow(
@@ -217,14 +228,15 @@ def _subgroup_block(per_trial: pd.DataFrame, pooled: pd.Series, measure: str) ->
                 trial, TRIAL_OVERALL, ("overall_value", "overall_ci_low", "overall_ci_high"),
                 label="    whole trial",
             ))
-    rows.append(_pooled_row(pooled, "pooled_subgroup_value", len(per_trial), ()))
+    k = _count_values(per_trial, "value")
+    rows.append(_pooled_row(pooled, "pooled_subgroup_value", "k_trials", k, ()))
     pi = (number(pooled.get("pi_low")), number(pooled.get("pi_high")))
     if all(math.isfinite(limit) for limit in pi):
         rows.append(ForestRow("    prediction interval", INTERVAL, math.nan, *pi))
     return ForestBlock(
         title="Subgroup estimate by trial",
         measure=measure,
-        value_header=f"{measure or 'estimate'} (CI)",
+        quantity=measure or "estimate",
         rows=tuple(rows),
         caption=heterogeneity_caption(pooled, measure, prefix=""),
     )
@@ -234,12 +246,13 @@ def _interaction_block(per_trial: pd.DataFrame, pooled: pd.Series, measure: str)
     columns = ("interaction_ratio", "interaction_ci_low", "interaction_ci_high")
     rows = [_trial_row(trial, TRIAL, columns, notes=("",)) for _, trial in per_trial.iterrows()]
     p = format_p(number(pooled.get("pooled_interaction_p")))
-    rows.append(_pooled_row(pooled, "pooled_interaction_ratio", len(per_trial), (p,)))
+    k = _count_values(per_trial, "interaction_ratio")
+    rows.append(_pooled_row(pooled, "pooled_interaction_ratio", "k_interaction", k, (p,)))
     contrast = "Ratio" if axis_scale(measure) == "log" else "Difference"
     return ForestBlock(
         title="Interaction: subgroup vs complement, by trial",
         measure=measure,
-        value_header=f"{contrast} of {measure or 'estimate'}s (CI)",
+        quantity=f"{contrast} of {measure or 'estimate'}s",
         rows=tuple(rows),
         note_headers=("P",),
         caption=heterogeneity_caption(pooled, measure, prefix="interaction_"),
@@ -254,11 +267,18 @@ def _trial_row(
     return ForestRow(label or text(trial.get("trial_id")) or "trial", kind, value, low, high, notes)
 
 
-def _pooled_row(pooled: pd.Series, value_column: str, k: int, notes: tuple[str, ...]) -> ForestRow:
-    """The pooled diamond; the CI columns share the value column's stem."""
+def _count_values(frame: pd.DataFrame, column: str) -> int:
+    return int(pd.to_numeric(_column(frame, column), errors="coerce").notna().sum())
+
+
+def _pooled_row(
+    pooled: pd.Series, value_column: str, k_column: str, k: int, notes: tuple[str, ...]
+) -> ForestRow:
+    """The pooled diamond; the CI columns share the value column's stem. k counts the
+    trials that entered the pooling, which the mart states when some trials lack a figure."""
     stem = value_column.rsplit("_", 1)[0]
-    k_trials = number(pooled.get("k_trials"))
-    k_label = int(k_trials) if math.isfinite(k_trials) else k
+    k_pooled = number(pooled.get(k_column))
+    k_label = int(k_pooled) if math.isfinite(k_pooled) else k
     return ForestRow(
         f"Pooled (k = {k_label})", POOLED, number(pooled.get(value_column)),
         number(pooled.get(f"{stem}_ci_low")), number(pooled.get(f"{stem}_ci_high")), notes,
