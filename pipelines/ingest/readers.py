@@ -2,9 +2,9 @@
 
 Decisions beyond the contract, so callers know what to expect:
 - Every file is either article(s) or error row(s); some give both. Caveats that do not stop a
-  file are error rows too: `decoded_as_cp1252` (not UTF-8, read as cp1252), `bad_front_matter`
-  (text ingested from after the block, without its metadata), `bad_sidecar` (article ingested
-  without the sidecar's metadata).
+  file are error rows too (WARNING_CODES): `decoded_as_cp1252` (not UTF-8, read as cp1252),
+  `bad_front_matter` (text ingested from after the block, without its metadata), `bad_sidecar`
+  (article ingested without the sidecar's metadata).
 - Multi-article formats always number their records, even a file holding one:
   `a.jsonl#3` is the record on line 3, `b.xml#2` the second PubmedArticle.
 - Metadata precedence: what the author wrote in the file (front matter, JSONL keys) beats the
@@ -12,7 +12,7 @@ Decisions beyond the contract, so callers know what to expect:
 - Other error codes: `unsupported_type`, `not_a_file`, `unreadable`, `outside_root`,
   `symlink_loop`, `too_large`, `binary`, `not_utf8_text`, `empty`, `bad_html`, `bad_xml`,
   `unsafe_xml` (declares entities), `unsupported_xml`, `bad_json_line`, `duplicate`,
-  `orphan_sidecar` (NAME.meta.json with no NAME.* beside it), `reader_failed`.
+  `orphan_sidecar` (NAME.meta.json with no NAME.txt, NAME.md, ... beside it), `reader_failed`.
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ _FORMATS = {
 }
 SUPPORTED_SUFFIXES = tuple(_FORMATS)
 SIDECAR_SUFFIX = ".meta.json"
+# Error codes whose file still yields its article(s): a caveat to record, not a failure.
+WARNING_CODES = frozenset({"decoded_as_cp1252", "bad_front_matter", "bad_sidecar"})
 _MAX_SIDECAR_BYTES = 1_000_000
 _MAX_DETAIL_CHARS = 500
 
@@ -97,10 +99,11 @@ def ingest_folder(root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> IngestResul
         return result
     real_root = root.resolve()
     entries = list(_walk(root, root, real_root, frozenset({real_root})))
-    stems = {
-        (entry.parent, entry.stem)
+    # The sidecar names articles look for; any other NAME.meta.json would go unread.
+    wanted = {
+        (entry.parent, entry.stem + SIDECAR_SUFFIX)
         for entry in entries
-        if isinstance(entry, Path) and not _is_sidecar(entry)
+        if isinstance(entry, Path) and not _is_sidecar(entry) and entry.suffix.lower() in _FORMATS
     }
     seen: dict[str, str] = {}
     for entry in entries:
@@ -110,8 +113,8 @@ def ingest_folder(root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> IngestResul
             one = _drop_duplicates(_read(entry, root, max_bytes), seen)
             result.articles.extend(one.articles)
             result.errors.extend(one.errors)
-        elif (entry.parent, entry.name[: -len(SIDECAR_SUFFIX)]) not in stems:
-            cause = "metadata file with no article beside it"
+        elif (entry.parent, entry.name) not in wanted:
+            cause = "metadata file with no article of a supported type beside it"
             result.errors.append(_error(_source_path(entry, root), "orphan_sidecar", cause))
     return result
 

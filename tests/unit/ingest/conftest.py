@@ -1,7 +1,8 @@
-"""Helpers for the ingest tests: a private articles folder and a writer for small files in it."""
+"""Fixtures for the ingest tests: a private articles folder, a file writer, an error-code lister."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,15 +16,20 @@ def root(tmp_path: Path) -> Path:
     return folder
 
 
-def write(root: Path, name: str, content: str | bytes) -> Path:
-    """Write `content` (text as UTF-8, bytes as given) to root/name, creating folders."""
-    path = root / name
+def _write(folder: Path, name: str, content: str | bytes) -> Path:
+    path = folder / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    path.write_bytes(data)
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
     return path
 
 
-def codes(result) -> list[str]:
-    """The error codes of an IngestResult, in order."""
-    return [error.error for error in result.errors]
+@pytest.fixture
+def write() -> Callable[[Path, str, str | bytes], Path]:
+    """write(folder, name, content): text as UTF-8, bytes as given; creates subfolders."""
+    return _write
+
+
+@pytest.fixture
+def codes() -> Callable:
+    """codes(result): the error codes of an IngestResult, in order."""
+    return lambda result: [error.error for error in result.errors]

@@ -10,8 +10,6 @@ import pytest
 from pipelines.ingest import readers
 from pipelines.ingest.readers import SUPPORTED_SUFFIXES, ingest_folder
 
-from .conftest import codes, write
-
 PUBMED = (
     "<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>7</PMID><Article>"
     "<ArticleTitle>T</ArticleTitle><Abstract><AbstractText>XML abstract text.</AbstractText>"
@@ -19,7 +17,7 @@ PUBMED = (
 )
 
 
-def build_mixed_folder(root: Path) -> dict[str, str | None]:
+def build_mixed_folder(root: Path, write) -> dict[str, str | None]:
     """Write good and bad files; return each visible path with its expected error (None = ok)."""
     files: dict[str, tuple[str | bytes, str | None]] = {
         "a-news.txt": ("A plain made-up news item.\n", None),
@@ -35,6 +33,9 @@ def build_mixed_folder(root: Path) -> dict[str, str | None]:
         "k-copy.txt": ("A plain made-up news item.\n", "duplicate"),
         "nested/deeper/l-story.txt": ("Nested story text.\n", None),
         "m-lonely.meta.json": ("{}", "orphan_sidecar"),
+        "f-scan.meta.json": ("{}", "orphan_sidecar"),
+        "n-CASE.META.JSON": ("{}", "orphan_sidecar"),
+        "n-CASE.txt": ("Sidecar name in other case.\n", None),
     }
     for name, (content, _) in files.items():
         write(root, name, content)
@@ -44,8 +45,8 @@ def build_mixed_folder(root: Path) -> dict[str, str | None]:
     return {name: expected for name, (_, expected) in files.items()}
 
 
-def test_every_visible_file_is_an_article_or_an_error(root: Path) -> None:
-    expected = build_mixed_folder(root)
+def test_every_visible_file_is_an_article_or_an_error(root: Path, write) -> None:
+    expected = build_mixed_folder(root, write)
 
     result = ingest_folder(root)
 
@@ -58,18 +59,18 @@ def test_every_visible_file_is_an_article_or_an_error(root: Path) -> None:
     assert all(error.detail.startswith(error.source_path) for error in result.errors)
 
 
-def test_articles_come_in_sorted_path_order(root: Path) -> None:
-    build_mixed_folder(root)
+def test_articles_come_in_sorted_path_order(root: Path, write) -> None:
+    build_mixed_folder(root, write)
 
     ids = [article.article_id for article in ingest_folder(root).articles]
 
     assert ids == [
         "a-news.txt", "b-notes.md", "c-page.html", "d-set.xml#1", "e-feed.jsonl#1",
-        "nested/deeper/l-story.txt",
+        "n-CASE.txt", "nested/deeper/l-story.txt",
     ]
 
 
-def test_duplicate_names_the_first_file_in_sorted_order(root: Path) -> None:
+def test_duplicate_names_the_first_file_in_sorted_order(root: Path, write) -> None:
     write(root, "z-last.txt", "Shared made-up text.")
     write(root, "a-first/story.md", "Shared made-up text.")
 
@@ -81,7 +82,7 @@ def test_duplicate_names_the_first_file_in_sorted_order(root: Path) -> None:
     assert "a-first/story.md" in error.detail
 
 
-def test_links_never_lead_outside_the_root(tmp_path: Path, root: Path) -> None:
+def test_links_never_lead_outside_the_root(tmp_path: Path, root: Path, write) -> None:
     outside = tmp_path / "outside"
     write(outside, "secret.txt", "Outside text.")
     (root / "file-link.txt").symlink_to(outside / "secret.txt")
@@ -103,14 +104,16 @@ def test_links_never_lead_outside_the_root(tmp_path: Path, root: Path) -> None:
     assert [a.article_id for a in result.articles] == ["alias.txt"]
 
 
-def test_missing_root_is_an_error_not_an_exception(tmp_path: Path) -> None:
+def test_missing_root_is_an_error_not_an_exception(tmp_path: Path, codes) -> None:
     result = ingest_folder(tmp_path / "nowhere")
 
     assert result.articles == []
     assert codes(result) == ["unreadable"]
 
 
-def test_a_reader_crash_is_contained_to_its_file(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_reader_crash_is_contained_to_its_file(
+    root: Path, monkeypatch: pytest.MonkeyPatch, write
+) -> None:
     def crash(_content: str):
         raise KeyError("unexpected")
 
@@ -124,13 +127,13 @@ def test_a_reader_crash_is_contained_to_its_file(root: Path, monkeypatch: pytest
     assert [(e.source_path, e.error) for e in result.errors] == [("page.html", "reader_failed")]
 
 
-def test_reading_twice_gives_the_same_result(root: Path) -> None:
-    build_mixed_folder(root)
+def test_reading_twice_gives_the_same_result(root: Path, write) -> None:
+    build_mixed_folder(root, write)
 
     assert ingest_folder(root) == ingest_folder(root)
 
 
-def test_suffixes_are_matched_case_insensitively(root: Path) -> None:
+def test_suffixes_are_matched_case_insensitively(root: Path, write) -> None:
     for index, suffix in enumerate(SUPPORTED_SUFFIXES):
         content = PUBMED if suffix == ".xml" else json.dumps({"text": f"Item {index}."})
         write(root, f"item{index}{suffix.upper()}", content)

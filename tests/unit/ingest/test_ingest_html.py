@@ -12,8 +12,6 @@ from hypothesis import strategies as st
 from pipelines.ingest.html_text import read_html
 from pipelines.ingest.readers import read_file
 
-from .conftest import codes, write
-
 PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -35,7 +33,8 @@ PAGE = """<!DOCTYPE html>
     <noscript>NOSCRIPT_MARKER</noscript>
     <template><p>TEMPLATE_MARKER</p></template>
     <svg><title>SVG_MARKER</title><text>SVG_MARKER</text></svg>
-    <div>Median survival: <b>24.1</b> vs <i>19.8</i> months<br>Adverse events &amp; dropouts were rare.</div>
+    <div>Median survival: <b>24.1</b> vs <i>19.8</i> months<br>
+      Adverse events &amp; dropouts were rare.</div>
     <ul><li>Arm A: 206 patients</li><li>Arm B: 206 patients</li></ul>
     <table><tr><th>Group</th><th>HR</th></tr><tr><td>Women</td><td>0.65</td></tr></table>
     <form>FORM_MARKER <input name="q"></form>
@@ -56,7 +55,7 @@ EXPECTED_TEXT = (
 )
 
 
-def test_page_gives_the_article_text_only(root: Path) -> None:
+def test_page_gives_the_article_text_only(root: Path, write) -> None:
     path = write(root, "rollout.html", PAGE)
 
     result = read_file(path, root)
@@ -70,7 +69,7 @@ def test_page_gives_the_article_text_only(root: Path) -> None:
         assert f"{marker}_MARKER" not in article.text
 
 
-def test_page_metadata_comes_from_head_tags(root: Path) -> None:
+def test_page_metadata_comes_from_head_tags(root: Path, write) -> None:
     path = write(root, "rollout.htm", PAGE)
 
     [article] = read_file(path, root).articles
@@ -83,7 +82,7 @@ def test_page_metadata_comes_from_head_tags(root: Path) -> None:
     json.dumps(article.meta)
 
 
-def test_sidecar_overrides_what_the_page_says(root: Path) -> None:
+def test_sidecar_overrides_what_the_page_says(root: Path, write) -> None:
     write(root, "rollout.meta.json", json.dumps({"outlet": "Corrected Outlet", "trial": "ROLLOUT"}))
     path = write(root, "rollout.html", PAGE)
 
@@ -109,7 +108,9 @@ def test_body_is_used_without_article_or_main_and_h1_gives_the_title() -> None:
 
 
 def test_fragment_without_body_is_read_whole() -> None:
-    assert read_html("<p>Loose paragraph</p>tail words").records[0].text == "Loose paragraph\ntail words"
+    record = read_html("<p>Loose paragraph</p>tail words").records[0]
+
+    assert record.text == "Loose paragraph\ntail words"
 
 
 def test_unclosed_script_never_leaks() -> None:
@@ -122,8 +123,9 @@ def test_non_breaking_spaces_are_kept_as_written() -> None:
     assert read_html("<p>12&nbsp;months</p>").records[0].text == "12\u00a0months"
 
 
-def test_page_of_only_boilerplate_is_empty(root: Path) -> None:
-    path = write(root, "shell.html", "<html><body><nav>Home</nav><script>app()</script></body></html>")
+def test_page_of_only_boilerplate_is_empty(root: Path, write, codes) -> None:
+    markup = "<html><body><nav>Home</nav><script>app()</script></body></html>"
+    path = write(root, "shell.html", markup)
 
     result = read_file(path, root)
 

@@ -8,14 +8,12 @@ from pathlib import Path
 
 from pipelines.ingest.readers import read_file
 
-from .conftest import codes, write
-
 
 def line(**item) -> str:
     return json.dumps(item)
 
 
-def test_good_and_bad_lines_are_each_accounted_for(root: Path) -> None:
+def test_good_and_bad_lines_are_each_accounted_for(root: Path, write, codes) -> None:
     lines = [
         line(text="First made-up report: HR 0.80.", title="One", published="2022-05-01",
              trial="ALPHA", nct_id="NCT00000001", section="news"),
@@ -41,13 +39,13 @@ def test_good_and_bad_lines_are_each_accounted_for(root: Path) -> None:
     assert "text" not in first.meta
     assert second.text == "Second made-up report:\nline two."
     assert second.url == "https://example.org/2"
-    assert codes(result) == ["bad_json_line", "bad_json_line", "bad_json_line", "empty", "bad_json_line"]
+    assert codes(result) == ["bad_json_line"] * 3 + ["empty", "bad_json_line"]
     lines_named = [error.detail.split(":")[1].strip() for error in result.errors]
     assert lines_named == ["line 3", "line 4", "line 5", "line 6", "line 7"]
     assert all(error.detail.startswith("batch.jsonl: ") for error in result.errors)
 
 
-def test_windows_line_endings_between_records(root: Path) -> None:
+def test_windows_line_endings_between_records(root: Path, write) -> None:
     path = write(root, "crlf.jsonl", line(text="Alpha.") + "\r\n" + line(text="Beta.") + "\r\n")
 
     result = read_file(path, root)
@@ -56,9 +54,10 @@ def test_windows_line_endings_between_records(root: Path) -> None:
     assert result.errors == []
 
 
-def test_sidecar_gives_defaults_that_a_line_can_override(root: Path) -> None:
+def test_sidecar_gives_defaults_that_a_line_can_override(root: Path, write) -> None:
     write(root, "feed.meta.json", json.dumps({"outlet": "Feed Outlet", "trial": "BETA"}))
-    path = write(root, "feed.jsonl", line(text="One.") + "\n" + line(text="Two.", trial="GAMMA") + "\n")
+    content = line(text="One.") + "\n" + line(text="Two.", trial="GAMMA") + "\n"
+    path = write(root, "feed.jsonl", content)
 
     one, two = read_file(path, root).articles
 
@@ -66,8 +65,9 @@ def test_sidecar_gives_defaults_that_a_line_can_override(root: Path) -> None:
     assert (two.outlet, two.trial_hint) == ("Feed Outlet", "GAMMA")
 
 
-def test_repeated_text_within_a_file_is_kept_once(root: Path) -> None:
-    path = write(root, "dup.jsonl", "\n".join([line(text="Same."), line(text="Other."), line(text="Same.")]))
+def test_repeated_text_within_a_file_is_kept_once(root: Path, write, codes) -> None:
+    content = "\n".join([line(text="Same."), line(text="Other."), line(text="Same.")])
+    path = write(root, "dup.jsonl", content)
 
     result = read_file(path, root)
 
@@ -76,7 +76,7 @@ def test_repeated_text_within_a_file_is_kept_once(root: Path) -> None:
     assert result.errors[0].detail == "dup.jsonl#3: same text as dup.jsonl#1, which is kept"
 
 
-def test_unpaired_surrogate_is_a_bad_line(root: Path) -> None:
+def test_unpaired_surrogate_is_a_bad_line(root: Path, write, codes) -> None:
     path = write(root, "odd.jsonl", '{"text": "lone \\ud800 half"}\n' + line(text="Fine.") + "\n")
 
     result = read_file(path, root)

@@ -12,14 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.ingest.readers import read_file
-
-from .conftest import codes, write
+from pipelines.ingest.readers import WARNING_CODES, read_file
 
 BODY = "The rollout trial randomised 412 adults; the hazard ratio for relapse was 0.71.\n"
 
 
-def test_plain_text_is_kept_exactly_with_its_hash(root: Path) -> None:
+def test_plain_text_is_kept_exactly_with_its_hash(root: Path, write) -> None:
     text = "Line one of a made-up report.\n\n  Indented line, two  spaces kept.\n"
     path = write(root, "notes/report.txt", text)
 
@@ -35,7 +33,7 @@ def test_plain_text_is_kept_exactly_with_its_hash(root: Path) -> None:
     assert (article.title, article.url, article.published_on, article.trial_hint) == (None,) * 4
 
 
-def test_front_matter_fills_fields_and_text_starts_after_it(root: Path) -> None:
+def test_front_matter_fills_fields_and_text_starts_after_it(root: Path, write) -> None:
     content = (
         "---\n"
         "title: Rollout trial meets its goal\n"
@@ -63,7 +61,7 @@ def test_front_matter_fills_fields_and_text_starts_after_it(root: Path) -> None:
     json.dumps(article.meta)  # the YAML date must have become a string
 
 
-def test_published_may_be_a_quoted_string_or_a_timestamp(root: Path) -> None:
+def test_published_may_be_a_quoted_string_or_a_timestamp(root: Path, write) -> None:
     quoted = write(root, "a.txt", '---\npublished: "2023-11-30"\n---\nFirst made-up text.\n')
     stamped = write(root, "b.txt", "---\npublished: 2023-12-01T08:30:00Z\n---\nSecond text.\n")
     unusable = write(root, "c.txt", "---\npublished: last spring\n---\nThird text.\n")
@@ -83,7 +81,9 @@ def test_published_may_be_a_quoted_string_or_a_timestamp(root: Path) -> None:
         "!!python/object/apply:os.getcwd []\n",  # object construction is refused
     ],
 )
-def test_bad_front_matter_ingests_the_text_and_records_why(root: Path, block: str) -> None:
+def test_bad_front_matter_ingests_the_text_and_records_why(
+    root: Path, block: str, write, codes
+) -> None:
     path = write(root, "bad.md", "---\n" + block + "---\n" + BODY)
 
     result = read_file(path, root)
@@ -95,7 +95,7 @@ def test_bad_front_matter_ingests_the_text_and_records_why(root: Path, block: st
     assert result.errors[0].detail.startswith("bad.md: ")
 
 
-def test_front_matter_alias_bomb_is_refused_quickly(root: Path) -> None:
+def test_front_matter_alias_bomb_is_refused_quickly(root: Path, write, codes) -> None:
     levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
     path = write(root, "bomb.md", "---\n" + "\n".join(levels) + "\n---\n" + BODY)
@@ -108,7 +108,7 @@ def test_front_matter_alias_bomb_is_refused_quickly(root: Path) -> None:
     assert result.articles[0].text == BODY
 
 
-def test_unclosed_front_matter_is_read_as_plain_text(root: Path) -> None:
+def test_unclosed_front_matter_is_read_as_plain_text(root: Path, write, codes) -> None:
     content = "---\ntitle: never closed\n" + BODY
     path = write(root, "open.txt", content)
 
@@ -118,7 +118,7 @@ def test_unclosed_front_matter_is_read_as_plain_text(root: Path) -> None:
     assert codes(result) == ["bad_front_matter"]
 
 
-def test_sidecar_supplies_metadata_and_front_matter_wins(root: Path) -> None:
+def test_sidecar_supplies_metadata_and_front_matter_wins(root: Path, write) -> None:
     write(root, "story.meta.json", json.dumps(
         {"title": "Sidecar title", "outlet": "Sidecar Weekly", "trial": "ROLLOUT-1", "topic": "x"}
     ))
@@ -135,7 +135,7 @@ def test_sidecar_supplies_metadata_and_front_matter_wins(root: Path) -> None:
 
 
 @pytest.mark.parametrize("sidecar", ["{not json", "[1, 2]", '"a string"'])
-def test_bad_sidecar_is_reported_and_the_article_kept(root: Path, sidecar: str) -> None:
+def test_bad_sidecar_is_reported_and_the_article_kept(root: Path, sidecar: str, write) -> None:
     write(root, "story.meta.json", sidecar)
     path = write(root, "story.txt", BODY)
 
@@ -145,13 +145,13 @@ def test_bad_sidecar_is_reported_and_the_article_kept(root: Path, sidecar: str) 
     assert [(e.source_path, e.error) for e in result.errors] == [("story.meta.json", "bad_sidecar")]
 
 
-def test_line_endings_become_newlines_and_nothing_else_changes(root: Path) -> None:
+def test_line_endings_become_newlines_and_nothing_else_changes(root: Path, write) -> None:
     path = write(root, "mixed.txt", b"one\r\ntwo\rthree\n\tfour  \r\n")
 
     assert read_file(path, root).articles[0].text == "one\ntwo\nthree\n\tfour  \n"
 
 
-def test_byte_order_mark_is_dropped(root: Path) -> None:
+def test_byte_order_mark_is_dropped(root: Path, write) -> None:
     path = write(root, "bom.md", b"\xef\xbb\xbf---\ntitle: With a BOM\n---\nBody text.\n")
 
     [article] = read_file(path, root).articles
@@ -159,7 +159,7 @@ def test_byte_order_mark_is_dropped(root: Path) -> None:
     assert (article.title, article.text) == ("With a BOM", "Body text.\n")
 
 
-def test_cp1252_text_is_ingested_with_a_warning_row(root: Path) -> None:
+def test_cp1252_text_is_ingested_with_a_warning_row(root: Path, write, codes) -> None:
     text = "Caf\u00e9 owners in M\u00fcnchen joined the \u201cstudy\u201d \u2013 all 40 of them.\n"
     path = write(root, "latin.txt", text.encode("cp1252"))
 
@@ -167,6 +167,7 @@ def test_cp1252_text_is_ingested_with_a_warning_row(root: Path) -> None:
 
     assert [a.text for a in result.articles] == [text]
     assert codes(result) == ["decoded_as_cp1252"]
+    assert "decoded_as_cp1252" in WARNING_CODES
 
 
 @pytest.mark.parametrize(
@@ -182,7 +183,9 @@ def test_cp1252_text_is_ingested_with_a_warning_row(root: Path) -> None:
         (b"---\ntitle: Only metadata\n---\n\n", "empty"),
     ],
 )
-def test_unreadable_content_is_refused_with_its_code(root: Path, data: bytes, code: str) -> None:
+def test_unreadable_content_is_refused_with_its_code(
+    root: Path, data: bytes, code: str, write, codes
+) -> None:
     path = write(root, "item.txt", data)
 
     result = read_file(path, root)
@@ -193,7 +196,7 @@ def test_unreadable_content_is_refused_with_its_code(root: Path, data: bytes, co
     assert "\n" not in result.errors[0].detail
 
 
-def test_file_over_the_limit_is_refused(root: Path) -> None:
+def test_file_over_the_limit_is_refused(root: Path, write, codes) -> None:
     path = write(root, "long.txt", "x" * 101)
 
     result = read_file(path, root, max_bytes=100)
@@ -202,7 +205,7 @@ def test_file_over_the_limit_is_refused(root: Path) -> None:
     assert read_file(path, root, max_bytes=101).articles[0].text == "x" * 101
 
 
-def test_ten_megabyte_file_is_refused_without_being_read(root: Path) -> None:
+def test_ten_megabyte_file_is_refused_without_being_read(root: Path, codes) -> None:
     path = root / "huge.txt"
     with open(path, "wb") as handle:
         handle.truncate(11 * 1024 * 1024)  # sparse: costs no disk, but would cost 11 MB to read
@@ -218,7 +221,7 @@ def test_ten_megabyte_file_is_refused_without_being_read(root: Path) -> None:
     assert peak < 1024 * 1024
 
 
-def test_unsupported_suffix_and_lone_sidecar_are_refused(root: Path) -> None:
+def test_unsupported_suffix_and_lone_sidecar_are_refused(root: Path, write, codes) -> None:
     pdf = write(root, "paper.pdf", b"%PDF-1.4 not really")
     sidecar = write(root, "paper.meta.json", "{}")
 
@@ -226,14 +229,14 @@ def test_unsupported_suffix_and_lone_sidecar_are_refused(root: Path) -> None:
     assert codes(read_file(sidecar, root)) == ["unsupported_type"]
 
 
-def test_fifo_is_refused_without_blocking(root: Path) -> None:
+def test_fifo_is_refused_without_blocking(root: Path, codes) -> None:
     fifo = root / "pipe.txt"
     os.mkfifo(fifo)
 
     assert codes(read_file(fifo, root)) == ["not_a_file"]
 
 
-def test_broken_link_is_unreadable(root: Path) -> None:
+def test_broken_link_is_unreadable(root: Path, codes) -> None:
     link = root / "gone.txt"
     link.symlink_to(root / "missing.txt")
 
@@ -241,14 +244,14 @@ def test_broken_link_is_unreadable(root: Path) -> None:
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their permissions")
-def test_file_without_read_permission_is_unreadable(root: Path) -> None:
+def test_file_without_read_permission_is_unreadable(root: Path, write, codes) -> None:
     path = write(root, "locked.txt", BODY)
     path.chmod(0)
 
     assert codes(read_file(path, root)) == ["unreadable"]
 
 
-def test_file_outside_the_root_is_refused(tmp_path: Path, root: Path) -> None:
+def test_file_outside_the_root_is_refused(tmp_path: Path, root: Path, write, codes) -> None:
     outside = write(tmp_path, "elsewhere.txt", BODY)
     link = root / "inside-looking.txt"
     link.symlink_to(outside)
