@@ -11,7 +11,9 @@ from pipelines.extraction.vocab import ENDPOINT_RE, PopulationCue, endpoint_ment
 _DEFINITION_RE = re.compile(r"\b(?:included|includes|defined as|consist(?:ed|s)? of|comprising|comprised)\b",
                             re.IGNORECASE)
 _ABBR_RE = re.compile(r"\(([A-Z][A-Za-z0-9/]{1,7})\)")
-_COMPOSITE_LIST_RE = re.compile(r"(?i)(?:composite|primary)[^;():.]{0,30}?\bof\b")
+_COMPOSITE_LIST_RE = re.compile(r"(?i)(?:composite|primary)[^;():.]{0,60}?\bof\b")
+_LIST_STOP_RE = re.compile(r"[;():.]|\b(?:occurred|was|were|is)\b")
+_RESULT_RE = re.compile(r"\d\s?%|\d (?:months|mo)\b|\(\s*[nN]\s*=")
 _SUBGROUP_ANAPHORA_RE = re.compile(r"\b(?:this|that|the same) (?:subgroup|population|cohort|subset)\b",
                                    re.IGNORECASE)
 
@@ -56,10 +58,22 @@ class Doc:
 
 def prepare(original: str) -> Doc:
     norm = normalize(original)
-    doc = Doc(norm, sentences(norm.text))
+    sents = sentences(norm.text)
+    norm = _unwrap_lines(norm, sents)
+    doc = Doc(norm, sents)
     doc.abbreviations = _learn_abbreviations(doc)
     doc.primary = _primary_endpoint(doc)
     return doc
+
+
+def _unwrap_lines(norm: Normalized, sents: list[Sentence]) -> Normalized:
+    """Line breaks inside a hard-wrapped sentence read as spaces (same length, so offsets hold)."""
+    chars = list(norm.text)
+    for sent in sents:
+        for i in range(sent.start, sent.end):
+            if chars[i] == "\n" and i != sent.start:
+                chars[i] = " "
+    return Normalized("".join(chars), norm.starts, norm.ends, norm.original)
 
 
 def _learn_abbreviations(doc: Doc) -> dict[str, str]:
@@ -92,16 +106,30 @@ def mentions(doc: Doc, start: int, end: int) -> list[tuple[int, int, str]]:
     for s, e, label in found:
         if s < skip_until:
             continue
+        if label in ("MACE", "PRIMARY") and (head := _COMPOSITE_LIST_RE.match(doc.text, s, min(e + 70, len(doc.text)))):
+            stop = _LIST_STOP_RE.search(doc.text, head.end(), max(end, head.end()))
+            skip_until = stop.start() if stop else end
+            items = [m[2] for m in found if head.end() <= m[0] < skip_until]
+            label = _composite_label(label, items)
         out.append((s, e, label))
-        if label in ("MACE", "PRIMARY") and _COMPOSITE_LIST_RE.match(doc.text, s, min(e + 40, len(doc.text))):
-            stop = re.search(r"[;():]|\b(?:occurred|was|were|is)\b", doc.text[e:end])
-            skip_until = e + (stop.start() if stop else 0)
     return out
+
+
+def _composite_label(label: str, items: list[str]) -> str:
+    """A composite's endpoint from the list that defines it ('composite of CV death, MI, or stroke')."""
+    if "MACE" in items or (len(items) >= 2 and ({"MORTALITY", "HOSP", "OS"} & set(items))):
+        return "MACE"
+    if label == "MACE":
+        return label
+    return items[0] if items else label
 
 
 def _primary_endpoint(doc: Doc) -> str | None:
     for sent in doc.sents:
         found = mentions(doc, sent.start, sent.end)
+        for s, _e, label in found:
+            if label != "PRIMARY" and doc.text[s:s + 7].lower() == "primary":
+                return label
         prim = [m for m in found if m[2] == "PRIMARY"]
         others = [m for m in found if m[2] != "PRIMARY"]
         if prim and others:
@@ -184,12 +212,10 @@ def population_carried(doc: Doc, si: int) -> Population:
     j = si - 1
     while j >= 0 and doc.sents[j].para == para:
         sent = doc.sents[j]
-        cues = population_cues(doc.text, sent.start, sent.end)
-        for cue in reversed(cues):
-            if _SUBGROUP_ANAPHORA_RE.fullmatch(doc.text, cue.start, cue.end) or cue.label and \
-                    _SUBGROUP_ANAPHORA_RE.match(cue.label or ""):
-                continue
-            return Population.from_cue(cue)
+        if j == si - 1 or _RESULT_RE.search(doc.text, sent.start, sent.end):
+            cues = population_cues(doc.text, sent.start, sent.end)
+            if cues:
+                return resolve_anaphora(doc, j, cues[-1])
         j -= 1
     return Population()
 
@@ -204,5 +230,11 @@ def resolve_anaphora(doc: Doc, si: int, cue: PopulationCue) -> Population:
                and not _SUBGROUP_ANAPHORA_RE.search(doc.text[c.start:c.end])]
     if earlier:
         return Population.from_cue(earlier[-1])
-    carried = population_carried(doc, si)
-    return carried if not carried.overall else Population(False, label)
+    j = si - 1
+    while j >= 0 and doc.sents[j].para == sent.para:
+        named = [c for c in population_cues(doc.text, doc.sents[j].start, doc.sents[j].end) if not c.overall
+                 and not _SUBGROUP_ANAPHORA_RE.search(doc.text[c.start:c.end])]
+        if named:
+            return Population.from_cue(named[-1])
+        j -= 1
+    return Population(False, label)

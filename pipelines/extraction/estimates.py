@@ -31,7 +31,9 @@ RATIO_MEASURES = ("HR", "OR", "RR", "IRR")
 _TRAILING_POP_RE = re.compile(r"[\s)\],;]*+(?:in|among|for) (?:the |those |patients |pts )?")
 _TRAILING_END_RE = re.compile(r"\b(?:and|or|but|while|whereas)\b|[,;()]")
 _TRAILING_ENDPOINT_RE = re.compile(r"[\s)\],;]*+for (?:the |a )?")
-_ELLIPTIC_NEGATION_RE = re.compile(r"\b(?:and|or|but|vs\.?|versus) (?:in )?(?:those |patients |pts )?without\b\W*$")
+_ELLIPTIC_NEGATION_RE = re.compile(r"(?:^|\b(?:and|or|but|vs\.?|versus) )(?:in )?(?:those |patients |pts )?without\W*$",
+                                   re.IGNORECASE)
+_ELLIPTIC_LEVEL_RE = re.compile(r"^[\s,;)\]]*(?:(?:or|and) )?(?P<level>[\w+\-<>=≥≤.]{1,20})[\s,:]*$")
 _RESPECTIVELY_RE = re.compile(r"\brespectively\b")
 _SIGNIFICANT_NEG_RE = re.compile(
     r"\b(?:not (?:statistically )?significant(?:ly)?|no (?:statistically )?significant|did not (?:reach|achieve)"
@@ -190,7 +192,7 @@ def sentence_estimates(doc: Doc, si: int, inherited: str | None, previous: Estim
         p = _p_for(doc, fig, lead_start, cue_start, next_start)
         est = Estimate(fig, measure, si, cue_start, level, p, own_cue=own)
         est.consumed_end = est.end
-        _attribute(doc, est, lead_start, next_start, out)
+        _attribute(doc, est, lead_start, next_start, out or ([previous] if previous else []))
         out.append(est)
         lead_start = est.consumed_end
     _apply_respectively(doc, si, out)
@@ -233,15 +235,21 @@ def _population(doc: Doc, est: Estimate, lead_start: int, trailing, done: list[E
     text = doc.text
     sent = doc.sents[est.sent]
     frame = frame_for(doc, est.sent, est.fig.start)
-    lead_cues = population_cues(text, lead_start, min(est.cue_start, est.fig.start))
+    lead_cues = population_cues(text, lead_start, est.fig.start)
     if lead_cues:
         return resolve_anaphora(doc, est.sent, lead_cues[-1]).within(frame)
     if trailing is not None:
         return resolve_anaphora(doc, est.sent, trailing).within(frame)
-    if _ELLIPTIC_NEGATION_RE.search(text, lead_start, min(est.cue_start, est.fig.start)) and done:
-        prev = done[-1].population
-        if prev is not None and not prev.overall:
+    prev = done[-1].population if done else None
+    lead = text[lead_start:min(est.cue_start, est.fig.start)]
+    if prev is not None and not prev.overall:
+        if _ELLIPTIC_NEGATION_RE.search(lead.strip(" ([*-\u2022\t")):
             return Population(False, f"without {prev.label}", prev.variable, _negated(prev))
+        short = _ELLIPTIC_LEVEL_RE.match(lead)
+        if short and done[-1].sent == est.sent:
+            words = (prev.label or "").split()
+            label = " ".join(words[:-1] + [short.group("level")]) if len(words) > 1 else short.group("level")
+            return Population(False, label, prev.variable, short.group("level"))
     earlier = population_cues(text, sent.start, lead_start)
     if earlier:
         return resolve_anaphora(doc, est.sent, earlier[-1]).within(frame)
@@ -261,33 +269,24 @@ def _negated(pop: Population) -> str | None:
 
 def _apply_respectively(doc: Doc, si: int, found: list[Estimate]) -> None:
     """'HRs for PFS were a, b and c, respectively' take the populations of the list before them."""
-    if len(found) < 2:
-        return
+    runs: list[list[Estimate]] = []
+    for est in found:
+        if est.own_cue or not runs:
+            runs.append([])
+        runs[-1].append(est)
     sent = doc.sents[si]
-    if not _RESPECTIVELY_RE.search(doc.text, found[-1].end, sent.end):
-        return
-    if any(population_cues(doc.text, e.cue_start if e.own_cue else e.fig.start, e.consumed_end) for e in found):
-        return
-    earlier = _previous_list(doc, si, found[0].fig.start, len(found))
-    if earlier:
-        for est, pop in zip(found, earlier):
-            est.population = pop
-
-
-def _previous_list(doc: Doc, si: int, pos: int, size: int) -> list[Population] | None:
-    sent = doc.sents[si]
-    figs = [f for f in figures_with_ci(doc.text, sent.start, pos)]
-    if len(figs) < size:
-        return None
-    pops = []
-    tail = figs[-size:]
-    for k, fig in enumerate(tail):
-        end = tail[k + 1].start if k + 1 < len(tail) else pos
-        cues = population_cues(doc.text, fig.end, end)
-        if not cues:
-            return None
-        pops.append(Population.from_cue(cues[0]))
-    return pops
+    for k, run in enumerate(runs):
+        if len(run) < 2:
+            continue
+        stop = runs[k + 1][0].fig.start if k + 1 < len(runs) else sent.end
+        if not _RESPECTIVELY_RE.search(doc.text, run[-1].end, stop):
+            continue
+        if any(population_cues(doc.text, e.cue_start if e.own_cue else e.fig.start, e.consumed_end) for e in run):
+            continue
+        earlier = next((r for r in reversed(runs[:k]) if len(r) == len(run)), None)
+        if earlier:
+            for est, src in zip(run, earlier):
+                est.population = src.population
 
 
 def _claimed(text: str, sent_start: int, est: Estimate) -> bool | None:

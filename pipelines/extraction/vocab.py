@@ -14,17 +14,17 @@ SUBGROUPS_PATH = Path(__file__).resolve().parents[2] / "schemas" / "subgroups.to
 # come before their parts ("CV death or HHF" before "CV death", "PFS2" before "PFS").
 _ENDPOINT_PATTERNS: tuple[tuple[str, str], ...] = (
     ("PRIMARY", r"primary (?:composite )?(?:end ?point|outcome)|primary composite"),
-    ("MACE", r"(?:CV|cardiovascular) death or (?:HHF|hospitali[sz]ation for (?:heart failure|HF)|"
+    ("MACE", r"(?:CV|cardiovascular)(?: \(CV\))? death or (?:HHF|hospitali[sz]ation for (?:heart failure|HF)|"
              r"(?:worsening |worse )?(?:heart failure|HF)(?: hospitali[sz]ation| events?)?)"),
     ("MACE", r"(?:HHF|hospitali[sz]ation for (?:heart failure|HF)|(?:worsening |worse )(?:heart failure|HF))"
-             r"(?: \([^()]{0,30}\))? or (?:CV|cardiovascular) (?:death|mortality)"),
+             r"(?: \([^()]{0,30}\))? or (?:CV|cardiovascular)(?: \(CV\))? (?:death|mortality)"),
     ("MACE", r"major adverse (?:cardiovascular|CV|cardiac) events?|\bMACE\b|major (?:CVD|CV|cardiovascular) events?"
              r"|composite (?:of |outcome|end ?point)(?!.{0,20}kidney)"),
     ("OTHER", r"progression-free survival 2|\bPFS2\b|second progression|chemotherapy(?:/ADC)?-free survival"
               r"|time to (?:first |second )?subsequent|\bstroke or systemic embol\w*|net (?:clinical )?(?:benefit|outcome)"),
     ("HOSP", r"hospitali[sz]ation for (?:heart failure|HF)|(?:heart failure|HF) hospitali[sz]ation|\bHHF\b"
              r"|worsening (?:heart failure|HF)|worse HF"),
-    ("MORTALITY", r"(?:CV|CVD|cardiovascular) (?:death|mortality)|death from (?:cardiovascular|any) causes?"
+    ("MORTALITY", r"(?:CV|CVD|cardiovascular) (?:death|mortality)|death from (?:cardiovascular|CV|any) causes?"
                   r"|all-cause (?:death|mortality)|number of deaths|\bdeaths\b|\bmortality\b"),
     ("DRFS", r"distant (?:relapse|disease|recurrence|metastasis)-free (?:survival|interval)|\bDRFS\b|\bDDFS\b|\bDMFS\b"),
     ("iDFS", r"invasive disease-free survival|\bIDFS\b"),
@@ -74,8 +74,8 @@ OVERALL_RE = re.compile(
 # Mentions of a narrower population that the vocabulary file does not name.
 GENERIC_SUBGROUP_RE = re.compile(
     r"\b(?:in|among|for) (?:the )?(?:\d+% of )?(?:those|pts|patients|participants|women|men) "
-    r"(?:who (?:had|were|have|received)|with(?:out)? (?:a |an )?(?:history|prior|previous|dietary|baseline|high|low))\b"
-    r"|\b(?:in|among|for) those (?:with|without|who)\b|\b\d+% of (?:patients|pts|participants) (?:who|with)\b"
+    r"(?:who (?:had|have|were exposed)|with(?:out)? (?:a |an )?(?:history|prior|previous|dietary|baseline|high|low))\b"
+    r"|\b(?:in|among|for) those (?:with|without|who had|who have|who were exposed)\b|\b\d+% of (?:patients|pts|participants) (?:who|with)\b"
     r"|\b(?:this|the) subgroup\b|\bsubgroup (?:of|with)\b|\b\w+ subgroup\b|\bsubset\b|\bcohort (?:of patients )?with(?:out)?\b",
     re.IGNORECASE)
 
@@ -138,7 +138,8 @@ def _vocab_cues(text: str, start: int, end: int) -> list[PopulationCue]:
                 before = text[max(0, m.start() - 40):m.start()]
                 if SUBGROUP_BLOCKERS.search(before) or text.startswith(" status", m.end()):
                     continue
-                negated = bool(NEGATION_RE.search(text[max(0, m.start() - 25):m.start()]))
+                negated = bool(NEGATION_RE.search(text[max(0, m.start() - 25):m.start()])
+                               or re.match(r"(?i)(?:without|non-?|no|not)\b", m.group(0)))
                 level = term.level
                 if "level" in pat.groupindex and m.group("level"):
                     level = m.group("level")
