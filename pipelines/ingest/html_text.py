@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from typing import NamedTuple
 
 from pipelines.ingest.parsed import Parsed, Record, Refused
 
@@ -21,7 +22,7 @@ _BLOCKS = frozenset({
 })
 # Table cells sit side by side: a space keeps "0.62</td><td>0.55" from running together.
 _CELLS = frozenset({"td", "th"})
-# Containers tracked to pick the main content, best first; None stands for the whole page.
+# Containers tracked to pick the main content.
 _CONTAINERS = ("article", "main", "body")
 _BREAK = "\n"
 _HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
@@ -49,13 +50,24 @@ def read_html(markup: str) -> Parsed:
     return Parsed(records=[Record(number=None, text=parser.main_text(), derived=parser.metadata())])
 
 
+class _Piece(NamedTuple):
+    """A run of text (or a break), with the containers it sits in."""
+
+    text: str
+    article: int  # which outermost <article> (numbered from 1), 0 for none
+    in_main: bool
+    in_body: bool
+
+
 class _PageParser(HTMLParser):
     """Streams a page into text pieces, each tagged with the containers it sits in."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self._depth: dict[str, int] = {}
-        self._pieces: list[tuple[str, tuple[bool, ...]]] = []
+        self._pieces: list[_Piece] = []
+        self._articles_seen = 0
+        self._article = 0
         self._title: list[str] = []
         self._title_done = False
         self._h1: list[str] = []
@@ -72,6 +84,9 @@ class _PageParser(HTMLParser):
             self._add(_BREAK)
         elif tag in _CELLS:
             self._add(" ")
+        if tag == "article" and not self._depth.get(tag):
+            self._articles_seen += 1
+            self._article = self._articles_seen
         if tag in _DROPPED or tag in _CONTAINERS or tag in ("title", "h1"):
             self._depth[tag] = self._depth.get(tag, 0) + 1
 
@@ -82,6 +97,8 @@ class _PageParser(HTMLParser):
                 self._h1_done = True
             if tag == "title" and self._title and not self._depth[tag]:
                 self._title_done = True
+            if tag == "article" and not self._depth[tag]:
+                self._article = 0
         if tag in _BLOCKS or tag in _DROPPED:
             self._add(_BREAK)
         elif tag in _CELLS:
@@ -104,7 +121,8 @@ class _PageParser(HTMLParser):
     def _add(self, piece: str) -> None:
         if self._inside(_DROPPED) or self._depth.get("title"):
             return
-        self._pieces.append((piece, tuple(bool(self._depth.get(tag)) for tag in _CONTAINERS)))
+        in_main, in_body = bool(self._depth.get("main")), bool(self._depth.get("body"))
+        self._pieces.append(_Piece(piece, self._article, in_main, in_body))
 
     def _record_meta(self, attrs: dict) -> None:
         key = attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
@@ -118,12 +136,17 @@ class _PageParser(HTMLParser):
             self._canonical = attrs["href"].strip()
 
     def main_text(self) -> str:
-        """Text of the first container (article, main, body, whole page) that has any."""
-        for index in range(len(_CONTAINERS)):
-            text = _assemble(piece for piece, inside in self._pieces if inside[index])
-            if text:
-                return text
-        return _assemble(piece for piece, _ in self._pieces)
+        """The longest <article> (others are often teasers); else <main>, <body> or the page."""
+        articles: dict[int, list[str]] = {}
+        for piece in self._pieces:
+            if piece.article:
+                articles.setdefault(piece.article, []).append(piece.text)
+        longest = max((_assemble(texts) for texts in articles.values()), key=len, default="")
+        if longest:
+            return longest
+        in_main = _assemble(piece.text for piece in self._pieces if piece.in_main)
+        in_body = _assemble(piece.text for piece in self._pieces if piece.in_body)
+        return in_main or in_body or _assemble(piece.text for piece in self._pieces)
 
     def metadata(self) -> dict:
         """Title, url, outlet and published date found in the page head, with every meta tag."""

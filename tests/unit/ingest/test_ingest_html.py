@@ -92,6 +92,16 @@ def test_sidecar_overrides_what_the_page_says(root: Path, write) -> None:
     assert article.url == "https://news.example.org/rollout"
 
 
+def test_longest_article_wins_over_teaser_cards() -> None:
+    markup = (
+        "<body><article><p>Teaser one.</p></article>"
+        "<article><p>The full made-up story.</p><article><p>A quoted reply.</p></article></article>"
+        "<section><article><p>Teaser two.</p></article></section></body>"
+    )
+
+    assert read_html(markup).records[0].text == "The full made-up story.\nA quoted reply."
+
+
 def test_main_is_used_when_there_is_no_article() -> None:
     markup = "<body><div>Menu text</div><main><p>Main story.</p></main><p>Trailer</p></body>"
 
