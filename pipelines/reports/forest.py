@@ -37,7 +37,9 @@ def _cross_trial_footer(per_trial: pd.DataFrame) -> str:
         notes.append("Open circles: the whole trial.")
     notes.append("Diamond: random-effects pooled estimate with its CI.")
     if "interaction_ratio" in per_trial.columns:
-        notes.append("Interactions compare each trial's subgroup with its complement, then are pooled.")
+        notes.append(
+            "Interactions compare each trial's subgroup with its complement, then are pooled."
+        )
     notes.append("Solid line: no effect.")
     return " ".join(notes)
 

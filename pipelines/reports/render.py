@@ -74,7 +74,8 @@ def render_forest(blocks: list[ForestBlock], title: str, footer: str, path: Path
         for block in blocks:
             cursor = _place_block(fig, block, cursor, height)
         if not blocks:
-            fig.text(LABEL_X / WIDTH, 1 - (TITLE_H + 0.2) / height, "No estimates to plot.", va="top")
+            fig.text(LABEL_X / WIDTH, 1 - (TITLE_H + 0.2) / height, "No estimates to plot.",
+                     va="top")
         if footer_lines:
             fig.text(LABEL_X / WIDTH, 0.1 / height, "\n".join(footer_lines),
                      fontsize=7.5, color="0.3", va="bottom", linespacing=1.3)
@@ -95,7 +96,9 @@ def _save_png(pixels: np.ndarray, path: Path) -> Path:
 
 
 def _figure_height(blocks: list[ForestBlock], footer_lines: int) -> float:
-    body = sum(BLOCK_GAP + _axes_height(b) + AXIS_H + (CAPTION_H if b.caption else 0) for b in blocks)
+    body = sum(
+        BLOCK_GAP + _axes_height(b) + AXIS_H + (CAPTION_H if b.caption else 0) for b in blocks
+    )
     return TITLE_H + (body or 0.6) + footer_lines * FOOTER_LINE_H + 0.3
 
 
@@ -114,7 +117,8 @@ def _place_block(fig: Figure, block: ForestBlock, cursor: float, height: float) 
     _draw_block(fig, ax, block)
     cursor += axes_h + AXIS_H
     if block.caption:
-        fig.text(LABEL_X / WIDTH, 1 - (cursor + 0.1) / height, block.caption, fontsize=8.5, va="center")
+        fig.text(LABEL_X / WIDTH, 1 - (cursor + 0.1) / height, block.caption,
+                 fontsize=8.5, va="center")
         cursor += CAPTION_H
     return cursor
 

@@ -106,7 +106,9 @@ def _by_block(frame: pd.DataFrame) -> dict[tuple[str, str, str], pd.DataFrame]:
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
-    return frame[name] if name in frame.columns else pd.Series([None] * len(frame), index=frame.index)
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series([None] * len(frame), index=frame.index)
 
 
 def _block_order(key: tuple[str, str, str]) -> tuple[int, str, str, str]:
@@ -115,7 +117,9 @@ def _block_order(key: tuple[str, str, str]) -> tuple[int, str, str, str]:
     return rank, endpoint, comparison, measure
 
 
-def _trial_block(key: tuple[str, str, str], svo: pd.DataFrame, overall: pd.DataFrame) -> ForestBlock:
+def _trial_block(
+    key: tuple[str, str, str], svo: pd.DataFrame, overall: pd.DataFrame
+) -> ForestBlock:
     endpoint, comparison, measure = key
     overall_row = _overall_row(svo, overall)
     rows = [overall_row] if overall_row else []
@@ -206,7 +210,8 @@ def cross_trial_title(pooled: pd.Series) -> str:
     subgroup = subgroup_label(
         text(pooled.get("subgroup_variable")), text(pooled.get("subgroup_level")), ""
     )
-    return " · ".join(part for part in (subgroup, text(pooled.get("endpoint")), measure) if part) + method_label
+    parts = (subgroup, text(pooled.get("endpoint")), measure)
+    return " · ".join(part for part in parts if part) + method_label
 
 
 def cross_trial_blocks(per_trial: pd.DataFrame, pooled: pd.Series) -> list[ForestBlock]:

@@ -44,12 +44,16 @@ def test_cross_trial_plot_is_a_png_of_the_fixed_width(esr1_png):
     _png_height(esr1_png)
 
 
-def test_identical_trial_inputs_give_identical_bytes(tmp_path, ember3_png, ember3_svo, ember3_overall):
+def test_identical_trial_inputs_give_identical_bytes(
+    tmp_path, ember3_png, ember3_svo, ember3_overall
+):
     again = trial_forest_plot(ember3_svo, ember3_overall, "EMBER-3", tmp_path / "again.png")
     assert again.read_bytes() == ember3_png.read_bytes()
 
 
-def test_identical_cross_trial_inputs_give_identical_bytes(tmp_path, esr1_png, esr1_per_trial, esr1_pooled):
+def test_identical_cross_trial_inputs_give_identical_bytes(
+    tmp_path, esr1_png, esr1_per_trial, esr1_pooled
+):
     again = cross_trial_forest_plot(esr1_per_trial, esr1_pooled, tmp_path / "again.png")
     assert again.read_bytes() == esr1_png.read_bytes()
 
@@ -70,13 +74,15 @@ def test_different_inputs_give_different_images(tmp_path, ember3_png, ember3_svo
 
 
 def test_more_rows_make_a_taller_image(tmp_path, ember3_png, ember3_svo, ember3_overall):
-    short = trial_forest_plot(ember3_svo.iloc[:0], ember3_overall, "EMBER-3", tmp_path / "short.png")
+    without_subgroups = ember3_svo.iloc[:0]
+    short = trial_forest_plot(without_subgroups, ember3_overall, "EMBER-3", tmp_path / "short.png")
     assert _png_height(ember3_png) > _png_height(short)
 
 
 def test_missing_cis_and_values_do_not_crash(tmp_path, ember3_svo, ember3_overall):
     svo = ember3_svo.astype({"subgroup_ci_low": object})
-    svo.loc[0, ["subgroup_ci_low", "subgroup_ci_high", "complement_ci_high", "interaction_p"]] = None
+    no_ci = ["subgroup_ci_low", "subgroup_ci_high", "complement_ci_high", "interaction_p"]
+    svo.loc[0, no_ci] = None
     svo.loc[1, ["subgroup_value", "overall_value", "complement_value"]] = math.nan
     overall = ember3_overall.assign(ci_low=math.nan, p=None)
     _png_height(trial_forest_plot(svo, overall, "EMBER-3", tmp_path / "nan.png"))
@@ -104,7 +110,8 @@ def test_difference_measures_plot(tmp_path, esr1_per_trial, esr1_pooled):
 
 
 def test_empty_inputs_still_give_a_png_in_new_folders(tmp_path):
-    path = trial_forest_plot(pd.DataFrame(), pd.DataFrame(), "UNKNOWN", tmp_path / "a" / "b" / "empty.png")
+    path = tmp_path / "a" / "b" / "empty.png"
+    path = trial_forest_plot(pd.DataFrame(), pd.DataFrame(), "UNKNOWN", path)
     _png_height(path)
 
 

@@ -89,7 +89,8 @@ def test_nothing_to_show_gives_no_blocks():
 
 
 def test_cross_trial_title_names_group_endpoint_measure_and_method(esr1_pooled):
-    assert cross_trial_title(esr1_pooled) == "ESR1 mutation status = mutated · PFS · HR (REML, HKSJ)"
+    expected = "ESR1 mutation status = mutated · PFS · HR (REML, HKSJ)"
+    assert cross_trial_title(esr1_pooled) == expected
     dl = esr1_pooled.copy()
     dl["method"] = "DL"
     assert cross_trial_title(dl).endswith("HR (DL)")
@@ -145,7 +146,8 @@ def test_long_subgroup_names_keep_their_level():
 
 
 def test_subgroup_names_that_fit_are_left_alone():
-    assert subgroup_label("ESR1 mutation status", "mutated", "", width=46) == "ESR1 mutation status = mutated"
+    label = subgroup_label("ESR1 mutation status", "mutated", "", width=46)
+    assert label == "ESR1 mutation status = mutated"
 
 
 def test_pooled_rows_count_the_trials_that_were_pooled(esr1_per_trial, esr1_pooled):
