@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipelines.extraction.context import Doc, sentence_index
+from pipelines.extraction.context import Doc, population_carried, sentence_index
 from pipelines.extraction.numbers import parse_int
 from pipelines.extraction.vocab import population_cues
 
@@ -27,10 +27,16 @@ _N_AFTER_RE = re.compile(r"\(\s*[nN]\s*=\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)\s*[;)]"
 _N_INSIDE_RE = re.compile(r"[(;]\s*(?P<arm>[^,;()]{2,60}?),\s*[nN]\s*=\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)\s*(?=[;)])")
 _N_PATIENTS_RE = re.compile(r"\(\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+) (?:patients|participants|pts)\)")
 _N_OF_RE = re.compile(r"\(\s*\d+ of (?P<n>\d+)\)")
+_ARM_TEXT = r"(?P<arm>(?:(?! (?:and|or) \d)[^,;.()]){2,60})"
 _ASSIGNED_N_RE = re.compile(
-    r"(?i)(?P<n>\d{1,3}(?:,\d{3})+|\d{2,})(?: (?:patients|pts|participants))?(?: were)?(?: randomly)?"
-    r" (?:assigned|randomi[sz]ed|allocated|R) to (?:receive )?(?:the )?(?P<arm>[^,;.()]{2,60})")
-_ASSIGNED_NEXT_RE = re.compile(r"(?i)^,?\s*(?:and\s+)?(?P<n>\d{1,3}(?:,\d{3})+|\d{2,}) to (?:receive )?(?:the )?(?P<arm>[^,;.()]{2,60})")
+    r"(?i)(?<!\d )(?<![\d,.])(?!0)(?P<n>\d{1,3}(?:,\d{3})+|\d{2,})(?: (?:patients|pts|participants))?(?: were)?"
+    rf"(?: randomly)? (?:assigned|randomi[sz]ed|allocated|R) to (?:receive )?(?:the )?{_ARM_TEXT}")
+_ASSIGNED_NEXT_RE = re.compile(
+    rf"(?i)^,?\s*(?:and\s+)?(?P<n>\d{{1,3}}(?:,\d{{3}})+|\d{{2,}}) to (?:receive )?(?:the )?{_ARM_TEXT}")
+_NAME_DELIM = re.compile(r"(?i)[.;:,()]|\b(?:with|to|for|given|received|receiving|in|of|that|than|who|and|or|vs|versus"
+                         r"|results|on)\b")
+_NOT_ARM = re.compile(r"(?i)%|[<>\u2264\u2265]|\b(?:disease|cohort|population|subgroup|patients|pts|participants"
+                      r"|cancer|tumou?rs?|mutations?|mutated)\b|^(?:treatment|therapy|study|trial|randomi[sz]ation)$")
 _AMONG_N_RE = re.compile(r"(?i)\bamong the (?P<n>\d{1,3}(?:,\d{3})+|\d{2,}) (?:patients|pts|participants) in the (?P<arm>[^,;.()]{2,50}?) (?:arm|group)\b")
 
 
@@ -118,20 +124,23 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
 
 def _name_before(text: str, pos: int) -> str:
     chunk = text[max(0, pos - 70):pos]
-    chunk = re.split(r"[.;:,]|\b(?:with|to|for|given|received|receiving|in|of|that|than|who)\b(?!.*\b(?:with|to|for|given|received|receiving|in|of|that|than|who)\b)",
-                     chunk)[-1]
-    return _clean(chunk)
+    cuts = [m.end() for m in _NAME_DELIM.finditer(chunk)]
+    tail = chunk[cuts[-1]:] if cuts else chunk
+    return _clean(" ".join(tail.split()[-5:]))
 
 
 def _sizes(doc: Doc, arms: ArmSet) -> list[tuple[str, int, int, int]]:
     """(arm, n, start, end) for every randomized arm size stated for the whole population."""
     text = doc.text
     out: list[tuple[str, int, int, int]] = []
+    assigned: set[int] = set()
     for m in _ASSIGNED_N_RE.finditer(text):
         out.append((m.group("arm"), parse_int(m.group("n")), m.start(), m.end()))
+        assigned.add(m.start())
         pos = m.end()
         while (nxt := _ASSIGNED_NEXT_RE.match(text[pos:pos + 120])):
             out.append((nxt.group("arm"), parse_int(nxt.group("n")), pos + nxt.start("n"), pos + nxt.end()))
+            assigned.add(pos + nxt.start("n"))
             pos += nxt.end()
     for m in _AMONG_N_RE.finditer(text):
         out.append((m.group("arm"), parse_int(m.group("n")), m.start(), m.end()))
@@ -142,22 +151,24 @@ def _sizes(doc: Doc, arms: ArmSet) -> list[tuple[str, int, int, int]]:
             name = _name_before(text, m.start())
             found = text.rfind(name, max(0, m.start() - 80), m.start()) if name else -1
             out.append((name, parse_int(m.group("n")), found if found >= 0 else m.start(), m.end()))
-    vocab = arms.vocabulary()
     kept = []
     for name, n, start, end in out:
-        if n is None or n < 10 or not name or not tokens(_clean(name)) & vocab and not _ASSIGNED_N_RE.match(text, start):
+        name = _clean(name or "")
+        if n is None or n < 10 or not tokens(name) or _NOT_ARM.search(name):
             continue
-        if _in_subgroup(doc, start):
+        if _in_subgroup(doc, start, carry=start not in assigned):
             continue
-        kept.append((_clean(name), n, start, end))
+        kept.append((name, n, start, end))
     return kept
 
 
-def _in_subgroup(doc: Doc, pos: int) -> bool:
+def _in_subgroup(doc: Doc, pos: int, carry: bool) -> bool:
     si = sentence_index(doc, pos)
     sent = doc.sents[si]
     cues = population_cues(doc.text, sent.start, pos)
-    return bool(cues) and not cues[-1].overall
+    if cues:
+        return not cues[-1].overall
+    return carry and not population_carried(doc, si).overall
 
 
 def arm_records(doc: Doc, arms: ArmSet, article: str) -> list[dict]:

@@ -243,7 +243,7 @@ def _population(doc: Doc, est: Estimate, lead_start: int, trailing, done: list[E
     prev = done[-1].population if done else None
     lead = text[lead_start:min(est.cue_start, est.fig.start)]
     if prev is not None and not prev.overall:
-        if _ELLIPTIC_NEGATION_RE.search(lead.strip(" ([*-\u2022\t")):
+        if _ELLIPTIC_NEGATION_RE.search(lead.strip(" ([*-\u2022\t\n")):
             return Population(False, f"without {prev.label}", prev.variable, _negated(prev))
         short = _ELLIPTIC_LEVEL_RE.match(lead)
         if short and done[-1].sent == est.sent:
