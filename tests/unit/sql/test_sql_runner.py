@@ -1,0 +1,149 @@
+"""The model runner: discovery, dependency order, documentation and materialization."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.unit.sql.sql_helpers import build, fetch
+from warehouse import models
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_models_come_after_the_models_they_read():
+    loaded = models.load_models()
+    seen: set[str] = set()
+    relations = {m.relation for m in loaded}
+    for model in loaded:
+        assert {d for d in model.deps if d in relations} <= seen, model.relation
+        seen.add(model.relation)
+    deps = {m.relation: m.deps for m in loaded}
+    assert deps["staging.estimates"] == ("core.effect_estimates",)
+    assert deps["marts.canonical_estimates"] == ("staging.comparisons", "staging.estimates")
+    assert deps["marts.subgroup_vs_overall"] == ("marts.canonical_estimates", "staging.complementary_levels")
+
+
+def test_table_refs_ignore_comments_and_string_literals():
+    sql = (
+        "-- reads core.not_this, nor staging.nor_this\n"
+        "select 'marts.no_literal', x /* core.no_block */ from Staging.Estimates join core.trials using (id)"
+    )
+    assert models.table_refs(sql) == {"staging.estimates", "core.trials"}
+
+
+def test_an_apostrophe_in_a_comment_does_not_hide_a_reference():
+    assert models.table_refs("-- the text's claim\nselect * from staging.estimates") == {"staging.estimates"}
+
+
+def test_every_model_documents_exactly_its_columns(con):
+    build(con)
+    for model in models.load_models():
+        assert model.description, model.relation
+        built = [r["column_name"] for r in fetch(
+            con, "select column_name from duckdb_columns() where schema_name = ? and table_name = ? order by column_index",
+            [model.schema, model.name],
+        )]
+        assert list(model.columns) == built, model.relation
+
+
+def test_core_yml_documents_exactly_the_tables_of_schema_sql(con):
+    docs = models.core_docs()
+    tables = fetch(
+        con,
+        "select schema_name || '.' || table_name as relation, list(column_name order by column_index) as columns "
+        "from duckdb_columns() where schema_name in ('raw', 'core', 'quarantine') group by all",
+    )
+    assert {t["relation"] for t in tables} == set(docs)
+    for table in tables:
+        assert list(docs[table["relation"]]["columns"]) == table["columns"], table["relation"]
+        assert docs[table["relation"]]["description"]
+
+
+def test_run_model_applies_the_comments_of_its_yml(con):
+    counts = build(con)
+    assert counts["staging.complementary_levels"] > 0
+    model = next(m for m in models.load_models() if m.relation == "marts.subgroup_vs_overall")
+    table_comment = con.execute(
+        "select comment from duckdb_tables() where schema_name = 'marts' and table_name = 'subgroup_vs_overall'"
+    ).fetchone()[0]
+    column_comment = con.execute(
+        "select comment from duckdb_columns() where schema_name = 'marts' "
+        "and table_name = 'subgroup_vs_overall' and column_name = 'pattern'"
+    ).fetchone()[0]
+    assert table_comment == model.description
+    assert column_comment == model.columns["pattern"]
+
+
+def test_comment_tables_quotes_text_and_skips_what_is_not_there(con):
+    models.comment_tables(con, {
+        "core.trials": {"description": "The trial's row; it's quoted -- safely", "columns": {
+            "acronym": "Name's spelling'); drop table core.trials; --", "no_such_column": "ignored",
+        }},
+        "core.no_such_table": {"description": "ignored"},
+    })
+    assert con.execute(
+        "select comment from duckdb_tables() where schema_name = 'core' and table_name = 'trials'"
+    ).fetchone()[0] == "The trial's row; it's quoted -- safely"
+    assert con.execute(
+        "select comment from duckdb_columns() where schema_name = 'core' and table_name = 'trials' "
+        "and column_name = 'acronym'"
+    ).fetchone()[0] == "Name's spelling'); drop table core.trials; --"
+
+
+def test_run_model_builds_views_and_switches_materialization(tmp_path, con):
+    sql_dir = tmp_path / "sql"
+    write(sql_dir / "staging" / "ratios.sql", "select measure from core.effect_estimates where measure = 'HR'")
+    write(sql_dir / "staging" / "ratios.yml", "description: Hazard ratios.\nmaterialized: view\ncolumns:\n  measure: The measure.\n")
+    (view_model,) = models.load_models(sql_dir)
+    assert view_model.materialized == "view" and view_model.deps == ("core.effect_estimates",)
+    assert models.run_model(con, view_model) == 0
+    assert con.execute("select count(*) from duckdb_views() where view_name = 'ratios'").fetchone()[0] == 1
+    write(sql_dir / "staging" / "ratios.yml", "description: Hazard ratios.\n")
+    (table_model,) = models.load_models(sql_dir)
+    models.run_model(con, table_model)
+    assert con.execute("select count(*) from duckdb_views() where view_name = 'ratios'").fetchone()[0] == 0
+    assert con.execute("select count(*) from duckdb_tables() where table_name = 'ratios'").fetchone()[0] == 1
+
+
+def test_a_failing_model_leaves_the_previous_table_in_place(tmp_path, con):
+    sql_dir = tmp_path / "sql"
+    write(sql_dir / "marts" / "numbers.sql", "select 1 as n union all select 2")
+    models.run_model(con, models.load_models(sql_dir)[0])
+    write(sql_dir / "marts" / "numbers.sql", "select n from staging.missing_table")
+    with pytest.raises(duckdb.Error):
+        models.run_model(con, models.load_models(sql_dir)[0])
+    assert con.execute("select count(*) from marts.numbers").fetchone()[0] == 2
+
+
+def test_model_names_must_be_plain_identifiers(tmp_path):
+    write(tmp_path / "sql" / "marts" / "bad-name.sql", "select 1")
+    with pytest.raises(ValueError, match="identifier"):
+        models.load_models(tmp_path / "sql")
+
+
+def test_data_tests_target_their_schema_qualified_table(tmp_path):
+    sql_dir = tmp_path / "sql"
+    write(sql_dir / "tests" / "trials__have_acronyms.sql", "-- trials have acronyms\nselect * from core.trials where acronym is null")
+    (test,) = models.load_data_tests(sql_dir)
+    assert (test.target, test.description) == ("core.trials", "trials have acronyms")
+    write(sql_dir / "tests" / "arms__unreferenced.sql", "select * from core.trials")
+    with pytest.raises(ValueError, match="arms"):
+        models.load_data_tests(sql_dir)
+
+
+def test_data_test_names_need_a_double_underscore(tmp_path):
+    write(tmp_path / "sql" / "tests" / "trials_have_acronyms.sql", "select * from core.trials")
+    with pytest.raises(ValueError, match="TABLE__"):
+        models.load_data_tests(tmp_path / "sql")
+
+
+def test_every_project_data_test_says_what_it_checks():
+    for test in models.load_data_tests():
+        assert test.description, test.name
