@@ -6,13 +6,14 @@ import re
 from html.parser import HTMLParser
 from typing import NamedTuple
 
-from pipelines.ingest.parsed import Parsed, Record, Refused
+from pipelines.ingest.parsed import Parsed, Record
 
 # Content that is not readable text at all: never text, never a title.
 _NON_TEXT = frozenset({
     "script", "style", "noscript", "template", "svg", "iframe", "object", "canvas",
 })
 # Page furniture: left out of the text, though a headline inside <header> still names the page.
+# A <form> holding the <article> or <main> is the exception: some sites wrap the whole page in one.
 _BOILERPLATE = frozenset({"nav", "header", "footer", "aside", "form"})
 _DROPPED = _NON_TEXT | _BOILERPLATE
 _BLOCKS = frozenset({
@@ -41,12 +42,8 @@ _PUBLISHED_KEYS = (
 def read_html(markup: str) -> Parsed:
     """Parse an HTML page into one record: main text plus title/url/outlet/published metadata."""
     parser = _PageParser()
-    try:
-        parser.feed(markup)
-        parser.close()
-    except (AssertionError, ValueError, IndexError) as exc:
-        # html.parser is lenient, but a few malformed declarations still make it give up.
-        raise Refused("bad_html", f"HTML parser failed: {exc}") from None
+    parser.feed(markup)
+    parser.close()
     return Parsed(records=[Record(number=None, text=parser.main_text(), derived=parser.metadata())])
 
 
@@ -57,6 +54,7 @@ class _Piece(NamedTuple):
     article: int  # which outermost <article> (numbered from 1), 0 for none
     in_main: bool
     in_body: bool
+    furniture: tuple[int, ...]  # the boilerplate elements open around it, by number
 
 
 class _PageParser(HTMLParser):
@@ -65,9 +63,13 @@ class _PageParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self._depth: dict[str, int] = {}
+        self._hidden = 0  # open non-text elements; kept apart from _depth as it is asked per piece
         self._pieces: list[_Piece] = []
         self._articles_seen = 0
         self._article = 0
+        self._furniture: list[tuple[str, int]] = []
+        self._furniture_seen = 0
+        self._content_forms: set[int] = set()
         self._title: list[str] = []
         self._title_done = False
         self._h1: list[str] = []
@@ -87,25 +89,34 @@ class _PageParser(HTMLParser):
         if tag == "article" and not self._depth.get(tag):
             self._articles_seen += 1
             self._article = self._articles_seen
-        if tag in _DROPPED or tag in _CONTAINERS or tag in ("title", "h1"):
+        if tag in ("article", "main"):
+            self._content_forms.update(number for name, number in self._furniture if name == "form")
+        if tag in _BOILERPLATE:
+            self._furniture_seen += 1
+            self._furniture.append((tag, self._furniture_seen))
+        if tag in _NON_TEXT or tag in _CONTAINERS or tag in ("title", "h1"):
             self._depth[tag] = self._depth.get(tag, 0) + 1
+            self._hidden += tag in _NON_TEXT
 
     def handle_endtag(self, tag: str) -> None:
         if self._depth.get(tag):
             self._depth[tag] -= 1
+            self._hidden -= tag in _NON_TEXT
             if tag == "h1" and self._h1 and not self._depth[tag]:
                 self._h1_done = True
             if tag == "title" and self._title and not self._depth[tag]:
                 self._title_done = True
             if tag == "article" and not self._depth[tag]:
                 self._article = 0
+        if tag in _BOILERPLATE:
+            self._close_furniture(tag)
         if tag in _BLOCKS or tag in _DROPPED:
             self._add(_BREAK)
         elif tag in _CELLS:
             self._add(" ")
 
     def handle_data(self, data: str) -> None:
-        if self._inside(_NON_TEXT):
+        if self._hidden:
             return
         if self._depth.get("title"):
             if not self._title_done:
@@ -115,14 +126,18 @@ class _PageParser(HTMLParser):
             self._h1.append(data)
         self._add(_HTML_SPACE.sub(" ", data))
 
-    def _inside(self, tags: frozenset[str]) -> bool:
-        return any(self._depth.get(tag) for tag in tags)
+    def _close_furniture(self, tag: str) -> None:
+        for index in range(len(self._furniture) - 1, -1, -1):
+            if self._furniture[index][0] == tag:
+                del self._furniture[index]
+                return
 
     def _add(self, piece: str) -> None:
-        if self._inside(_DROPPED) or self._depth.get("title"):
+        if self._hidden or self._depth.get("title"):
             return
         in_main, in_body = bool(self._depth.get("main")), bool(self._depth.get("body"))
-        self._pieces.append(_Piece(piece, self._article, in_main, in_body))
+        furniture = tuple(number for _, number in self._furniture)
+        self._pieces.append(_Piece(piece, self._article, in_main, in_body, furniture))
 
     def _record_meta(self, attrs: dict) -> None:
         key = attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
@@ -137,16 +152,20 @@ class _PageParser(HTMLParser):
 
     def main_text(self) -> str:
         """The longest <article> (others are often teasers); else <main>, <body> or the page."""
+        pieces = [
+            piece for piece in self._pieces
+            if all(number in self._content_forms for number in piece.furniture)
+        ]
         articles: dict[int, list[str]] = {}
-        for piece in self._pieces:
+        for piece in pieces:
             if piece.article:
                 articles.setdefault(piece.article, []).append(piece.text)
         longest = max((_assemble(texts) for texts in articles.values()), key=len, default="")
         if longest:
             return longest
-        in_main = _assemble(piece.text for piece in self._pieces if piece.in_main)
-        in_body = _assemble(piece.text for piece in self._pieces if piece.in_body)
-        return in_main or in_body or _assemble(piece.text for piece in self._pieces)
+        in_main = _assemble(piece.text for piece in pieces if piece.in_main)
+        in_body = _assemble(piece.text for piece in pieces if piece.in_body)
+        return in_main or in_body or _assemble(piece.text for piece in pieces)
 
     def metadata(self) -> dict:
         """Title, url, outlet and published date found in the page head, with every meta tag."""

@@ -9,8 +9,13 @@ Decisions beyond the contract, so callers know what to expect:
   `a.jsonl#3` is the record on line 3, `b.xml#2` the second PubmedArticle.
 - Metadata precedence: what the author wrote in the file (front matter, JSONL keys) beats the
   sidecar, which beats what is derived from publisher markup (HTML meta tags, PubMed fields).
+  Dates are never completed: a PubMed PubDate without a day falls back to the ArticleDate, else
+  `published_on` stays None (the date as written is kept in `meta["pub_date"]`).
+- HTML: when a page has several <article> elements, the longest is the story (the others are
+  usually teaser cards). Links inside the root are followed; a folder link back into its own
+  path is `symlink_loop`.
 - Other error codes: `unsupported_type`, `not_a_file`, `unreadable`, `outside_root`,
-  `symlink_loop`, `too_large`, `binary`, `not_utf8_text`, `empty`, `bad_html`, `bad_xml`,
+  `symlink_loop`, `too_large`, `binary`, `not_utf8_text`, `empty`, `bad_xml`,
   `unsafe_xml` (declares entities), `unsupported_xml`, `bad_json_line`, `duplicate`,
   `orphan_sidecar` (NAME.meta.json with no NAME.txt, NAME.md, ... beside it), `reader_failed`.
 """

@@ -102,6 +102,15 @@ def test_longest_article_wins_over_teaser_cards() -> None:
     assert read_html(markup).records[0].text == "The full made-up story.\nA quoted reply."
 
 
+def test_a_form_wrapping_the_whole_page_is_not_boilerplate() -> None:
+    markup = (
+        '<body><form id="page"><nav>Menu</nav><main><p>Story in a page-wide form.</p>'
+        "<form><p>Comment box</p></form></main></form></body>"
+    )
+
+    assert read_html(markup).records[0].text == "Story in a page-wide form."
+
+
 def test_main_is_used_when_there_is_no_article() -> None:
     markup = "<body><div>Menu text</div><main><p>Main story.</p></main><p>Trailer</p></body>"
 
