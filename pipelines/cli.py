@@ -53,7 +53,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         for event in result.all_events:
             if event.is_failure and event.step_key:
                 error = event.event_specific_data.error if event.event_specific_data else None
-                _fail(f"step {event.step_key} failed: {error.message.strip() if error else event.message}")
+                while error is not None and error.cause is not None:
+                    error = error.cause
+                message = error.message.strip().splitlines()[0] if error else event.message
+                _fail(f"step {event.step_key} failed: {message}")
         _fail(f"run failed after {elapsed:.1f} s; the published warehouse {warehouse} is unchanged")
         return 1
     print(f"trialfx run: {articles} -> {warehouse} in {elapsed:.1f} s")

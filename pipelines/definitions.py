@@ -1,7 +1,5 @@
 """Assembles the Dagster definitions: assets, checks, resources, the job, schedule and sensor."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from pipelines.assets.core import core_tables

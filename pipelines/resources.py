@@ -1,7 +1,5 @@
 """Dagster resources: where the articles are read from and where the warehouse lives."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import dagster as dg

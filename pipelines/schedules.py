@@ -1,7 +1,5 @@
 """The refresh job, its daily schedule, and the sensor that reacts to files dropped in the articles folder."""
 
-from __future__ import annotations
-
 import hashlib
 import os
 from pathlib import Path

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.models import comment_tables, core_docs, install_macros
+
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 DEFAULT_WAREHOUSE = Path("warehouse") / "trialfx.duckdb"
 
@@ -77,6 +79,8 @@ class Warehouse:
             shutil.copyfile(self.path, self.build_path)
         with self.connect() as con:
             con.execute(SCHEMA_SQL.read_text())
+            install_macros(con)
+            comment_tables(con, core_docs())
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

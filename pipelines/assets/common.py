@@ -1,7 +1,5 @@
 """Small pieces the asset modules share: the writer pool, table replacement, metadata helpers."""
 
-from __future__ import annotations
-
 import dagster as dg
 import duckdb
 import pandas as pd

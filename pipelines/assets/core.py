@@ -1,7 +1,5 @@
 """Core assets: extracted records as typed, pandera-validated tables; failing rows to quarantine."""
 
-from __future__ import annotations
-
 import datetime as dt
 import hashlib
 import json
@@ -180,9 +178,7 @@ def split_valid(
     rejected = []
     for index, group in row_cases.groupby("index"):
         checks = sorted(set(group["check"].astype(str)))
-        reason = "; ".join(
-            f"{c.check} failed on {c.column} = {c.failure_case}" for c in group.itertuples()
-        )
+        reason = "; ".join(sorted({_describe_failure(c) for c in group.itertuples()}))
         rejected.append(
             {
                 "table_name": f"core.{table}",
@@ -194,6 +190,13 @@ def split_valid(
         )
     valid = frame.drop(index=row_cases["index"].unique())
     return model.validate(valid, lazy=True), rejected
+
+
+def _describe_failure(case) -> str:
+    # A row rule (dataframe check) fails on every column of the row; name the rule once.
+    if case.schema_context == "DataFrameSchema":
+        return f"row rule {case.check} failed"
+    return f"{case.check} failed on {case.column} = {case.failure_case}"
 
 
 _CHECKS = [

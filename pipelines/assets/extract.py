@@ -1,7 +1,5 @@
 """Extract asset: the extractor run over new or changed articles, its output cached as JSON."""
 
-from __future__ import annotations
-
 import datetime as dt
 import json
 

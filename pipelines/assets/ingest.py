@@ -1,7 +1,5 @@
 """Ingest assets: article files into raw.articles, and what could not be read into raw.ingest_errors."""
 
-from __future__ import annotations
-
 import dataclasses
 import datetime as dt
 import dagster as dg

@@ -1,7 +1,5 @@
 """Mart assets: one asset per SQL model in sql/, the cross-trial pooling, and SQL data tests as checks."""
 
-from __future__ import annotations
-
 import dagster as dg
 import pandas as pd
 

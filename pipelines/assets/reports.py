@@ -1,7 +1,5 @@
 """Report assets: forest plots drawn from the marts, and publishing the finished warehouse."""
 
-from __future__ import annotations
-
 import re
 
 import dagster as dg
@@ -44,7 +42,7 @@ def forest_plots(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         svo = con.execute("select * from marts.subgroup_vs_overall order by trial_id").df()
         overall = con.execute(
             """
-            select trial_id, endpoint, measure, comparison, value, ci_low, ci_high, p
+            select trial_id, endpoint, measure, comparison, value, ci_low, ci_high, p, p_relation
             from marts.canonical_estimates
             where population = 'overall'
             order by trial_id, endpoint, comparison
@@ -56,7 +54,7 @@ def forest_plots(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         ).df()
 
     written = []
-    for trial_id in sorted(set(svo["trial_id"]) | set(overall["trial_id"].dropna())):
+    for trial_id in sorted(set(svo["trial_id"].dropna()) | set(overall["trial_id"].dropna())):
         path = out / f"trial_{_slug(trial_id)}.png"
         trial_forest_plot(
             svo[svo["trial_id"] == trial_id], overall[overall["trial_id"] == trial_id], trial_id, path

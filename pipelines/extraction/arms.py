@@ -40,6 +40,10 @@ _NOT_ARM = re.compile(r"(?i)%|[<>\u2264\u2265]|\b(?:disease|cohort|population|su
 _AMONG_N_RE = re.compile(r"(?i)\bamong the (?P<n>\d{1,3}(?:,\d{3})+|\d{2,}) (?:patients|pts|participants) in the (?P<arm>[^,;.()]{2,50}?) (?:arm|group)\b")
 
 
+def is_control(name: str) -> bool:
+    return bool(_CONTROL.search(name))
+
+
 def tokens(name: str) -> set[str]:
     return {w for w in re.findall(r"[a-z0-9]+", name.lower()) if w not in _STOP and len(w) > 1}
 
@@ -185,4 +189,16 @@ def arm_records(doc: Doc, arms: ArmSet, article: str) -> list[dict]:
 
 
 def arm_result_records(doc: Doc, estimates, arms: ArmSet, article: str) -> list[dict]:
-    return []
+    from pipelines.extraction.results import arm_results
+
+    out, seen = [], set()
+    for rec in arm_results(doc, estimates, arms):
+        key = (rec["statistic"], rec["value"], rec["ci_low"], rec["ci_high"], rec["endpoint"], rec["population"],
+               rec["subgroup"], frozenset(tokens(rec["arm"])))
+        if key in seen:
+            continue
+        seen.add(key)
+        a, b = doc.norm.span(rec.pop("_start"), rec.pop("_end"))
+        rec.update({"article": article, "evidence": doc.norm.original[a:b], "span_start": a, "span_end": b})
+        out.append(rec)
+    return out

@@ -100,7 +100,8 @@ def ingest_folder(root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> IngestResul
     root = _absolute(root)
     result = IngestResult()
     if not root.is_dir():
-        result.errors.append(_error(root.as_posix(), "unreadable", "no such folder"))
+        cause = "not a folder (missing, or a file)"
+        result.errors.append(_error(root.as_posix(), "unreadable", cause))
         return result
     real_root = root.resolve()
     entries = list(_walk(root, root, real_root, frozenset({real_root})))

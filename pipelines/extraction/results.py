@@ -1,0 +1,390 @@
+"""Per-arm results: medians, rates, percentages, counts and means, paired across arms and attributed."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipelines.extraction.arms import ArmSet, tokens, is_control
+from pipelines.extraction.context import Doc, Population, endpoint_before, mentions, population_carried, \
+    resolve_anaphora, resolve_endpoint
+from pipelines.extraction.estimates import Estimate
+from pipelines.extraction.numbers import NUM, FIGURE_CI_RE, LEVEL_RE, P_RE, parse_int, to_float
+from pipelines.extraction.vocab import population_cues
+
+_COUNT_RE = re.compile(
+    rf"(?<![\w.])(?P<c>\d{{1,3}}(?:,\d{{3}})+|\d+)(?: of (?P<m>\d{{1,3}}(?:,\d{{3}})+|\d+)(?: (?:patients|participants|pts))?)?"
+    rf"\s*+[\[(]\s*+(?P<p>{NUM})\s?%\s*+[\])]")
+_PLAIN_RE = re.compile(
+    rf"(?<![\w.])(?P<val>{NUM})(?![\d])(?P<unit>\s?%|\s?(?:months?|mo)\b|\s(?:percentage points?|kg)\b)?"
+    r"(?P<rate>\s(?:vs\.?|and|versus) [\d.]+ per 100 (?:person|patient)-years| per 100 (?:person|patient)-years)?")
+_CONNECTOR_RE = re.compile(
+    r"(?:,\s*)?(?:\bas compared with\b|\bas com-?\s?pared with\b|\bcompared (?:with|to)\b|\bvs\.?|\bversus\b|\band\b|\bor\b"
+    r"|\bto\b|\bwhile\b|\bwhereas\b)\s*(?:in\s+)?")
+_DIFFERENCE_RE = re.compile(
+    r"(?i)(?:difference|reduction|improvement|increase|decrease|benefit|by|gain|extended|of only|"
+    r"less than|greater than|at least|more than|or equal to|[<>=\u2264\u2265])\W*(?:of\s+|a median of\s+|in\s+)?$")
+_ARM_PREFIX_RE = re.compile(
+    r"^[\s,:]*(?:(?:of|in|for|with|on|among|receiving|given|treated with|assigned to)\s+)?(?:the\s+)?"
+    r"(?:(?:treated\s+)?(?:patients|participants|pts|those)\s+)?(?:(?:in|receiving|given|treated with|on|of|with)\s+)?"
+    r"(?:the\s+)?")
+_TAIL_STOP_RE = re.compile(r"[;()\[\]]|,|\.(?!\d)|\b(?:vs|versus|and|compared|as|had|experienced|remained|who|while|whereas|for)\b")
+_MEAN_RE = re.compile(r"(?i)\bmean\b")
+_N_NEAR_RE = re.compile(r"[(\[;,]\s*[nN]\s*=\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)")
+_TIME_UNITS = ("months", "month", "mo")
+
+
+@dataclass
+class Item:
+    """One arm's figure in a sentence, before it is paired and attributed."""
+
+    start: int
+    end: int
+    value: float
+    unit: str | None
+    lo: float | None = None
+    hi: float | None = None
+    count: int | None = None
+    count_of: int | None = None
+    rate: bool = False
+
+    @property
+    def kind(self) -> str:
+        if self.count is not None:
+            return "count"
+        if self.rate:
+            return "rate"
+        if self.unit == "%":
+            return "percent"
+        if self.unit in _TIME_UNITS:
+            return "median"
+        return "mean" if self.unit else "bare"
+
+
+def _unit(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    raw = raw.strip()
+    if raw == "%":
+        return "%"
+    if raw.startswith("mo"):
+        return "months"
+    return raw
+
+
+def _blocked_spans(doc: Doc, start: int, end: int, estimates: list[Estimate]) -> list[tuple[int, int]]:
+    text = doc.text
+    spans = [(e.start, e.end) for e in estimates if e.end > start and e.start < end]
+    spans += [(m.start(), m.end()) for m in P_RE.finditer(text, start, end)]
+    spans += [(m.start(), m.end()) for m in LEVEL_RE.finditer(text, start, end)]
+    spans += [(m.start(), m.end()) for m in _N_NEAR_RE.finditer(text, start, end)]
+    return spans
+
+
+def _free(spans: list[tuple[int, int]], s: int, e: int) -> bool:
+    return all(e <= a or s >= b for a, b in spans)
+
+
+def sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
+    """Every candidate per-arm figure of a sentence, in order."""
+    sent = doc.sents[si]
+    text = doc.text
+    blocked = _blocked_spans(doc, sent.start, sent.end, estimates)
+    items: list[Item] = []
+    for m in _COUNT_RE.finditer(text, sent.start, sent.end):
+        if _free(blocked, m.start(), m.end()):
+            items.append(Item(m.start(), m.end(), to_float(m.group("p")), "%", count=parse_int(m.group("c")),
+                              count_of=parse_int(m.group("m")) if m.group("m") else None))
+    blocked += [(i.start, i.end) for i in items]
+    for m in FIGURE_CI_RE.finditer(text, sent.start, sent.end):
+        unit = _unit(m.group("vunit"))
+        if unit not in ("%", "months") or not _free(blocked, m.start(), m.end()):
+            continue
+        lo, hi, val = to_float(m.group("lo")), to_float(m.group("hi")), to_float(m.group("val"))
+        if None in (lo, hi, val) or not lo <= val <= hi:
+            continue
+        items.append(Item(m.start(), m.end(), val, unit, lo, hi))
+        blocked.append((m.start(), m.end()))
+    for m in _PLAIN_RE.finditer(text, sent.start, sent.end):
+        if not _free(blocked, m.start(), m.end()):
+            continue
+        val = to_float(m.group("val"))
+        if val is None:
+            continue
+        rate = bool(m.group("rate"))
+        end = m.end("unit") if m.group("unit") else m.end("val")
+        if rate and m.group("rate").lstrip().startswith(("vs", "and", "versus")):
+            end = m.end("val")
+        items.append(Item(m.start(), end if not rate or end > m.end("val") else m.end(), val,
+                          _unit(m.group("unit")), rate=rate))
+    items.sort(key=lambda i: i.start)
+    return _propagate_units(text, items)
+
+
+def _propagate_units(text: str, items: list[Item]) -> list[Item]:
+    """'18.2 vs 10.0 months', '3.1 vs 3.7 per 100 person-years': the first figure takes the second's unit."""
+    for a, b in zip(items, items[1:]):
+        if a.unit is None and not a.rate and b.count is None and (b.unit or b.rate):
+            between = text[a.end:b.start]
+            if re.fullmatch(r"\s*(?:vs\.?|versus|and|to|compared with)?\s*", between):
+                a.unit, a.rate = b.unit, b.rate
+    return [i for i in items if i.unit or i.rate or i.count is not None]
+
+
+@dataclass
+class Pair:
+    """Figures of two arms compared in one breath, or a single arm's figure."""
+
+    items: list[Item]
+    phrases: list[str | None]
+    reverse: bool = False
+
+
+def _connector(text: str, a: Item, b: Item) -> tuple[str, str] | None:
+    """(arm phrase after a, connector) when a and b are joined as a comparison."""
+    between = text[a.end:b.start]
+    if len(between) > 90:
+        return None
+    between_ci = re.sub(r"\s*[(\[][^()\[\]]*[)\]]", lambda m: " " * len(m.group(0)), between)
+    if not between.strip():
+        return "", ""
+    conns = list(_CONNECTOR_RE.finditer(between_ci))
+    if not conns:
+        return None
+    c = conns[-1]
+    return between[:c.start()], between[c.start():c.end()]
+
+
+def _tail_phrase(text: str, pos: int, end: int) -> str:
+    m = re.match(r"\s*[(\[][^()\[\]]{0,60}[)\]]", text[pos:end])
+    if m and not re.search(r"\bn\s*=", m.group(0)):
+        pos += m.end()
+    chunk = text[pos:min(end, pos + 80)]
+    prefix = _ARM_PREFIX_RE.match(chunk)
+    rest = chunk[prefix.end():] if prefix else chunk
+    stop = _TAIL_STOP_RE.search(rest)
+    return rest[:stop.start()] if stop else rest
+
+
+def _pairs(doc: Doc, si: int, items: list[Item]) -> list[Pair]:
+    text = doc.text
+    sent = doc.sents[si]
+    out: list[Pair] = []
+    i = 0
+    while i < len(items):
+        a = items[i]
+        b = items[i + 1] if i + 1 < len(items) else None
+        if b is not None and a.kind == b.kind:
+            joined = _connector(text, a, b)
+            if joined is not None and not _parallel(doc, a, b, sent.end):
+                phrase_a = _arm_from_phrase(joined[0])
+                lead = text[max(sent.start, a.start - 12):a.start]
+                out.append(Pair([a, b], [phrase_a, _tail_phrase(text, b.end, sent.end)],
+                                reverse=bool(re.search(r"\bfrom\s*$", lead))))
+                i += 2
+                continue
+        out.append(Pair([a], [_tail_phrase(text, a.end, sent.end)]))
+        i += 1
+    return out
+
+
+def _arm_from_phrase(between: str) -> str:
+    prefix = _ARM_PREFIX_RE.match(between)
+    rest = between[prefix.end():] if prefix else between
+    stop = _TAIL_STOP_RE.search(rest)
+    return rest[:stop.start()] if stop else rest
+
+
+def _parallel(doc: Doc, a: Item, b: Item, sent_end: int) -> bool:
+    """'98% had any event and 48% a grade 3 event': each figure names its own endpoint, so no comparison."""
+    inner = mentions(doc, a.end, b.start)
+    after = mentions(doc, b.end, min(sent_end, b.end + 60))
+    return bool(inner) and bool(after) and after[0][0] - b.end < 40
+
+
+def _known_arm(arms: ArmSet, phrase: str | None) -> str | None:
+    if not phrase:
+        return None
+    phrase = phrase.strip(" ,:;-")
+    words = tokens(phrase)
+    if not words:
+        return None
+    vocab = arms.vocabulary()
+    if words & vocab or is_control(phrase):
+        return re.sub(r"\s+", " ", phrase)
+    for name in arms.names:
+        for w in words:
+            if len(w) >= 3 and any(t.startswith(w) for t in tokens(name)):
+                return name
+    return None
+
+
+def _sentence_arms(doc: Doc, arms: ArmSet, start: int, end: int) -> list[str]:
+    seen: list[str] = []
+    for _p, name in arms.find(doc.text, start, end):
+        if not any(tokens(name) & tokens(s) for s in seen):
+            seen.append(name)
+    return seen
+
+
+def _assign(doc: Doc, si: int, pair: Pair, arms: ArmSet) -> list[str | None]:
+    named = [_known_arm(arms, p) for p in pair.phrases]
+    sent = doc.sents[si]
+    if len(pair.items) == 1:
+        if named[0]:
+            return named
+        before = _sentence_arms(doc, arms, sent.start, pair.items[0].start)
+        return [before[0]] if len(before) == 1 else [None]
+    if all(named):
+        return named
+    context = _sentence_arms(doc, arms, sent.start, pair.items[0].start)
+    if len(context) < 2:
+        context = _order(arms.names)
+    if pair.reverse:
+        context = list(reversed(context[:2]))
+    if named[0] is None and named[1] is None:
+        return context[:2] if len(context) >= 2 else [None, None]
+    known = named[0] or named[1]
+    other = next((c for c in context if not tokens(c) & tokens(known)), None)
+    return [known, other] if named[0] else [other, known]
+
+
+def _order(names: list[str]) -> list[str]:
+    exp = [n for n in names if not is_control(n)]
+    ctl = [n for n in names if is_control(n)]
+    return (exp[:1] + ctl[:1]) if exp and ctl else names[:2]
+
+
+def _neighbour_estimate(pair: Pair, estimates: list[Estimate], si: int) -> Estimate | None:
+    first, last = pair.items[0], pair.items[-1]
+    for e in estimates:
+        if e.sent != si:
+            continue
+        if 0 <= e.start - last.end <= 40 or 0 <= first.start - e.end <= 40:
+            return e
+    return None
+
+
+def _endpoint(doc: Doc, si: int, pair: Pair, est: Estimate | None) -> tuple[str | None, str | None]:
+    text = doc.text
+    sent = doc.sents[si]
+    last = pair.items[-1]
+    trailing = re.match(r"[\s)\]]*for (?:the )?", text[last.end:sent.end])
+    if trailing:
+        found = mentions(doc, last.end + trailing.end(), min(sent.end, last.end + trailing.end() + 40))
+        if found and found[0][0] == last.end + trailing.end():
+            label = resolve_endpoint(doc, found[0][2])
+            if label:
+                return label, text[found[0][0]:found[0][1]]
+    if est is not None and est.endpoint:
+        return est.endpoint, est.endpoint_text
+    found, pos = endpoint_before(doc, si, pair.items[0].start)
+    if found:
+        end = next((e for s, e, _l in mentions(doc, pos, pos + 120) if s == pos), pos)
+        return found, text[pos:end]
+    after = mentions(doc, last.end, min(sent.end, last.end + 60))
+    for s, e, label in after:
+        resolved = resolve_endpoint(doc, label)
+        if resolved:
+            return resolved, text[s:e]
+    return None, None
+
+
+def _population(doc: Doc, si: int, pair: Pair, est: Estimate | None) -> Population:
+    if est is not None and est.population is not None:
+        return est.population
+    sent = doc.sents[si]
+    cues = population_cues(doc.text, sent.start, pair.items[0].start)
+    if cues:
+        return resolve_anaphora(doc, si, cues[-1])
+    return population_carried(doc, si)
+
+
+def _difference(doc: Doc, si: int, item: Item) -> bool:
+    sent = doc.sents[si]
+    return bool(_DIFFERENCE_RE.search(doc.text[max(sent.start, item.start - 40):item.start]))
+
+
+def _n_near(doc: Doc, si: int, item: Item, phrase_end: int) -> int | None:
+    if item.count_of is not None:
+        return item.count_of
+    sent = doc.sents[si]
+    text = doc.text
+    after = _N_NEAR_RE.search(text, item.end, min(sent.end, phrase_end + 25))
+    if after and not re.search(r"\d\s?(?:%|months)", text[item.end:after.start()]):
+        return parse_int(after.group("n"))
+    before = list(_N_NEAR_RE.finditer(text, max(sent.start, item.start - 70), item.start))
+    if before and not re.search(r"\d\s?(?:%|months)|\b(?:vs|versus|and)\b", text[before[-1].end():item.start]):
+        return parse_int(before[-1].group("n"))
+    return None
+
+
+def arm_results(doc: Doc, estimates: list[Estimate], arms: ArmSet) -> list[dict]:
+    """Per-arm result records (without article/span keys) of the whole document."""
+    out: list[dict] = []
+    for si in range(len(doc.sents)):
+        sent_est = [e for e in estimates if e.sent == si]
+        items = sentence_items(doc, si, sent_est)
+        for pair in _pairs(doc, si, items):
+            if _difference(doc, si, pair.items[0]):
+                continue
+            out.extend(_pair_records(doc, si, pair, sent_est, arms))
+    return out
+
+
+def _pair_records(doc: Doc, si: int, pair: Pair, sent_est: list[Estimate], arms: ArmSet) -> list[dict]:
+    est = _neighbour_estimate(pair, sent_est, si)
+    endpoint, endpoint_text = _endpoint(doc, si, pair, est)
+    if endpoint is None:
+        return []
+    names = _assign(doc, si, pair, arms)
+    if len(pair.items) == 1 and (names[0] is None or not _single_ok(doc, si, pair.items[0])):
+        return []
+    pop = _population(doc, si, pair, est)
+    out = []
+    for k, (item, arm) in enumerate(zip(pair.items, names)):
+        if arm is None:
+            continue
+        phrase_end = pair.items[k + 1].start if k + 1 < len(pair.items) else doc.sents[si].end
+        n = _n_near(doc, si, item, min(phrase_end, item.end + 60))
+        start, end = _evidence(doc, si)
+        for stat, value, unit, lo, hi in _figures(doc, si, item):
+            out.append({"type": "arm_result", "endpoint": endpoint, "endpoint_text": endpoint_text,
+                        "population": "overall" if pop.overall else "subgroup",
+                        "subgroup": None if pop.overall else pop.label,
+                        "subgroup_variable": None if pop.overall else pop.variable,
+                        "subgroup_level": None if pop.overall else pop.level,
+                        "arm": arm, "statistic": stat, "value": value, "unit": unit, "ci_low": lo,
+                        "ci_high": hi, "n": n, "_start": start, "_end": end})
+    return out
+
+
+def _single_ok(doc: Doc, si: int, item: Item) -> bool:
+    """A lone figure counts when the text says who had the outcome: '48.6% experiencing a grade 3 event'."""
+    text = doc.text
+    after = text[item.end:min(doc.sents[si].end, item.end + 60)]
+    return bool(re.match(r"\s*(?:of [\w\s-]{0,30}?)?(?:experienc\w+|had|developed|remained|reported)\b", after))
+
+
+def _figures(doc: Doc, si: int, item: Item) -> list[tuple]:
+    if item.count is not None:
+        return [("count", float(item.count), None, None, None), ("percent", item.value, "%", None, None)]
+    kind = item.kind
+    if kind == "median":
+        return [("median", item.value, "months", item.lo, item.hi)]
+    if kind == "rate":
+        return [("rate", item.value, None, None, None)]
+    sent = doc.sents[si]
+    if _MEAN_RE.search(doc.text, max(sent.start, item.start - 80), item.start) or kind == "mean":
+        return [("mean", item.value, None, item.lo, item.hi)]
+    return [("percent", item.value, "%", item.lo, item.hi)]
+
+
+def _evidence(doc: Doc, si: int) -> tuple[int, int]:
+    sent = doc.sents[si]
+    start, end = sent.start, sent.end
+    while start < end and doc.text[start] in " \n\t\u2022*":
+        start += 1
+    while end > start and doc.text[end - 1].isspace():
+        end -= 1
+    return start, end
