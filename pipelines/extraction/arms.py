@@ -13,16 +13,18 @@ _WORD = r"[A-Za-z0-9][\w+\-/.]*"
 _STOP = {"the", "a", "an", "of", "with", "and", "or", "in", "to", "vs", "versus", "patients", "pts", "who",
          "receiving", "received", "given", "treated", "those", "group", "arm", "alone", "plus", "for", "on",
          "were", "was", "participants", "mg", "once", "daily", "orally", "both", "either", "receive", "at",
-         "dose", "that", "this", "all", "each", "their", "trial", "study", "than", "compared", "combination"}
+         "dose", "that", "this", "all", "each", "their", "trial", "study", "than", "compared"}
+_NOT_GROUP_WORDS = {"between", "two", "2", "both", "three", "treatment", "research", "study", "smaller", "additional",
+                    "across", "balanced", "other", "each", "same", "different", "age", "all", "its", "per", "by"}
 _CONTROL = re.compile(r"(?i)\b(?:placebo|control|standard|SOC|usual care|TPC|physician|continuation|alone"
-                      r"|observation|chemotherapy alone|PBO|warfarin|aspirin alone|corn oil)\b")
+                      r"|observation|PBO|comparator)\b")
 _CUT = re.compile(r"(?i)\s(?:at (?:a )?dose|\d[\d.]*\s?(?:mg|g|IU|mL|mcg)\b|once|twice|daily|every|administered"
                   r"|for \d|for up|until|following|stratified|in addition|as |with randomi|\(n\b|in a \d|who\b|on day)")
 _ASSIGN_RE = re.compile(
     r"(?i)(?:randomi[sz]ed|randomly (?:assigned|allocated)|assigned|allocated)\b(?: \(?\d:\d\)?| in a \d:\d ratio"
     r"| \(\d:\d ratio\))?(?:[^.;:]{0,25}?)\bto (?:receive )?(?:either )?(?P<list>[^.;:]{3,220})")
 _LIST_SPLIT = re.compile(r"(?i)\s*(?:\([^()]{0,40}\))?\s*(?:,\s*(?:or |and )?|\sor\s|\svs\.?\s|\sversus\s|\sand\s(?=to\b))")
-_GROUP_RE = re.compile(rf"(?i)\b((?:{_WORD}\s){{0,2}}{_WORD})\s(?:group|arm)s?\b")
+_GROUP_RE = re.compile(rf"\b((?:{_WORD}\s){{0,2}}{_WORD})\s(?:group|arm)\b")
 _N_AFTER_RE = re.compile(r"\(\s*[nN]\s*=\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)\s*[;)]")
 _N_INSIDE_RE = re.compile(r"[(;]\s*(?P<arm>[^,;()]{2,60}?),\s*[nN]\s*=\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)\s*(?=[;)])")
 _N_PATIENTS_RE = re.compile(r"\(\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+) (?:patients|participants|pts)\)")
@@ -78,10 +80,17 @@ class ArmSet:
         return out
 
     def find(self, text: str, start: int, end: int) -> list[tuple[int, str]]:
-        """Arm names mentioned in text[start:end] with their positions, in order."""
+        """Arm names mentioned in text[start:end] (whole, or by a word no other arm has), in order."""
         found = []
+        chunk = text[start:end]
         for name in self.names:
-            for m in re.finditer(re.escape(name), text[start:end], re.IGNORECASE):
+            m = re.search(re.escape(name), chunk, re.IGNORECASE)
+            if m is None:
+                others = set().union(*(tokens(n) for n in self.names if n != name))
+                own = tokens(name) - others
+                m = next((w for w in (re.search(rf"\b{re.escape(t)}\b", chunk, re.IGNORECASE) for t in own) if w),
+                         None)
+            if m is not None:
                 found.append((start + m.start(), name))
         found.sort()
         return found
@@ -114,11 +123,11 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
             arms.add(item)
     for m in _GROUP_RE.finditer(text):
         words = m.group(1).split()
-        while words and words[0].lower() in _STOP | {"control", "each", "both", "treatment", "two", "2"}:
-            if words[0].lower() == "control" and len(words) == 1:
-                break
+        if {w.lower() for w in words} & _NOT_GROUP_WORDS:
+            words = words[max(i for i, w in enumerate(words) if w.lower() in _NOT_GROUP_WORDS) + 1:]
+        while words and words[0].lower() in _STOP:
             words = words[1:]
-        if words:
+        if words and not _NOT_ARM.search(" ".join(words)):
             arms.add(" ".join(words))
     arms.sizes = _sizes(doc, arms)
     for name, _n, _s, _e in arms.sizes:

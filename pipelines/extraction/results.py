@@ -13,8 +13,9 @@ from pipelines.extraction.numbers import NUM, FIGURE_CI_RE, LEVEL_RE, P_RE, pars
 from pipelines.extraction.vocab import population_cues
 
 _COUNT_RE = re.compile(
-    rf"(?<![\w.])(?P<c>\d{{1,3}}(?:,\d{{3}})+|\d+)(?: of (?P<m>\d{{1,3}}(?:,\d{{3}})+|\d+)(?: (?:patients|participants|pts))?)?"
-    rf"\s*+[\[(]\s*+(?P<p>{NUM})\s?%\s*+[\])]")
+    rf"(?<![\w.])(?P<c>\d{{1,3}}(?:,\d{{3}})+|\d+) of (?P<m>\d{{1,3}}(?:,\d{{3}})+|\d+)(?: (?:patients|participants|pts))?"
+    rf"(?:\s*+[\[(]\s*+(?P<p>{NUM})\s?%\s*+[\])])?"
+    rf"|(?<![\w.])(?P<c2>\d{{1,3}}(?:,\d{{3}})+|\d+)\s*+[\[(]\s*+(?P<p2>{NUM})\s?%\s*+[\])]")
 _PLAIN_RE = re.compile(
     rf"(?<![\w.])(?P<val>{NUM})(?![\d])(?P<unit>\s?%|\s?(?:months?|mo)\b|\s(?:percentage points?|kg)\b)?"
     r"(?P<rate>\s(?:vs\.?|and|versus) [\d.]+ per 100 (?:person|patient)-years| per 100 (?:person|patient)-years)?")
@@ -24,11 +25,16 @@ _CONNECTOR_RE = re.compile(
 _DIFFERENCE_RE = re.compile(
     r"(?i)(?:difference|reduction|improvement|increase|decrease|benefit|by|gain|extended|of only|"
     r"less than|greater than|at least|more than|or equal to|[<>=\u2264\u2265])\W*(?:of\s+|a median of\s+|in\s+)?$")
+_LANDMARK_RE = re.compile(r"(?i)(?:\b(?:at|after|over|within|up to|follow-up|followed|duration|for|aged?)\b[^.;()\d]{0,12}|-)$")
 _ARM_PREFIX_RE = re.compile(
     r"^[\s,:]*(?:(?:of|in|for|with|on|among|receiving|given|treated with|assigned to)\s+)?(?:the\s+)?"
     r"(?:(?:treated\s+)?(?:patients|participants|pts|those)\s+)?(?:(?:in|receiving|given|treated with|on|of|with)\s+)?"
     r"(?:the\s+)?")
-_TAIL_STOP_RE = re.compile(r"[;()\[\]]|,|\.(?!\d)|\b(?:vs|versus|and|compared|as|had|experienced|remained|who|while|whereas|for)\b")
+_TAIL_STOP_RE = re.compile(r"[;()\[\]:]|,|\.(?!\d)|\b(?:vs|versus|and|compared|as|had|experienced|remained|who|while|whereas"
+                           r"|for|in|among|at|by|was|were|respectively)\b")
+_NOT_ARM_PHRASE = re.compile(
+    r"(?i)\d|\b(?:patients?|pts|participants|population|cohort|subgroup|overall|all|years?|months?|weeks?|rates?"
+    r"|events?|risk|those|cases|analysis|disease|cancer|mutations?|reduction|difference)\b")
 _MEAN_RE = re.compile(r"(?i)\bmean\b")
 _N_NEAR_RE = re.compile(r"[(\[;,]\s*[nN]\s*=\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)")
 _TIME_UNITS = ("months", "month", "mo")
@@ -76,7 +82,6 @@ def _blocked_spans(doc: Doc, start: int, end: int, estimates: list[Estimate]) ->
     text = doc.text
     spans = [(e.start, e.end) for e in estimates if e.end > start and e.start < end]
     spans += [(m.start(), m.end()) for m in P_RE.finditer(text, start, end)]
-    spans += [(m.start(), m.end()) for m in LEVEL_RE.finditer(text, start, end)]
     spans += [(m.start(), m.end()) for m in _N_NEAR_RE.finditer(text, start, end)]
     return spans
 
@@ -93,12 +98,15 @@ def sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
     items: list[Item] = []
     for m in _COUNT_RE.finditer(text, sent.start, sent.end):
         if _free(blocked, m.start(), m.end()):
-            items.append(Item(m.start(), m.end(), to_float(m.group("p")), "%", count=parse_int(m.group("c")),
+            pct = m.group("p") or m.group("p2")
+            items.append(Item(m.start(), m.end(), to_float(pct) if pct else None, "%" if pct else None,
+                              count=parse_int(m.group("c") or m.group("c2")),
                               count_of=parse_int(m.group("m")) if m.group("m") else None))
     blocked += [(i.start, i.end) for i in items]
+    blocked += [(m.start(), m.end()) for m in LEVEL_RE.finditer(text, sent.start, sent.end)]
     for m in FIGURE_CI_RE.finditer(text, sent.start, sent.end):
         unit = _unit(m.group("vunit"))
-        if unit not in ("%", "months") or not _free(blocked, m.start(), m.end()):
+        if unit not in ("%", "months") or not _free(blocked, m.start(), m.end("vunit")):
             continue
         lo, hi, val = to_float(m.group("lo")), to_float(m.group("hi")), to_float(m.group("val"))
         if None in (lo, hi, val) or not lo <= val <= hi:
@@ -216,6 +224,8 @@ def _known_arm(arms: ArmSet, phrase: str | None) -> str | None:
         for w in words:
             if len(w) >= 3 and any(t.startswith(w) for t in tokens(name)):
                 return name
+    if len(phrase.split()) <= 4 and not _NOT_ARM_PHRASE.search(phrase):
+        return re.sub(r"\s+", " ", phrase)
     return None
 
 
@@ -260,7 +270,7 @@ def _neighbour_estimate(pair: Pair, estimates: list[Estimate], si: int) -> Estim
     for e in estimates:
         if e.sent != si:
             continue
-        if 0 <= e.start - last.end <= 40 or 0 <= first.start - e.end <= 40:
+        if 0 <= e.start - last.end <= 60 or 0 <= first.start - e.end <= 40:
             return e
     return None
 
@@ -282,7 +292,7 @@ def _endpoint(doc: Doc, si: int, pair: Pair, est: Estimate | None) -> tuple[str 
     if found:
         end = next((e for s, e, _l in mentions(doc, pos, pos + 120) if s == pos), pos)
         return found, text[pos:end]
-    after = mentions(doc, last.end, min(sent.end, last.end + 60))
+    after = mentions(doc, pair.items[0].end, min(sent.end, last.end + 60))
     for s, e, label in after:
         resolved = resolve_endpoint(doc, label)
         if resolved:
@@ -302,7 +312,10 @@ def _population(doc: Doc, si: int, pair: Pair, est: Estimate | None) -> Populati
 
 def _difference(doc: Doc, si: int, item: Item) -> bool:
     sent = doc.sents[si]
-    return bool(_DIFFERENCE_RE.search(doc.text[max(sent.start, item.start - 40):item.start]))
+    lead = doc.text[max(sent.start, item.start - 40):item.start]
+    if item.kind == "median" and _LANDMARK_RE.search(lead):
+        return True
+    return bool(_DIFFERENCE_RE.search(lead))
 
 
 def _n_near(doc: Doc, si: int, item: Item, phrase_end: int) -> int | None:
@@ -335,6 +348,10 @@ def arm_results(doc: Doc, estimates: list[Estimate], arms: ArmSet) -> list[dict]
 def _pair_records(doc: Doc, si: int, pair: Pair, sent_est: list[Estimate], arms: ArmSet) -> list[dict]:
     est = _neighbour_estimate(pair, sent_est, si)
     endpoint, endpoint_text = _endpoint(doc, si, pair, est)
+    if endpoint is None and (est := _carried_estimate(doc, si, sent_est)) is not None:
+        endpoint, endpoint_text = est.endpoint, est.endpoint_text
+    if endpoint is None and si and doc.text[doc.sents[si - 1].start:doc.sents[si - 1].end].rstrip().endswith(":"):
+        endpoint, endpoint_text = _header_endpoint(doc, si - 1)
     if endpoint is None:
         return []
     names = _assign(doc, si, pair, arms)
@@ -359,16 +376,34 @@ def _pair_records(doc: Doc, si: int, pair: Pair, sent_est: list[Estimate], arms:
     return out
 
 
+def _carried_estimate(doc: Doc, si: int, sent_est: list[Estimate]) -> Estimate | None:
+    """With no endpoint named, figures in a sentence that also gives an estimate share its endpoint."""
+    return sent_est[0] if sent_est and sent_est[0].endpoint else None
+
+
+def _header_endpoint(doc: Doc, si: int) -> tuple[str | None, str | None]:
+    sent = doc.sents[si]
+    found = mentions(doc, sent.start, sent.end)
+    for s, e, label in reversed(found):
+        resolved = resolve_endpoint(doc, label)
+        if resolved:
+            return resolved, doc.text[s:e]
+    return None, None
+
+
 def _single_ok(doc: Doc, si: int, item: Item) -> bool:
     """A lone figure counts when the text says who had the outcome: '48.6% experiencing a grade 3 event'."""
     text = doc.text
     after = text[item.end:min(doc.sents[si].end, item.end + 60)]
+    if item.count_of is not None:
+        return True
     return bool(re.match(r"\s*(?:of [\w\s-]{0,30}?)?(?:experienc\w+|had|developed|remained|reported)\b", after))
 
 
 def _figures(doc: Doc, si: int, item: Item) -> list[tuple]:
     if item.count is not None:
-        return [("count", float(item.count), None, None, None), ("percent", item.value, "%", None, None)]
+        out = [("count", float(item.count), None, None, None)]
+        return out + ([("percent", item.value, "%", None, None)] if item.value is not None else [])
     kind = item.kind
     if kind == "median":
         return [("median", item.value, "months", item.lo, item.hi)]

@@ -39,7 +39,7 @@ _ENDPOINT_PATTERNS: tuple[tuple[str, str], ...] = (
     ("DOR", r"duration of response|\bDOR\b"),
     ("CBR", r"clinical benefit rate|\bCBR\b"),
     ("AE", r"adverse events?|\bT?R?AEs?\b|bleed(?:s|ing)?\b|toxicit(?:y|ies)|side effects?|\brash\b|diarrh(?:o)?ea"
-           r"|nausea|neutropenia|hyperglyc(?:a)?emia|fatigue|\bdiscontinu\w*"),
+           r"|nausea|neutropenia|hyperglyc(?:a)?emia|fatigue"),
     ("OTHER", r"\bstroke\b|systemic embol\w*|myocardial infarction|\bMI\b|percutaneous coronary|\bPCI\b"
               r"|kidney (?:disease )?(?:events?|outcomes?|composite)|renal (?:events?|outcomes?|composite)"
               r"|limb events?|amputation|HbA1c|glycated hemoglobin|weight(?: loss)?\b|\bSNO\b"),
