@@ -140,10 +140,18 @@ def _walk(
         if entry.name.startswith("."):
             continue
         path = Path(entry.path)
-        if entry.is_dir():
+        if _is_folder(entry):
             yield from _walk_linked(path, root, real_root, ancestors)
         else:
             yield path
+
+
+def _is_folder(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        # A link loop or a denied stat: read as a file, which reports the cause.
+        return False
 
 
 def _walk_linked(

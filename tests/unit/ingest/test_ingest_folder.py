@@ -104,6 +104,23 @@ def test_links_never_lead_outside_the_root(tmp_path: Path, root: Path, write) ->
     assert [a.article_id for a in result.articles] == ["alias.txt"]
 
 
+def test_file_link_loop_and_outside_sidecar_are_reported(tmp_path: Path, root: Path, write) -> None:
+    (root / "ping.txt").symlink_to(root / "pong.txt")
+    (root / "pong.txt").symlink_to(root / "ping.txt")
+    write(tmp_path, "private.json", '{"title": "Outside"}')
+    write(root, "story.txt", "Made-up story.")
+    (root / "story.meta.json").symlink_to(tmp_path / "private.json")
+
+    result = ingest_folder(root)
+
+    assert [(a.article_id, a.title) for a in result.articles] == [("story.txt", None)]
+    assert [(e.source_path, e.error) for e in result.errors] == [
+        ("ping.txt", "symlink_loop"),
+        ("pong.txt", "symlink_loop"),
+        ("story.meta.json", "outside_root"),
+    ]
+
+
 def test_missing_root_is_an_error_not_an_exception(tmp_path: Path, codes) -> None:
     result = ingest_folder(tmp_path / "nowhere")
 
