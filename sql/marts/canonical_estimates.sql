@@ -1,6 +1,7 @@
--- One row per distinct set of figures for a (trial, endpoint, comparison, population,
--- subgroup, measure): articles repeating the same figures corroborate one another; different
--- figures for the same key (other data cuts or analyses) are all kept and flagged, never averaged.
+-- One row per distinct result for a (trial, endpoint, comparison, population, subgroup,
+-- measure): articles printing the same figures, or the same figures at a coarser precision,
+-- corroborate one another; different figures for the same key (other data cuts or analyses)
+-- are all kept and flagged, never averaged.
 with
 
 estimates as (
@@ -28,33 +29,55 @@ keyed as (
 
 ),
 
--- reading order: first article, then first position in it
-ordered as (
+-- an estimate joins the most precisely printed estimate of its key that rounds to its own
+-- figures (0.697 (0.552–0.88) and 0.70 (0.55–0.88) are one result); itself when none is finer
+representatives as (
 
     select
-        *,
+        printed.estimate_id,
+        finer.estimate_id as representative_id,
         row_number() over (
-            partition by
-                trial_key, endpoint_key, comparison_key, population, subgroup_key, measure,
-                value, ci_low, ci_high
-            order by article_id, span_start, estimate_id
-        ) as reading_order
-    from keyed
+            partition by printed.estimate_id
+            order by finer.figure_decimals desc, finer.article_id, finer.span_start, finer.estimate_id
+        ) as preference
+    from keyed as printed
+    inner join keyed as finer
+        on printed.trial_key = finer.trial_key
+        and printed.endpoint_key = finer.endpoint_key
+        and printed.comparison_key = finer.comparison_key
+        and printed.population = finer.population
+        and printed.subgroup_key is not distinct from finer.subgroup_key
+        and printed.measure = finer.measure
+        and finer.figure_decimals >= printed.figure_decimals
+        and abs(round(finer.value, printed.figure_decimals) - printed.value) < 1e-9
+        and (printed.ci_low is null) = (finer.ci_low is null)
+        and (printed.ci_high is null) = (finer.ci_high is null)
+        and coalesce(abs(round(finer.ci_low, printed.figure_decimals) - printed.ci_low) < 1e-9, true)
+        and coalesce(abs(round(finer.ci_high, printed.figure_decimals) - printed.ci_high) < 1e-9, true)
 
 ),
 
-figures as (
+grouped as (
 
     select
-        trial_key,
-        endpoint_key,
-        comparison_key,
-        population,
-        subgroup_key,
-        measure,
-        value,
-        ci_low,
-        ci_high,
+        keyed.*,
+        representatives.representative_id,
+        -- reading order: first article, then first position in it
+        row_number() over (
+            partition by representatives.representative_id
+            order by keyed.article_id, keyed.span_start, keyed.estimate_id
+        ) as reading_order
+    from keyed
+    inner join representatives
+        on keyed.estimate_id = representatives.estimate_id
+        and representatives.preference = 1
+
+),
+
+results as (
+
+    select
+        representative_id,
         count(distinct article_id) as n_articles,
         string_agg(distinct article_id, ',' order by article_id) as article_ids,
         string_agg(estimate_id, ',' order by estimate_id) as estimate_ids,
@@ -62,77 +85,61 @@ figures as (
         first(ci_level order by reading_order) filter (where ci_level is not null) as ci_level,
         first({'p': p, 'p_relation': p_relation} order by reading_order)
             filter (where p is not null) as first_p,
-        bool_or(claimed_significance) filter (where claimed_significance is not null)
-            as any_claim_significant,
-        bool_and(claimed_significance) filter (where claimed_significance is not null)
-            as all_claims_significant
-    from ordered
-    group by all
-
-),
-
-firsts as (
-
-    select * from ordered where reading_order = 1
+        min(reading_order) filter (where estimate_id = representative_id) as representative_order,
+        bool_or(claimed_significance) as any_claim_significant,
+        bool_and(claimed_significance) as all_claims_significant
+    from grouped
+    group by representative_id
 
 ),
 
 joined as (
 
     select
-        firsts.estimate_id as canonical_estimate_id,
-        firsts.trial_id,
-        figures.trial_key,
-        firsts.endpoint,
-        figures.endpoint_key,
-        firsts.endpoint_text,
-        figures.comparison_key,
-        firsts.comparison,
-        firsts.experimental_arm,
-        firsts.comparator_arm,
-        figures.population,
-        figures.subgroup_key,
-        firsts.subgroup,
-        firsts.subgroup_variable,
-        firsts.subgroup_level,
-        figures.measure,
-        firsts.is_ratio,
-        firsts.null_value,
-        figures.value,
-        figures.ci_low,
-        figures.ci_high,
-        figures.ci_level,
-        coalesce(figures.ci_level, 95.0) as level,
-        figures.first_p.p as p,
-        figures.first_p.p_relation as p_relation,
-        firsts.y,
-        se_from_ci(figures.ci_low, figures.ci_high, figures.ci_level, firsts.is_ratio) as se,
-        figures.n_articles,
-        figures.article_ids,
-        figures.n_estimates,
-        figures.estimate_ids,
+        first_read.estimate_id as canonical_estimate_id,
+        first_read.trial_id,
+        first_read.trial_key,
+        first_read.endpoint,
+        first_read.endpoint_key,
+        first_read.endpoint_text,
+        first_read.comparison_key,
+        first_read.comparison,
+        first_read.experimental_arm,
+        first_read.comparator_arm,
+        first_read.population,
+        first_read.subgroup_key,
+        first_read.subgroup,
+        first_read.subgroup_variable,
+        first_read.subgroup_level,
+        first_read.measure,
+        first_read.is_ratio,
+        first_read.null_value,
+        representative.value,
+        representative.ci_low,
+        representative.ci_high,
+        representative.figure_decimals,
+        results.ci_level,
+        coalesce(results.ci_level, 95.0) as level,
+        results.first_p.p as p,
+        results.first_p.p_relation as p_relation,
+        representative.y,
+        se_from_ci(representative.ci_low, representative.ci_high, results.ci_level, representative.is_ratio)
+            as se,
+        results.n_articles,
+        results.article_ids,
+        results.n_estimates,
+        results.estimate_ids,
         -- claims agree when all articles that make one make the same one
         case
-            when figures.any_claim_significant is null then null
-            when figures.any_claim_significant = figures.all_claims_significant
-                then figures.all_claims_significant
-        end as claimed_significance,
-        count(*) over (
-            partition by
-                figures.trial_key, figures.endpoint_key, figures.comparison_key,
-                figures.population, figures.subgroup_key, figures.measure
-        ) as n_figures
-    from figures
-    inner join firsts
-        on figures.trial_key = firsts.trial_key
-        and figures.endpoint_key = firsts.endpoint_key
-        and figures.comparison_key = firsts.comparison_key
-        and figures.population = firsts.population
-        and figures.subgroup_key is not distinct from firsts.subgroup_key
-        and figures.measure = firsts.measure
-        and figures.value = firsts.value
-        and figures.ci_low is not distinct from firsts.ci_low
-        and figures.ci_high is not distinct from firsts.ci_high
+            when results.any_claim_significant = results.all_claims_significant
+                then results.all_claims_significant
+        end as claimed_significance
+    from results
+    inner join grouped as first_read
+        on results.representative_id = first_read.representative_id
+        and first_read.reading_order = 1
+    inner join keyed as representative
+        on results.representative_id = representative.estimate_id
 
 ),
 
@@ -140,7 +147,12 @@ final as (
 
     select
         *,
-        n_figures > 1 as conflicting
+        count(*) over (
+            partition by trial_key, endpoint_key, comparison_key, population, subgroup_key, measure
+        ) as n_figures,
+        count(*) over (
+            partition by trial_key, endpoint_key, comparison_key, population, subgroup_key, measure
+        ) > 1 as conflicting
     from joined
 
 )

@@ -1,35 +1,12 @@
 -- Consistency checks of each estimate against its own interval: SE and z from the CI, the p
 -- the CI implies, whether the reported p fits once rounding is allowed for, CI symmetry on the
--- analysis scale, and whether the text's claim of (non-)significance matches the CI.
+-- analysis scale, and whether the text's claim of (non-)significance matches the CI. Rounding
+-- allowances use the printed precision inferred in staging.estimates.
 with
 
 estimates as (
 
     select * from staging.estimates
-
-),
-
--- printed precision is inferred from the stored numbers (0.50 is stored as 0.5, so trailing
--- zeros are lost): at least 2 decimals for ratios, 1 for differences
-precision as (
-
-    select
-        *,
-        greatest(
-            case when is_ratio then 2 else 1 end,
-            list_max(list_transform(
-                list_filter([value, ci_low, ci_high], lambda figure: figure is not null),
-                lambda figure: coalesce(list_min(list_filter(
-                    range(0, 13),
-                    lambda d: abs(round(figure, d::integer) - figure) <= 1e-9 * greatest(1.0, abs(figure))
-                )), 12)
-            ))
-        ) as figure_decimals,
-        list_min(list_filter(
-            range(0, 21),
-            lambda d: abs(round(p, d::integer) - p) <= 1e-9 * p
-        )) as p_decimals
-    from estimates
 
 ),
 
@@ -39,7 +16,7 @@ rounding as (
         *,
         0.5 * pow(10.0, -figure_decimals) as half_unit,
         0.5 * pow(10.0, -p_decimals) as p_half_unit
-    from precision
+    from estimates
 
 ),
 

@@ -20,6 +20,7 @@ subgroups as (
     select
         *,
         lower(trim(subgroup_variable)) as variable_key,
+        lower(trim(subgroup_level)) as level_text,
         -- comparison words and signs that turn a level into its complement
         regexp_replace(
             replace(replace(lower(trim(subgroup_level)), '>=', '≥'), '<=', '≤'),
@@ -91,9 +92,12 @@ reported_complement_choice as (
         and subgroup.measure = complement.measure
         and subgroup.variable_key = complement.variable_key
         and complement.se is not null
+    -- a listed pair, alone or after a shared prefix ("node-positive" / "node-negative")
     left join complementary_levels
-        on lower(trim(subgroup.subgroup_level)) = complementary_levels.level
-        and lower(trim(complement.subgroup_level)) = complementary_levels.complement_level
+        on ends_with(subgroup.level_text, complementary_levels.level)
+        and ends_with(complement.level_text, complementary_levels.complement_level)
+        and left(subgroup.level_text, length(subgroup.level_text) - length(complementary_levels.level))
+            = left(complement.level_text, length(complement.level_text) - length(complementary_levels.complement_level))
     where
         complementary_levels.level is not null
         or (

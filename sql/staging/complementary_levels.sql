@@ -1,5 +1,6 @@
 -- Pairs of subgroup levels that split a binary subgroup variable into complementary halves,
--- in both directions. Extend the list here when the subgroup vocabulary gains new wordings;
+-- in both directions, also matched after a shared prefix ("node-positive" / "node-negative").
+-- Extend the list here when the subgroup vocabulary gains new wordings;
 -- levels of the forms "X" / "not X", "non-X", "no X", "without X" and "with X" / "without X"
 -- are recognised without being listed (see marts.subgroup_vs_overall).
 with

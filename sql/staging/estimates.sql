@@ -19,6 +19,30 @@ scaled as (
 
 ),
 
+-- printed precision is inferred from the stored numbers (0.50 is stored as 0.5, so trailing
+-- zeros are lost): at least 2 decimals for ratios, 1 for differences
+precision as (
+
+    select
+        *,
+        greatest(
+            case when is_ratio then 2 else 1 end,
+            list_max(list_transform(
+                list_filter([value, ci_low, ci_high], lambda figure: figure is not null),
+                lambda figure: coalesce(list_min(list_filter(
+                    range(0, 13),
+                    lambda d: abs(round(figure, d::integer) - figure) <= 1e-9 * greatest(1.0, abs(figure))
+                )), 12)
+            ))
+        )::integer as figure_decimals,
+        list_min(list_filter(
+            range(0, 21),
+            lambda d: abs(round(p, d::integer) - p) <= 1e-9 * p
+        ))::integer as p_decimals
+    from scaled
+
+),
+
 -- arm names are compared as sorted sets of content words, so that wording, case, dashes,
 -- "plus"/"+" and filler such as "monotherapy" or "arm" do not split one comparison in two
 arms as (
@@ -28,7 +52,7 @@ arms as (
         regexp_replace(
             lower(coalesce(comparison, '')), '\s+(versus|vs\.?|v\.)\s+', ' vs ', 'g'
         ) as comparison_clean
-    from scaled
+    from precision
 
 ),
 
@@ -113,6 +137,7 @@ final as (
         value,
         ci_low,
         ci_high,
+        figure_decimals,
         ci_level,
         level_stated,
         level,
@@ -122,6 +147,7 @@ final as (
         z_crit(level) as zcrit,
         se_from_ci(ci_low, ci_high, level, is_ratio) as se,
         p,
+        p_decimals,
         p_relation,
         claimed_significance,
         evidence,

@@ -1,9 +1,17 @@
--- every core estimate is merged into exactly one row of marts.canonical_estimates, with figures equal to its own
+-- every core estimate is merged into exactly one row of marts.canonical_estimates, whose figures round to its own at the precision it was printed with
 with
 
 estimates as (
 
-    select * from core.effect_estimates
+    select
+        core_estimates.estimate_id,
+        core_estimates.value,
+        core_estimates.ci_low,
+        core_estimates.ci_high,
+        staged.figure_decimals
+    from core.effect_estimates as core_estimates
+    left join staging.estimates as staged
+        on core_estimates.estimate_id = staged.estimate_id
 
 ),
 
@@ -24,9 +32,11 @@ final as (
         estimates.estimate_id,
         count(merged.estimate_id) as n_rows,
         count(merged.estimate_id) filter (
-            where merged.value = estimates.value
-                and merged.ci_low is not distinct from estimates.ci_low
-                and merged.ci_high is not distinct from estimates.ci_high
+            where abs(round(merged.value, estimates.figure_decimals) - estimates.value) < 1e-9
+                and coalesce(abs(round(merged.ci_low, estimates.figure_decimals) - estimates.ci_low) < 1e-9,
+                    merged.ci_low is null and estimates.ci_low is null)
+                and coalesce(abs(round(merged.ci_high, estimates.figure_decimals) - estimates.ci_high) < 1e-9,
+                    merged.ci_high is null and estimates.ci_high is null)
         ) as n_matching
     from estimates
     left join merged on estimates.estimate_id = merged.estimate_id

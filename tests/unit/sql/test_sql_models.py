@@ -104,7 +104,13 @@ def test_reported_complement_is_preferred_to_a_derived_one(con):
 
 @pytest.mark.parametrize(
     ("level", "other_level"),
-    [("with diabetes", "without diabetes"), ("≥ 10", "< 10"), ("PIK3CA-mutated", "non-PIK3CA-mutated")],
+    [
+        ("with diabetes", "without diabetes"),
+        ("≥ 10", "< 10"),
+        ("PIK3CA-mutated", "non-PIK3CA-mutated"),
+        ("node-positive", "node-negative"),
+        ("altered", "non-altered"),
+    ],
 )
 def test_complementary_levels_written_as_negations_or_thresholds_are_recognised(con, level, other_level):
     variable = {"subgroup_variable": "some variable"}
@@ -256,6 +262,22 @@ def test_canonical_estimates_corroborate_across_wordings_and_keep_conflicts(con)
     assert rows["a1"]["comparison_key"] == rows["d1"]["comparison_key"]
     assert rows["a2"]["n_articles"] == 2 and not rows["a2"]["conflicting"]
     assert rows["a2"]["comparison_key"] != rows["a1"]["comparison_key"]
+
+
+def test_figures_printed_at_different_precision_corroborate(con):
+    # EMERALD overall PFS: a press release prints 0.697 (0.552–0.88), a news story 0.70 (0.55–0.88)
+    insert_estimates(con, [
+        estimate("news", article_id="news.txt", comparison="elacestrant vs SOC", value=0.70, ci_low=0.55, ci_high=0.88),
+        estimate("release", article_id="release.txt", comparison="elacestrant vs SoC", value=0.697, ci_low=0.552, ci_high=0.88),
+        estimate("other", article_id="other.txt", comparison="elacestrant vs SOC", value=0.71, ci_low=0.55, ci_high=0.88),
+    ])
+    build(con)
+    rows = {r["canonical_estimate_id"]: r for r in fetch(con, "select * from marts.canonical_estimates")}
+    assert sorted(rows) == ["news", "other"]
+    assert (rows["news"]["value"], rows["news"]["ci_low"], rows["news"]["ci_high"]) == (0.697, 0.552, 0.88)
+    assert rows["news"]["n_articles"] == 2 and rows["news"]["estimate_ids"] == "news,release"
+    assert rows["news"]["figure_decimals"] == 3
+    assert rows["other"]["n_articles"] == 1 and rows["other"]["conflicting"]
 
 
 def test_subgroup_is_paired_with_the_overall_figures_of_its_own_data_cut(con):
