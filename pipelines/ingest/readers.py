@@ -12,8 +12,9 @@ Decisions beyond the contract, so callers know what to expect:
   Dates are never completed: a PubMed PubDate without a day falls back to the ArticleDate, else
   `published_on` stays None (the date as written is kept in `meta["pub_date"]`).
 - HTML: when a page has several <article> elements, the longest is the story (the others are
-  usually teaser cards). Links inside the root are followed; a folder link back into its own
-  path is `symlink_loop`.
+  usually teaser cards); a <form> wrapping the whole story is not dropped as boilerplate.
+- Links that stay inside the root are followed (a copy reached twice is a `duplicate`); a folder
+  link back into its own path, or a file link loop, is `symlink_loop`.
 - Other error codes: `unsupported_type`, `not_a_file`, `unreadable`, `outside_root`,
   `symlink_loop`, `too_large`, `binary`, `not_utf8_text`, `empty`, `bad_xml`,
   `unsafe_xml` (declares entities), `unsupported_xml`, `bad_json_line`, `duplicate`,
