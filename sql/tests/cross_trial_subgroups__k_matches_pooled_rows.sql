@@ -1,4 +1,4 @@
--- each pooled group's k_trials, k_interaction and trial_ids match the rows of marts.subgroup_vs_overall it pools: per (variable, level, endpoint, measure) one row per known trial, the one with most n_articles, then smallest subgroup_se, then first comparison
+-- each pooled group's k_trials, k_interaction and trial_ids match the rows of marts.subgroup_vs_overall it pools: per (variable, level, endpoint, measure) one row per known trial among rows with a subgroup estimate and standard error, the one with most n_articles, then smallest subgroup_se, then first comparison
 with
 
 pooled as (
@@ -14,6 +14,8 @@ comparisons as (
     where subgroup_variable is not null
         and subgroup_level is not null
         and trial_id is not null
+        and isfinite(subgroup_y)
+        and subgroup_se > 0
 
 ),
 
