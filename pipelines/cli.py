@@ -77,20 +77,23 @@ def _print_counts(warehouse: str) -> None:
 
 
 def _iter_articles(paths: list[str]):
-    """Yield ``(article, None)`` for every readable article and ``(None, error)`` for the rest."""
-    from pipelines.ingest.readers import ingest_folder, read_file
+    """Yield ``(article, None)`` per readable article and ``(None, (message, fatal))`` per problem;
+    a warning (an article read with a caveat, a duplicate) is not fatal."""
+    from pipelines.ingest.readers import WARNING_CODES, ingest_folder, read_file
 
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             result = ingest_folder(path)
         elif path.is_file():
-            result = read_file(path, root=path.parent)
+            # A file named on the command line is read wherever a symlink to it points.
+            target = path.resolve()
+            result = read_file(target, root=target.parent)
         else:
-            yield None, f"{raw}: no such file or folder"
+            yield None, (f"{raw}: no such file or folder", True)
             continue
         for error in result.errors:
-            yield None, error.detail
+            yield None, (error.detail, error.error not in WARNING_CODES and error.error != "duplicate")
         for article in result.articles:
             yield article, None
 
@@ -104,8 +107,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
     out = sys.stdout
     for done, (article, error) in enumerate(items, 1):
         if error is not None:
-            failures += 1
-            _fail(error)
+            message, fatal = error
+            failures += fatal
+            _fail(message if fatal else f"warning: {message}")
             continue
         for record in extract(article.text, article=article.article_id):
             out.write(json.dumps({**record, "article": article.article_id}, ensure_ascii=False) + "\n")

@@ -231,3 +231,19 @@ def test_sql_command_refuses_to_write(built):
     assert done.returncode != 0
     assert len(done.stderr.strip().splitlines()) == 1
     assert _query(warehouse, "select count(*) from core.trials")[0][0] > 0
+
+
+def _readme_queries() -> list[str]:
+    from tests.conftest import PROJECT
+
+    text = (PROJECT / "README.md").read_text(encoding="utf-8")
+    return [block.split("```", 1)[0] for block in text.split("```sql\n")[1:]]
+
+
+def test_every_cookbook_query_in_the_readme_runs(built):
+    _, warehouse, _ = built
+    queries = _readme_queries()
+    assert len(queries) >= 10
+    results = [_query(warehouse, q) for q in queries]
+    # The ESR1-mutated questions must have answers on the demo corpus.
+    assert results[1] and results[2]
