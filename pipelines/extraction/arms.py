@@ -120,7 +120,9 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
     text = doc.text
     for m in _ASSIGN_RE.finditer(text):
         for item in _LIST_SPLIT.split(m.group("list"))[:4]:
-            arms.add(item)
+            if not re.match(r"\s*(?:\d|(?:evaluate|assess|compare|determine|identify|test)\b)", item) \
+                    and not _NOT_ARM.search(_clean(item)):
+                arms.add(item)
     for m in _GROUP_RE.finditer(text):
         words = m.group(1).split()
         if {w.lower() for w in words} & _NOT_GROUP_WORDS:
@@ -200,13 +202,14 @@ def arm_records(doc: Doc, arms: ArmSet, article: str) -> list[dict]:
 def arm_result_records(doc: Doc, estimates, arms: ArmSet, article: str) -> list[dict]:
     from pipelines.extraction.results import arm_results
 
-    out, seen = [], set()
+    out, seen = [], {}
     for rec in arm_results(doc, estimates, arms):
         key = (rec["statistic"], rec["value"], rec["ci_low"], rec["ci_high"], rec["endpoint"], rec["population"],
                rec["subgroup"], frozenset(tokens(rec["arm"])))
-        if key in seen:
+        # A figure repeated in another sentence is the same result; within one sentence it is another one.
+        if key in seen and seen[key] != rec["_start"]:
             continue
-        seen.add(key)
+        seen.setdefault(key, rec["_start"])
         a, b = doc.norm.span(rec.pop("_start"), rec.pop("_end"))
         rec.update({"article": article, "evidence": doc.norm.original[a:b], "span_start": a, "span_end": b})
         out.append(rec)

@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass
 
 from pipelines.extraction.arms import ArmSet, tokens, is_control
-from pipelines.extraction.context import Doc, Population, endpoint_before, mentions, population_carried, \
+from pipelines.extraction.context import Doc, Population, endpoint_before, frame_for, mentions, population_carried, \
     resolve_anaphora, resolve_endpoint
+from pipelines.extraction.vocab import ENDPOINT_RE
 from pipelines.extraction.estimates import Estimate
 from pipelines.extraction.numbers import NUM, FIGURE_CI_RE, LEVEL_RE, P_RE, parse_int, to_float
 from pipelines.extraction.vocab import population_cues
@@ -18,13 +19,13 @@ _COUNT_RE = re.compile(
     rf"|(?<![\w.])(?P<c2>\d{{1,3}}(?:,\d{{3}})+|\d+)\s*+[\[(]\s*+(?P<p2>{NUM})\s?%\s*+[\])]")
 _PLAIN_RE = re.compile(
     rf"(?<![\w.])(?P<val>{NUM})(?![\d])(?P<unit>\s?%|\s?(?:months?|mo)\b|\s(?:percentage points?|kg)\b)?"
-    r"(?P<rate>\s(?:vs\.?|and|versus) [\d.]+ per 100 (?:person|patient)-years| per 100 (?:person|patient)-years)?")
+    r"(?:(?P<rate>(?=\s(?:vs\.?|and|versus) -?[\d.]+ per 100 (?:person|patient)-years))| per 100 (?:person|patient)-years)?")
 _CONNECTOR_RE = re.compile(
     r"(?:,\s*)?(?:\bas compared with\b|\bas com-?\s?pared with\b|\bcompared (?:with|to)\b|\bvs\.?|\bversus\b|\band\b|\bor\b"
     r"|\bto\b|\bwhile\b|\bwhereas\b)\s*(?:in\s+)?")
 _DIFFERENCE_RE = re.compile(
-    r"(?i)(?:difference|reduction|improvement|increase|decrease|benefit|by|gain|extended|of only|"
-    r"less than|greater than|at least|more than|or equal to|[<>=\u2264\u2265])\W*(?:of\s+|a median of\s+|in\s+)?$")
+    r"(?i)(?:\b(?:difference|reduction|improvement|increase|decrease|benefit|gain)\s*(?:of|was|were|=|:|in)?"
+    r"|\bby(?: a median of)?|\b(?:less than|greater than|at least|more than|or equal to)|[<>=\u2264\u2265])\s*$")
 _LANDMARK_RE = re.compile(r"(?i)(?:\b(?:at|after|over|within|up to|follow-up|followed|duration|for|aged?)\b[^.;()\d]{0,12}|-)$")
 _ARM_PREFIX_RE = re.compile(
     r"^[\s,:]*(?:(?:of|in|for|with|on|among|receiving|given|treated with|assigned to)\s+)?(?:the\s+)?"
@@ -33,8 +34,8 @@ _ARM_PREFIX_RE = re.compile(
 _TAIL_STOP_RE = re.compile(r"[;()\[\]:]|,|\.(?!\d)|\b(?:vs|versus|and|compared|as|had|experienced|remained|who|while|whereas"
                            r"|for|in|among|at|by|was|were|respectively)\b")
 _NOT_ARM_PHRASE = re.compile(
-    r"(?i)\d|\b(?:patients?|pts|participants|population|cohort|subgroup|overall|all|years?|months?|weeks?|rates?"
-    r"|events?|risk|those|cases|analysis|disease|cancer|mutations?|reduction|difference)\b")
+    r"(?i)^\d|\b(?:population|cohort|subgroup|overall|all|years?|months?|weeks?|rates?"
+    r"|events?|risk|cases|analysis|disease|cancer|mutations?|reduction|difference)\b")
 _MEAN_RE = re.compile(r"(?i)\bmean\b")
 _N_NEAR_RE = re.compile(r"[(\[;,]\s*[nN]\s*=\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)")
 _TIME_UNITS = ("months", "month", "mo")
@@ -119,23 +120,24 @@ def sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
         val = to_float(m.group("val"))
         if val is None:
             continue
-        rate = bool(m.group("rate"))
-        end = m.end("unit") if m.group("unit") else m.end("val")
-        if rate and m.group("rate").lstrip().startswith(("vs", "and", "versus")):
-            end = m.end("val")
-        items.append(Item(m.start(), end if not rate or end > m.end("val") else m.end(), val,
-                          _unit(m.group("unit")), rate=rate))
+        rate = m.group("rate") is not None or m.group(0).endswith("-years")
+        items.append(Item(m.start(), m.end(), val, _unit(m.group("unit")), rate=rate))
     items.sort(key=lambda i: i.start)
     return _propagate_units(text, items)
 
 
 def _propagate_units(text: str, items: list[Item]) -> list[Item]:
     """'18.2 vs 10.0 months', '3.1 vs 3.7 per 100 person-years': the first figure takes the second's unit."""
+    joined = re.compile(r"\s*(?:vs\.?|versus|and|to|compared with)?\s*")
     for a, b in zip(items, items[1:]):
-        if a.unit is None and not a.rate and b.count is None and (b.unit or b.rate):
-            between = text[a.end:b.start]
-            if re.fullmatch(r"\s*(?:vs\.?|versus|and|to|compared with)?\s*", between):
-                a.unit, a.rate = b.unit, b.rate
+        if not joined.fullmatch(text[a.end:b.start]):
+            continue
+        if a.unit is None and not a.rate and a.count is None and b.count is None and (b.unit or b.rate):
+            a.unit, a.rate = b.unit, b.rate
+        elif b.unit is None and not b.rate and b.count is None and a.count is None and a.unit and a.unit != "%":
+            b.unit = a.unit
+        elif a.count is not None and b.count is None and b.unit is None and b.value == int(b.value):
+            b.count, b.value = int(b.value), None
     return [i for i in items if i.unit or i.rate or i.count is not None]
 
 
@@ -160,7 +162,7 @@ def _connector(text: str, a: Item, b: Item) -> tuple[str, str] | None:
     if not conns:
         return None
     c = conns[-1]
-    return between[:c.start()], between[c.start():c.end()]
+    return between[:c.start()], between[c.end():]
 
 
 def _tail_phrase(text: str, pos: int, end: int) -> str:
@@ -186,9 +188,12 @@ def _pairs(doc: Doc, si: int, items: list[Item]) -> list[Pair]:
             joined = _connector(text, a, b)
             if joined is not None and not _parallel(doc, a, b, sent.end):
                 phrase_a = _arm_from_phrase(joined[0])
+                phrase_b = _tail_phrase(text, b.end, sent.end)
+                before_b = joined[1].strip(" ([,")
+                if before_b and not _TAIL_STOP_RE.search(before_b):
+                    phrase_b = _arm_from_phrase(before_b)
                 lead = text[max(sent.start, a.start - 12):a.start]
-                out.append(Pair([a, b], [phrase_a, _tail_phrase(text, b.end, sent.end)],
-                                reverse=bool(re.search(r"\bfrom\s*$", lead))))
+                out.append(Pair([a, b], [phrase_a, phrase_b], reverse=bool(re.search(r"\bfrom\s*$", lead))))
                 i += 2
                 continue
         out.append(Pair([a], [_tail_phrase(text, a.end, sent.end)]))
@@ -224,9 +229,13 @@ def _known_arm(arms: ArmSet, phrase: str | None) -> str | None:
         for w in words:
             if len(w) >= 3 and any(t.startswith(w) for t in tokens(name)):
                 return name
-    if len(phrase.split()) <= 4 and not _NOT_ARM_PHRASE.search(phrase):
+    if len(phrase.split()) <= 4 and not _NOT_ARM_PHRASE.search(phrase) and not mentions_any(phrase):
         return re.sub(r"\s+", " ", phrase)
     return None
+
+
+def mentions_any(phrase: str) -> bool:
+    return bool(ENDPOINT_RE.search(phrase))
 
 
 def _sentence_arms(doc: Doc, arms: ArmSet, start: int, end: int) -> list[str]:
@@ -255,7 +264,7 @@ def _assign(doc: Doc, si: int, pair: Pair, arms: ArmSet) -> list[str | None]:
     if named[0] is None and named[1] is None:
         return context[:2] if len(context) >= 2 else [None, None]
     known = named[0] or named[1]
-    other = next((c for c in context if not tokens(c) & tokens(known)), None)
+    other = next((c for c in context if tokens(c) - tokens(known)), None)
     return [known, other] if named[0] else [other, known]
 
 
@@ -304,10 +313,11 @@ def _population(doc: Doc, si: int, pair: Pair, est: Estimate | None) -> Populati
     if est is not None and est.population is not None:
         return est.population
     sent = doc.sents[si]
+    frame = frame_for(doc, si, pair.items[0].start)
     cues = population_cues(doc.text, sent.start, pair.items[0].start)
     if cues:
-        return resolve_anaphora(doc, si, cues[-1])
-    return population_carried(doc, si)
+        return resolve_anaphora(doc, si, cues[-1]).within(frame)
+    return frame or population_carried(doc, si)
 
 
 def _difference(doc: Doc, si: int, item: Item) -> bool:
@@ -337,10 +347,8 @@ def arm_results(doc: Doc, estimates: list[Estimate], arms: ArmSet) -> list[dict]
     out: list[dict] = []
     for si in range(len(doc.sents)):
         sent_est = [e for e in estimates if e.sent == si]
-        items = sentence_items(doc, si, sent_est)
+        items = [i for i in sentence_items(doc, si, sent_est) if not _difference(doc, si, i)]
         for pair in _pairs(doc, si, items):
-            if _difference(doc, si, pair.items[0]):
-                continue
             out.extend(_pair_records(doc, si, pair, sent_est, arms))
     return out
 
