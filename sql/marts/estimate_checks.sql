@@ -54,7 +54,6 @@ p_ranges as (
 
     select
         estimate_id,
-        half_unit,
         asymmetry_lowest,
         asymmetry_highest,
         case
@@ -92,16 +91,16 @@ checked as (
         case when estimates.is_ratio then estimates.se end as se_log,
         estimates.y / estimates.se as z,
         p_from_z(estimates.y / estimates.se) as p_from_ci,
-        rounding.figure_decimals,
-        p_ranges.half_unit,
+        estimates.figure_decimals,
+        estimates.half_unit,
         p_ranges.p_ci_min,
         p_ranges.p_ci_max,
         case
             when estimates.p is null or p_ranges.p_ci_min is null then null
             when coalesce(estimates.p_relation, '=') = '<' then p_ranges.p_ci_min < estimates.p
             when estimates.p_relation = '>' then p_ranges.p_ci_max > estimates.p
-            else p_ranges.p_ci_min <= estimates.p + rounding.p_half_unit
-                and p_ranges.p_ci_max >= estimates.p - rounding.p_half_unit
+            else p_ranges.p_ci_min <= estimates.p + estimates.p_half_unit
+                and p_ranges.p_ci_max >= estimates.p - estimates.p_half_unit
         end as p_consistent,
         estimates.ci_low <= estimates.value and estimates.value <= estimates.ci_high
             as ci_contains_value,
@@ -113,8 +112,7 @@ checked as (
                 then null
             else estimates.ci_low > estimates.null_value or estimates.ci_high < estimates.null_value
         end as ci_excludes_null
-    from estimates
-    inner join rounding on estimates.estimate_id = rounding.estimate_id
+    from rounding as estimates
     left join p_ranges on estimates.estimate_id = p_ranges.estimate_id
 
 ),

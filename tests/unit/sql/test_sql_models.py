@@ -302,3 +302,17 @@ def test_unrelated_catch_all_endpoints_do_not_pair(con):
     ])
     build(con)
     assert fetch(con, "select * from marts.subgroup_vs_overall") == []
+
+
+def test_unusable_figures_build_with_nulls_instead_of_failing(con):
+    checks = checks_for(con, [
+        estimate("zero_low", value=0.5, ci_low=0.0, ci_high=0.9),
+        estimate("no_ci", value=0.5, p=0.03, p_relation="=", endpoint="OS"),
+        estimate("negative", value=-0.2, ci_low=-0.5, ci_high=0.1, endpoint="DFS"),
+        estimate("reversed", value=0.8, ci_low=0.9, ci_high=0.7, endpoint="EFS"),
+    ])
+    for estimate_id in ("zero_low", "no_ci", "negative", "reversed"):
+        row = checks[estimate_id]
+        assert row["se"] is None and row["p_from_ci"] is None and row["p_consistent"] is None, estimate_id
+    assert checks["no_ci"]["half_unit"] == pytest.approx(0.005)
+    assert checks["reversed"]["ci_contains_value"] is False

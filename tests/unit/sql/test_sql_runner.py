@@ -147,3 +147,24 @@ def test_data_test_names_need_a_double_underscore(tmp_path):
 def test_every_project_data_test_says_what_it_checks():
     for test in models.load_data_tests():
         assert test.description, test.name
+
+
+CONTRACT_COLUMNS = {
+    "marts.estimate_checks": (
+        "estimate_id se_log z p_from_ci p_consistent ci_contains_value ci_symmetric claim_consistent"
+    ),
+    "marts.subgroup_vs_overall": (
+        "trial_id endpoint measure comparison subgroup subgroup_variable subgroup_level subgroup_value "
+        "subgroup_ci_low subgroup_ci_high overall_value overall_ci_low overall_ci_high ratio_to_overall "
+        "complement_value complement_ci_low complement_ci_high complement_source interaction_ratio "
+        "interaction_ci_low interaction_ci_high interaction_p pattern "
+        # read by the cross-trial pooling
+        "n_articles subgroup_y subgroup_se overall_y overall_se interaction_y interaction_se"
+    ),
+}
+
+
+@pytest.mark.parametrize("relation", sorted(CONTRACT_COLUMNS))
+def test_marts_have_the_columns_of_the_contract(relation):
+    model = next(m for m in models.load_models() if m.relation == relation)
+    assert set(CONTRACT_COLUMNS[relation].split()) <= set(model.columns)
