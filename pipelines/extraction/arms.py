@@ -14,6 +14,7 @@ _STOP = {"the", "a", "an", "of", "with", "and", "or", "in", "to", "vs", "versus"
          "receiving", "received", "given", "treated", "those", "group", "arm", "alone", "plus", "for", "on",
          "were", "was", "participants", "mg", "once", "daily", "orally", "both", "either", "receive", "at",
          "dose", "that", "this", "all", "each", "their", "trial", "study", "than", "compared"}
+_GENERIC = {"therapy", "treatment", "monotherapy", "regimen", "care", "oral", "doses", "endocrine", "chemotherapy"}
 _NOT_GROUP_WORDS = {"between", "two", "2", "both", "three", "treatment", "research", "study", "smaller", "additional",
                     "across", "balanced", "other", "each", "same", "different", "age", "all", "its", "per", "by"}
 _CONTROL = re.compile(r"(?i)\b(?:placebo|control|standard|SOC|usual care|TPC|physician|continuation|alone"
@@ -35,7 +36,7 @@ _ASSIGNED_N_RE = re.compile(
     rf"(?: randomly)? (?:assigned|randomi[sz]ed|allocated|R) to (?:receive )?(?:the )?{_ARM_TEXT}")
 _ASSIGNED_NEXT_RE = re.compile(
     rf"(?i)^,?\s*(?:and\s+)?(?P<n>\d{{1,3}}(?:,\d{{3}})+|\d{{2,}}) to (?:receive )?(?:the )?{_ARM_TEXT}")
-_NAME_DELIM = re.compile(r"(?i)[.;:,()]|\b(?:with|to|for|given|received|receiving|in|of|that|than|who|and|or|vs|versus"
+_NAME_DELIM = re.compile(r"(?i)[.;:,()]|\b(?:with|to|for|given|received|receiving|in|of|that|than|who|or|vs|versus"
                          r"|results|on)\b")
 _NOT_ARM = re.compile(r"(?i)%|[<>\u2264\u2265]|\b(?:disease|cohort|population|subgroup|patients|pts|participants"
                       r"|cancer|tumou?rs?|mutations?|mutated)\b|^(?:treatment|therapy|study|trial|randomi[sz]ation)$")
@@ -53,7 +54,7 @@ def tokens(name: str) -> set[str]:
 def _clean(name: str) -> str:
     name = _CUT.split(name, maxsplit=1)[0]
     name = re.sub(r"(?i)^(?:the|a|an|to|receive|either|those|patients|with|in|on)\s+", "", name.strip())
-    name = re.sub(r"(?i)^(?:the|a|an|to|receive|either)\s+", "", name.strip())
+    name = re.sub(r"(?i)^(?:the|a|an|to|receive|either|and|or|oral|intravenous|subcutaneous)\s+", "", name.strip())
     name = re.sub(r"(?i)\s+(?:group|arm)s?$", "", name.strip(" ,;:-"))
     return name.strip(" ,;:-")
 
@@ -87,12 +88,12 @@ class ArmSet:
             m = re.search(re.escape(name), chunk, re.IGNORECASE)
             if m is None:
                 others = set().union(*(tokens(n) for n in self.names if n != name))
-                own = tokens(name) - others
+                own = tokens(name) - others - _GENERIC
                 m = next((w for w in (re.search(rf"\b{re.escape(t)}\b", chunk, re.IGNORECASE) for t in own) if w),
                          None)
             if m is not None:
                 found.append((start + m.start(), name))
-        found.sort()
+        found.sort(key=lambda f: (f[0], -len(f[1])))
         return found
 
     def comparison_near(self, doc: Doc, si: int, pos: int) -> tuple[str | None, str | None]:
@@ -119,7 +120,8 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
     arms = ArmSet()
     text = doc.text
     for m in _ASSIGN_RE.finditer(text):
-        for item in _LIST_SPLIT.split(m.group("list"))[:4]:
+        listed = re.sub(r"(?i)\s(?:with )?either [^,;()]+? or [^,;()]+?(?=\s*(?:\(|,|$))", "", m.group("list"))
+        for item in _LIST_SPLIT.split(listed)[:4]:
             if not re.match(r"\s*(?:\d|(?:evaluate|assess|compare|determine|identify|test)\b)", item) \
                     and not _NOT_ARM.search(_clean(item)):
                 arms.add(item)

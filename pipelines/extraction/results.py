@@ -241,7 +241,7 @@ def mentions_any(phrase: str) -> bool:
 def _sentence_arms(doc: Doc, arms: ArmSet, start: int, end: int) -> list[str]:
     seen: list[str] = []
     for _p, name in arms.find(doc.text, start, end):
-        if not any(tokens(name) & tokens(s) for s in seen):
+        if not any(tokens(name) <= tokens(s) or tokens(s) <= tokens(name) for s in seen):
             seen.append(name)
     return seen
 
