@@ -2,13 +2,155 @@
 
 from __future__ import annotations
 
-EXTRACTOR_VERSION = "0.1.0"
+import re
+from collections import Counter
+
+from pipelines.extraction.text import normalize
+
+EXTRACTOR_VERSION = "1.0.0"
+
+_NCT_RE = re.compile(r"\bNCT\s?0?(\d{7,8})\b", re.IGNORECASE)
+# A trial name: a word with two capitals (KEYNOTE, CheckMate, TROPiCS) or a camel-cased word ending in a
+# capital (monarchE, OlympiA), optionally followed by a number or a capitalised part (EMBER-3,
+# CheckMate 77T, DESTINY-Breast04, EMPEROR-Preserved, ENGAGE AF-TIMI 48).
+_ACRONYM = (r"(?!(?:I{1,3}|IV|V)\b)(?:[A-Z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*|[a-z]{3,}[A-Z][A-Za-z]*)"
+            r"(?:[- ](?:\d{1,4}[A-Za-z]?|[A-Z][A-Za-z]+\d*|[A-Z]{2,}))?(?:[- ]\d{1,4}[A-Z]?)?")
+_NEAR_TRIAL_RE = re.compile(
+    rf"(?:\b(?:(?i:phase)\s?(?:[1-3]|I{{1,3}})[ab]?(?:/(?:[1-3]|I{{1,3}}))?|the|in)\s+)(?P<a>{_ACRONYM})"
+    rf"(?=\s+(?:\([^()]{{0,40}}\)\s+)?(?:trial|study|Trial|Study|investigators|analysis)\b)"
+    rf"|\((?P<b>{_ACRONYM})\)\s+(?:trial|study)\b|\b(?P<c>{_ACRONYM})\s+(?:trial|study)\b")
+_NOT_ACRONYMS = {
+    "HR", "CI", "OS", "PFS", "ER", "HER2", "NSAI", "SOC", "RCT", "FDA", "ASCO", "SABCS", "NEJM", "ESC", "AI",
+    "CDK4", "CV", "HF", "MACE", "ITT", "ORR", "EFS", "DFS", "IDFS", "TNBC", "NDA", "ODAC", "EBC", "ABC", "II",
+    "III", "RECIST", "PD-L1", "CPS", "ET", "BC", "USA", "UK", "US", "MD", "PhD", "AACR", "ESMO", "JAMA",
+    "SGLT2", "GLP-1", "NIH", "WHO", "NCT", "DNA", "RNA", "PARP", "AKT", "ESR1", "PIK3CA", "HFrEF", "HFpEF",
+    "CDK4/6", "CDK4/6i", "IHC", "ISH", "TPC", "SERD", "PROTAC", "LVEF", "HHF", "CKD", "T2D", "MI", "PCI", "AE", "AEs",
+    "PBO", "HbA1c", "NNT", "IU", "CVD", "ADC", "BICR", "DDFS", "DRFS", "RFS", "RIB", "NSCLC", "EGFR", "BRCA",
+    "ER+", "HR+", "OR", "RR", "RD", "IRR", "ARR", "SNO", "LDER", "HDER", "AF", "ECOG", "AJCC", "STEEP", "RECIST v1.1",
+}
+_NOT_ACRONYMS = {w.upper() for w in _NOT_ACRONYMS}
+_CONDITIONS = (
+    (r"triple-negative breast cancer|\bTNBC\b", "triple-negative breast cancer"),
+    (r"(?:advanced|metastatic)[\w\s,()+/-]{0,60}?breast cancer|\bABC\b", "advanced breast cancer"),
+    (r"early(?:-stage)? breast cancer|\bEBC\b", "early breast cancer"),
+    (r"breast cancer", "breast cancer"),
+    (r"non-small[- ]cell lung cancer|\bNSCLC\b", "non-small-cell lung cancer"),
+    (r"heart failure with (?:reduced|preserved|mid-range) ejection fraction|\bHF[rp]EF\b", "heart failure"),
+    (r"heart failure", "heart failure"),
+    (r"atrial fibrillation", "atrial fibrillation"),
+    (r"chronic kidney disease|\bCKD\b", "chronic kidney disease"),
+    (r"type 2 diabetes|\bT2D\b", "type 2 diabetes"),
+    (r"peripheral artery disease", "peripheral artery disease"),
+    (r"cardiovascular disease", "cardiovascular disease"),
+)
+_CONDITION_RES = tuple((re.compile(p, re.IGNORECASE), name) for p, name in _CONDITIONS)
+_PHASE_RE = re.compile(r"\bphase\s?(?P<p>III|II|I|[1-4])(?:[ab])?(?:\s?/\s?(?P<q>III|II|[1-4]))?\b", re.IGNORECASE)
+_ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4"}
+_DESIGN_TERMS = (
+    ("randomized", r"\brandomi[sz]ed\b"),
+    ("open-label", r"\bopen[- ]label\b"),
+    ("double-blind", r"\bdouble[- ]blind(?:ed)?\b"),
+    ("placebo-controlled", r"\bplacebo[- ]controlled\b"),
+    ("multicenter", r"\bmulti-?cent(?:er|re)\b"),
+    ("factorial", r"\bfactorial\b"),
+    ("crossover", r"\bcross-?over\b"),
+)
+_RATING_RE = re.compile(r"Evidence Rating Level:\s*(?P<r>\d\s*\([A-Za-z ]+\))", re.IGNORECASE)
+
+
+def _not_a_trial(name: str) -> bool:
+    head = re.split(r"[- ]", name)[0].upper()
+    return name.upper() in _NOT_ACRONYMS or head in _NOT_ACRONYMS or bool(re.fullmatch(r"[IVX]+[A-C]?", head))
+
+
+def _acronym(text: str, title: str | None) -> str | None:
+    votes: Counter[str] = Counter()
+    for source, weight in ((title or "", 2), (text, 1)):
+        for m in _NEAR_TRIAL_RE.finditer(source):
+            name = (m.group("a") or m.group("b") or m.group("c")).strip()
+            if not _not_a_trial(name):
+                votes[name] += weight
+    if not votes:
+        votes = _frequent_names(text)
+    if not votes:
+        return None
+    best = max(votes.items(), key=lambda kv: (kv[1], len(kv[0])))[0]
+    return best
+
+
+def _frequent_names(text: str) -> Counter[str]:
+    """Without 'X trial' anywhere, a trial-like name the text repeats (DAPA-HF, monarchE) is taken."""
+    counts: Counter[str] = Counter()
+    for m in re.finditer(rf"\b{_ACRONYM}\b", text):
+        name = m.group(0)
+        if _not_a_trial(name) or len(name) < 4:
+            continue
+        if re.search(r"\d", name) and not re.search(r"[-\s]\d", name):
+            continue
+        counts[name] += 1
+    return Counter({k: v for k, v in counts.items() if v >= 2})
+
+
+def _nct(text: str) -> str | None:
+    m = _NCT_RE.search(text)
+    return f"NCT{int(m.group(1)):08d}" if m else None
+
+
+def _condition(text: str) -> str | None:
+    """The condition named first; a generic name gives way to a more specific one of the same disease."""
+    found = [(m.start(), k, name) for k, (regex, name) in enumerate(_CONDITION_RES) if (m := regex.search(text))]
+    if not found:
+        return None
+    first = min(found)[2]
+    specific = [name for _pos, _k, name in sorted(found, key=lambda f: f[1]) if name != first and name.endswith(first)]
+    return specific[0] if specific else first
+
+
+def _phase(text: str) -> str | None:
+    m = _PHASE_RE.search(text)
+    if not m:
+        return None
+    first = _ROMAN.get(m.group("p").upper(), m.group("p"))
+    if m.group("q"):
+        return f"{first}/{_ROMAN.get(m.group('q').upper(), m.group('q'))}"
+    return first
+
+
+def _design(text: str) -> str | None:
+    found = [(m.start(), name) for name, pat in _DESIGN_TERMS if (m := re.search(pat, text, re.IGNORECASE))]
+    return ", ".join(name for _pos, name in sorted(found)) or None
 
 
 def article_facts(text: str, title: str | None = None) -> dict:
-    return {"acronym": None, "nct_id": None, "condition": None, "phase": None, "design": None,
-            "evidence_rating": None}
+    """What the article says about its trial; None for anything it does not state."""
+    if not isinstance(text, str):
+        text = ""
+    plain = normalize(text).text
+    head = normalize(title).text if isinstance(title, str) else None
+    rating = _RATING_RE.search(plain)
+    return {
+        "acronym": _acronym(plain, head),
+        "nct_id": _nct(plain) or (_nct(head) if head else None),
+        "condition": _condition(plain) or (_condition(head) if head else None),
+        "phase": _phase(plain),
+        "design": _design(plain),
+        "evidence_rating": re.sub(r"\s+", " ", rating.group("r")) if rating else None,
+    }
 
 
 def trial_id_for(acronym: str | None, nct_id: str | None) -> str | None:
+    """Canonical trial id: the acronym without case, spaces, dashes or leading zeros, else the NCT number.
+
+    The acronym wins over the NCT number because news items name the trial far more often than
+    its registration, so articles about one trial meet on it.
+    """
+    if isinstance(acronym, str) and acronym.strip():
+        parts = re.findall(r"[A-Za-z]+|\d+", normalize(acronym).text)
+        key = "".join(p.upper() if p.isalpha() else str(int(p)) for p in parts)
+        if key:
+            return key
+    if isinstance(nct_id, str):
+        m = _NCT_RE.search(nct_id)
+        if m:
+            return f"NCT{int(m.group(1)):08d}"
     return None
