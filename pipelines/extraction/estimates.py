@@ -15,6 +15,7 @@ from pipelines.extraction.context import (
     population_carried,
     resolve_anaphora,
     resolve_endpoint,
+    sentence_index,
 )
 from pipelines.extraction.numbers import (
     LEVEL_RE,
@@ -132,7 +133,19 @@ def _level_for(doc: Doc, fig: FigureCI, sent_start: int, previous: "Estimate | N
     stated = list(LEVEL_RE.finditer(doc.text, sent_start, fig.start))
     if stated:
         return float(stated[-1].group("lvl"))
-    return previous.level if previous is not None else None
+    if previous is not None:
+        return previous.level
+    return _header_level(doc, sentence_index(doc, sent_start))
+
+
+def _header_level(doc: Doc, si: int) -> float | None:
+    """A level stated in a list header ('HRs (95% CIs):') a few lines up."""
+    for j in range(si - 1, max(-1, si - 4), -1):
+        sent = doc.sents[j]
+        if doc.text[sent.start:sent.end].rstrip().endswith(":"):
+            stated = list(LEVEL_RE.finditer(doc.text, sent.start, sent.end))
+            return float(stated[-1].group("lvl")) if stated else None
+    return None
 
 
 def _p_for(doc: Doc, fig: FigureCI, lead_start: int, cue_start: int, next_start: int) -> PValue | None:

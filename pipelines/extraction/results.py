@@ -306,6 +306,9 @@ def _endpoint(doc: Doc, si: int, pair: Pair, est: Estimate | None) -> tuple[str 
         resolved = resolve_endpoint(doc, label)
         if resolved:
             return resolved, text[s:e]
+    primary = [m for m in mentions(doc, sent.start, sent.end) if m[2] == "PRIMARY"]
+    if primary:
+        return "OTHER", text[primary[0][0]:primary[0][1]]
     return None, None
 
 

@@ -1,0 +1,58 @@
+"""Property tests: the extractor never raises, and every record's span and evidence hold its numbers."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from pipelines.extraction import article_facts, extract, trial_id_for
+from pipelines.extraction.text import normalize
+
+_PIECES = [
+    "HR", "hazard ratio", "95% CI", "CI", "(", ")", "[", "]", ";", ",", ":", " ", "\n", "\n\n", "0.62", "0\u00b746",
+    "\u2013", "\u2212", "-", "to", "P", "p=", "<", ".001", "months", "%", "vs", "versus", "n = ", "138", "of",
+    "patients with", "ESR1-mutated", "overall population", "median PFS", "&amp;", "&lt;", "\u00a0", "placebo",
+    "group", "assigned to", "respectively", "without", "primary end point", "\u00d710", "OS", "death",
+]
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _numbers(text: str) -> set[float]:
+    return {float(x) for x in _NUMBER.findall(normalize(text).text.replace(",", ""))}
+
+
+def _check(text: str) -> None:
+    for rec in extract(text, "prop.txt"):
+        assert text[rec["span_start"]:rec["span_end"]] == rec["evidence"]
+        present = _numbers(rec["evidence"])
+        for key in ("value", "ci_low", "ci_high", "n"):
+            v = rec.get(key)
+            if v is None:
+                continue
+            assert abs(v) in {abs(x) for x in present}, (key, v, rec["evidence"])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text())
+def test_never_raises_on_any_text(text):
+    _check(text)
+    article_facts(text, text[:20])
+    trial_id_for(text[:10], text[10:30])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_PIECES), max_size=60).map("".join))
+def test_spans_and_numbers_on_trial_like_text(text):
+    _check(text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(0.05, 5).map(lambda x: round(x, 2)), st.floats(0.01, 0.9), st.floats(1.05, 3))
+def test_generated_ratio_sentences_are_read_back(value, lo_factor, hi_factor):
+    lo, hi = round(value * lo_factor, 2), round(value * hi_factor, 2)
+    assume(0 < lo < value < hi)
+    text = f"Survival was longer with the drug (HR, {value:.2f}; 95% CI, {lo:.2f}\u2013{hi:.2f})."
+    (rec,) = [r for r in extract(text) if r["type"] == "estimate"]
+    assert (rec["value"], rec["ci_low"], rec["ci_high"]) == (value, lo, hi)
