@@ -182,8 +182,10 @@ def run_model(con: duckdb.DuckDBPyConnection, model: Model) -> int:
     kind = "view" if model.materialized == "view" else "table"
     con.execute("begin transaction")
     try:
-        # The other kind of object may hold the name from an earlier materialization.
-        con.execute(f"drop {'table' if kind == 'view' else 'view'} if exists {schema}.{name}")
+        # An earlier materialization may hold the name as the other kind of object.
+        existing = _object_kind(con, schema, name)
+        if existing is not None and existing != kind:
+            con.execute(f"drop {existing} {schema}.{name}")
         con.execute(f"create schema if not exists {schema}")
         con.execute(f"create or replace {kind} {schema}.{name} as\n{model.sql}")
         comment_tables(con, {model.relation: {"description": model.description, "columns": model.columns}})

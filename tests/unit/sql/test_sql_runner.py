@@ -97,6 +97,11 @@ def test_comment_tables_quotes_text_and_skips_what_is_not_there(con):
     ).fetchone()[0] == "Name's spelling'); drop table core.trials; --"
 
 
+def test_models_rebuild_in_place(con):
+    first = build(con)
+    assert build(con) == first
+
+
 def test_run_model_builds_views_and_switches_materialization(tmp_path, con):
     sql_dir = tmp_path / "sql"
     write(sql_dir / "staging" / "ratios.sql", "select measure from core.effect_estimates where measure = 'HR'")
@@ -105,8 +110,10 @@ def test_run_model_builds_views_and_switches_materialization(tmp_path, con):
     assert view_model.materialized == "view" and view_model.deps == ("core.effect_estimates",)
     assert models.run_model(con, view_model) == 0
     assert con.execute("select count(*) from duckdb_views() where view_name = 'ratios'").fetchone()[0] == 1
+    models.run_model(con, view_model)
     write(sql_dir / "staging" / "ratios.yml", "description: Hazard ratios.\n")
     (table_model,) = models.load_models(sql_dir)
+    models.run_model(con, table_model)
     models.run_model(con, table_model)
     assert con.execute("select count(*) from duckdb_views() where view_name = 'ratios'").fetchone()[0] == 0
     assert con.execute("select count(*) from duckdb_tables() where table_name = 'ratios'").fetchone()[0] == 1
