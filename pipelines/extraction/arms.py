@@ -24,7 +24,7 @@ _CUT = re.compile(r"(?i)\s(?:at (?:a )?dose|\d[\d.]*\s?(?:mg|g|IU|mL|mcg)\b|once
 _ASSIGN_RE = re.compile(
     r"(?i)(?:randomi[sz]ed|randomly (?:assigned|allocated)|assigned|allocated)\b(?: \(?\d:\d\)?| in a \d:\d ratio"
     r"| \(\d:\d ratio\))?(?:[^.;:]{0,25}?)\bto (?:receive )?(?:either )?(?P<list>[^.;:]{3,220})")
-_LIST_SPLIT = re.compile(r"(?i)\s*(?:\([^()]{0,40}\))?\s*(?:,\s*(?:or |and )?|\sor\s|\svs\.?\s|\sversus\s|\sand\s(?=to\b))")
+_LIST_SPLIT = re.compile(r"(?i)\s*+(?:\([^()]{0,40}\))?\s*+(?:,\s*+(?:or |and )?|(?<=\s)(?:or|vs\.?|versus)\s|(?<=\s)and\s(?=to\b))")
 _GROUP_RE = re.compile(rf"\b((?:{_WORD}\s){{0,2}}{_WORD})\s(?:group|arm)\b")
 _N_AFTER_RE = re.compile(r"\(\s*[nN]\s*=\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)\s*[;)]")
 _N_INSIDE_RE = re.compile(r"[(;]\s*(?P<arm>[^,;()]{2,60}?),\s*[nN]\s*=\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)\s*(?=[;)])")
@@ -41,6 +41,10 @@ _NAME_DELIM = re.compile(r"(?i)[.;:,()]|\b(?:with|to|for|given|received|receivin
 _NOT_ARM = re.compile(r"(?i)%|[<>\u2264\u2265]|\b(?:disease|cohort|population|subgroup|patients|pts|participants"
                       r"|cancer|tumou?rs?|mutations?|mutated)\b|^(?:treatment|therapy|study|trial|randomi[sz]ation)$")
 _AMONG_N_RE = re.compile(r"(?i)\bamong the (?P<n>\d{1,3}(?:,\d{3})+|\d{2,}) (?:patients|pts|participants) in the (?P<arm>[^,;.()]{2,50}?) (?:arm|group)\b")
+
+
+# An article compares a handful of arms; more names than this are noise, and capping them bounds the work.
+MAX_ARMS = 12
 
 
 def is_control(name: str) -> bool:
@@ -68,7 +72,7 @@ class ArmSet:
 
     def add(self, name: str) -> None:
         name = _clean(name)
-        if not name or not tokens(name) or len(name) > 70:
+        if not name or not tokens(name) or len(name) > 70 or len(self.names) >= MAX_ARMS:
             return
         if any(tokens(name) == tokens(n) for n in self.names):
             return
@@ -176,6 +180,8 @@ def _sizes(doc: Doc, arms: ArmSet) -> list[tuple[str, int, int, int]]:
         if _in_subgroup(doc, start, carry=start not in assigned):
             continue
         kept.append((name, n, start, end))
+        if len(kept) >= MAX_ARMS * 2:
+            break
     return kept
 
 

@@ -14,6 +14,9 @@ _ABBR_RE = re.compile(r"\(([A-Z][A-Za-z0-9/]{1,7})\)")
 _COMPOSITE_LIST_RE = re.compile(r"(?i)(?:composite|primary)[^;():.]{0,60}?\bof\b")
 _LIST_STOP_RE = re.compile(r"[;():.]|\b(?:occurred|was|were|is)\b")
 _RESULT_RE = re.compile(r"\d\s?%|\d (?:months|mo)\b|\(\s*[nN]\s*=")
+# Context is carried back at most this many sentences within a paragraph.
+LOOK_BACK = 6
+MAX_ABBREVIATIONS = 24
 _SUBGROUP_ANAPHORA_RE = re.compile(r"\b(?:this|that|the same) (?:subgroup|population|cohort|subset)\b",
                                    re.IGNORECASE)
 
@@ -49,7 +52,8 @@ class Doc:
     sents: list[Sentence]
     abbreviations: dict[str, str] = field(default_factory=dict)
     primary: str | None = None
-    frames: dict[int, Population] = field(default_factory=dict)
+    raw_mentions: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)
+    abbreviation_re: re.Pattern | None = None
 
     @property
     def text(self) -> str:
@@ -62,6 +66,8 @@ def prepare(original: str) -> Doc:
     norm = _unwrap_lines(norm, sents)
     doc = Doc(norm, sents)
     doc.abbreviations = _learn_abbreviations(doc)
+    if doc.abbreviations:
+        doc.abbreviation_re = re.compile(r"\b(?:" + "|".join(map(re.escape, doc.abbreviations)) + r")\b")
     doc.primary = _primary_endpoint(doc)
     return doc
 
@@ -91,16 +97,32 @@ def _learn_abbreviations(doc: Doc) -> dict[str, str]:
         initials = "".join(w[0] for w in re.findall(r"[A-Za-z]+", long_form)).upper()
         if abbr.upper().replace("/", "") in initials or initials.startswith(abbr.upper()[:2]):
             out[abbr] = before[-1][2]
+            if len(out) >= MAX_ABBREVIATIONS:
+                break
     return out
+
+
+def _sentence_mentions(doc: Doc, si: int) -> list[tuple[int, int, str]]:
+    """Endpoint names of one sentence, found once and kept: attribution asks for them many times."""
+    cached = doc.raw_mentions.get(si)
+    if cached is None:
+        sent = doc.sents[si]
+        cached = endpoint_mentions(doc.text, sent.start, sent.end)
+        if doc.abbreviations:
+            for m in doc.abbreviation_re.finditer(doc.text, sent.start, sent.end):
+                cached.append((m.start(), m.end(), doc.abbreviations[m.group(0)]))
+        cached.sort()
+        doc.raw_mentions[si] = cached
+    return cached
 
 
 def mentions(doc: Doc, start: int, end: int) -> list[tuple[int, int, str]]:
     """Endpoint mentions in [start, end), with learned abbreviations, leaving out items of a composite's list."""
-    found = endpoint_mentions(doc.text, start, end)
-    for abbr, label in doc.abbreviations.items():
-        for m in re.finditer(rf"\b{re.escape(abbr)}\b", doc.text[start:end]):
-            found.append((start + m.start(), start + m.end(), label))
-    found.sort()
+    found = []
+    if doc.sents and end > start:
+        first, last = sentence_index(doc, start), sentence_index(doc, max(start, end - 1))
+        for si in range(first, last + 1):
+            found.extend(m for m in _sentence_mentions(doc, si) if m[0] >= start and m[1] <= end)
     out: list[tuple[int, int, str]] = []
     skip_until = -1
     for s, e, label in found:
@@ -194,7 +216,7 @@ def frame_for(doc: Doc, si: int, pos: int) -> Population | None:
     """A subgroup announced before a colon frames what follows it in the same paragraph."""
     para = doc.sents[si].para
     j = si
-    while j >= 0 and doc.sents[j].para == para:
+    while j >= max(0, si - LOOK_BACK) and doc.sents[j].para == para:
         sent = doc.sents[j]
         end = pos if j == si else sent.end
         colon = doc.text.rfind(":", sent.start, end)
@@ -210,7 +232,7 @@ def population_carried(doc: Doc, si: int) -> Population:
     """The population last named in earlier sentences of the same paragraph (overall if none)."""
     para = doc.sents[si].para
     j = si - 1
-    while j >= 0 and doc.sents[j].para == para:
+    while j >= max(0, si - LOOK_BACK) and doc.sents[j].para == para:
         sent = doc.sents[j]
         if j == si - 1 or _RESULT_RE.search(doc.text, sent.start, sent.end):
             cues = population_cues(doc.text, sent.start, sent.end)
@@ -231,7 +253,7 @@ def resolve_anaphora(doc: Doc, si: int, cue: PopulationCue) -> Population:
     if earlier:
         return Population.from_cue(earlier[-1])
     j = si - 1
-    while j >= 0 and doc.sents[j].para == sent.para:
+    while j >= max(0, si - LOOK_BACK) and doc.sents[j].para == sent.para:
         named = [c for c in population_cues(doc.text, doc.sents[j].start, doc.sents[j].end) if not c.overall
                  and not _SUBGROUP_ANAPHORA_RE.search(doc.text[c.start:c.end])]
         if named:

@@ -119,12 +119,9 @@ def p_values(text: str, start: int, end: int, allow_bare: bool = False) -> list[
         before = text[max(0, m.start() - 25):m.start()]
         if INTERACTION_RE.search(before + text[m.start():m.end() + 3]) or re.search(r"(?i)required|<\s*$|threshold", before):
             continue
-        val = to_float(m.group("num"))
-        if val is None:
-            continue
-        if m.group("exp"):
-            val = val * 10 ** (-int(m.group("exp")) if m.group("neg") else int(m.group("exp")))
-        if val > 1:
+        exponent = f"e{'-' if m.group('neg') else ''}{m.group('exp')}" if m.group("exp") else ""
+        val = to_float(m.group("num") + exponent)
+        if val is None or val > 1:
             continue
         out.append(PValue(m.start(), m.end(), _rel(m.group("rel")), val))
     if allow_bare and not out:
@@ -148,5 +145,5 @@ def measure_cues(text: str, start: int, end: int) -> list[Cue]:
 
 
 def parse_int(s: str) -> int | None:
-    v = to_float(s.replace(" ", ""))
-    return int(v) if v is not None and v == int(v) else None
+    digits = s.replace(",", "").replace(" ", "")
+    return int(digits) if digits.isdigit() and len(digits) <= 9 else None

@@ -79,43 +79,60 @@ def _unit(raw: str | None) -> str | None:
     return raw
 
 
-def _blocked_spans(doc: Doc, start: int, end: int, estimates: list[Estimate]) -> list[tuple[int, int]]:
+def _blocked(doc: Doc, start: int, end: int, estimates: list[Estimate]) -> _Mask:
     text = doc.text
-    spans = [(e.start, e.end) for e in estimates if e.end > start and e.start < end]
-    spans += [(m.start(), m.end()) for m in P_RE.finditer(text, start, end)]
-    spans += [(m.start(), m.end()) for m in _N_NEAR_RE.finditer(text, start, end)]
-    return spans
+    mask = _Mask(start, end)
+    for e in estimates:
+        mask.add(e.start, e.end)
+    for regex in (P_RE, _N_NEAR_RE):
+        for m in regex.finditer(text, start, end):
+            mask.add(m.start(), m.end())
+    return mask
 
 
-def _free(spans: list[tuple[int, int]], s: int, e: int) -> bool:
-    return all(e <= a or s >= b for a, b in spans)
+class _Mask:
+    """Characters of a sentence already taken by another figure."""
+
+    def __init__(self, start: int, end: int):
+        self.offset = start
+        self.taken = bytearray(end - start + 1)
+
+    def add(self, s: int, e: int) -> None:
+        a, b = max(s - self.offset, 0), max(min(e - self.offset, len(self.taken)), 0)
+        self.taken[a:b] = b"\x01" * (b - a) if b > a else b""
+
+    def free(self, s: int, e: int) -> bool:
+        a, b = max(s - self.offset, 0), max(min(e - self.offset, len(self.taken)), 0)
+        return not any(self.taken[a:b])
 
 
 def sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
     """Every candidate per-arm figure of a sentence, in order."""
     sent = doc.sents[si]
     text = doc.text
-    blocked = _blocked_spans(doc, sent.start, sent.end, estimates)
+    blocked = _blocked(doc, sent.start, sent.end, estimates)
     items: list[Item] = []
     for m in _COUNT_RE.finditer(text, sent.start, sent.end):
-        if _free(blocked, m.start(), m.end()):
+        if blocked.free(m.start(), m.end()):
             pct = m.group("p") or m.group("p2")
             items.append(Item(m.start(), m.end(), to_float(pct) if pct else None, "%" if pct else None,
                               count=parse_int(m.group("c") or m.group("c2")),
                               count_of=parse_int(m.group("m")) if m.group("m") else None))
-    blocked += [(i.start, i.end) for i in items]
-    blocked += [(m.start(), m.end()) for m in LEVEL_RE.finditer(text, sent.start, sent.end)]
+    for i in items:
+        blocked.add(i.start, i.end)
+    for m in LEVEL_RE.finditer(text, sent.start, sent.end):
+        blocked.add(m.start(), m.end())
     for m in FIGURE_CI_RE.finditer(text, sent.start, sent.end):
         unit = _unit(m.group("vunit"))
-        if unit not in ("%", "months") or not _free(blocked, m.start(), m.end("vunit")):
+        if unit not in ("%", "months") or not blocked.free(m.start(), m.end("vunit")):
             continue
         lo, hi, val = to_float(m.group("lo")), to_float(m.group("hi")), to_float(m.group("val"))
         if None in (lo, hi, val) or not lo <= val <= hi:
             continue
         items.append(Item(m.start(), m.end(), val, unit, lo, hi))
-        blocked.append((m.start(), m.end()))
+        blocked.add(m.start(), m.end())
     for m in _PLAIN_RE.finditer(text, sent.start, sent.end):
-        if not _free(blocked, m.start(), m.end()):
+        if not blocked.free(m.start(), m.end()):
             continue
         val = to_float(m.group("val"))
         if val is None:
@@ -128,7 +145,7 @@ def sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
 
 def _propagate_units(text: str, items: list[Item]) -> list[Item]:
     """'18.2 vs 10.0 months', '3.1 vs 3.7 per 100 person-years': the first figure takes the second's unit."""
-    joined = re.compile(r"\s*(?:vs\.?|versus|and|to|compared with)?\s*")
+    joined = re.compile(r"\s*+(?:vs\.?|versus|and|to|compared with)?\s*+")
     for a, b in zip(items, items[1:]):
         if not joined.fullmatch(text[a.end:b.start]):
             continue
@@ -348,8 +365,11 @@ def _n_near(doc: Doc, si: int, item: Item, phrase_end: int) -> int | None:
 def arm_results(doc: Doc, estimates: list[Estimate], arms: ArmSet) -> list[dict]:
     """Per-arm result records (without article/span keys) of the whole document."""
     out: list[dict] = []
+    by_sentence: dict[int, list[Estimate]] = {}
+    for e in estimates:
+        by_sentence.setdefault(e.sent, []).append(e)
     for si in range(len(doc.sents)):
-        sent_est = [e for e in estimates if e.sent == si]
+        sent_est = by_sentence.get(si, [])
         items = [i for i in sentence_items(doc, si, sent_est) if not _difference(doc, si, i)]
         for pair in _pairs(doc, si, items):
             out.extend(_pair_records(doc, si, pair, sent_est, arms))

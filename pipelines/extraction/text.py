@@ -149,6 +149,26 @@ def _joins_line(text: str, nl: int) -> bool:
     return text[j].islower() or text[j].isdigit() or text[j] in "(["
 
 
+# Longer stretches without a sentence end are cut at a clause boundary, which bounds the work
+# done per sentence and keeps extraction linear in the length of the text.
+MAX_SENTENCE = 1200
+
+
+def _bounded(start: int, end: int, para: int, text: str) -> list[Sentence]:
+    out = []
+    while end - start > MAX_SENTENCE:
+        window = text[start:start + MAX_SENTENCE]
+        cut = max(window.rfind("; "), window.rfind(". "), window.rfind(", "))
+        if cut < MAX_SENTENCE // 2:
+            cut = window.rfind(" ")
+        if cut < MAX_SENTENCE // 2:
+            cut = MAX_SENTENCE - 1
+        out.append(Sentence(start, start + cut + 1, para))
+        start += cut + 1
+    out.append(Sentence(start, end, para))
+    return out
+
+
 def sentences(text: str) -> list[Sentence]:
     """Split normalized text into sentences, counting line breaks that end one as paragraphs."""
     out: list[Sentence] = []
@@ -166,10 +186,10 @@ def sentences(text: str) -> list[Sentence]:
                 continue
             end, new_para = pos + 1, False
         if text[start:end].strip():
-            out.append(Sentence(start, end, para))
+            out.extend(_bounded(start, end, para, text))
         if new_para:
             para += 1
         start = end
     if text[start:].strip():
-        out.append(Sentence(start, len(text), para))
+        out.extend(_bounded(start, len(text), para, text))
     return out
