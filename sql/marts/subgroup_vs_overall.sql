@@ -24,7 +24,7 @@ subgroups as (
         -- comparison words and signs that turn a level into its complement
         regexp_replace(
             replace(replace(lower(trim(subgroup_level)), '>=', '≥'), '<=', '≤'),
-            '^(not|non|no|without|with|≥|>|≤|<)[\s-]*', ''
+            '^((not|non|no|without|with)[\s-]+|[≥>≤<]\s*)', ''
         ) as level_stem,
         case
             when regexp_matches(lower(trim(subgroup_level)), '^(not|non|no|without)[\s-]') then 'negated'

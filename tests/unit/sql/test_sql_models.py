@@ -125,6 +125,23 @@ def test_complementary_levels_written_as_negations_or_thresholds_are_recognised(
     assert subgroup_row(con, "s")["complement_estimate_id"] == "c"
 
 
+@pytest.mark.parametrize(
+    ("level", "other_level"),
+    [("≥10", "≥1"), ("node-positive", "positive"), ("mutated", "mutated"), ("high", "not higher")],
+)
+def test_levels_that_only_look_alike_are_not_complements(con, level, other_level):
+    variable = {"subgroup_variable": "some variable"}
+    insert_estimates(con, [
+        estimate("o", value=0.80, ci_low=0.70, ci_high=0.91),
+        estimate("s", population="subgroup", subgroup=level, subgroup_level=level, value=0.70,
+                 ci_low=0.55, ci_high=0.89, **variable),
+        estimate("c", population="subgroup", subgroup=other_level, subgroup_level=other_level,
+                 value=0.90, ci_low=0.75, ci_high=1.08, article_id="other.txt", **variable),
+    ])
+    build(con)
+    assert subgroup_row(con, "s")["complement_source"] == "derived"
+
+
 def test_nested_levels_are_not_complements(con):
     variable = {"subgroup_variable": "PD-L1 CPS"}
     insert_estimates(con, [
