@@ -19,7 +19,7 @@ _NOT_GROUP_WORDS = {"between", "two", "2", "both", "three", "treatment", "resear
                     "across", "balanced", "other", "each", "same", "different", "age", "all", "its", "per", "by"}
 _CONTROL = re.compile(r"(?i)\b(?:placebo|control|standard|SOC|usual care|TPC|physician|continuation|alone"
                       r"|observation|PBO|comparator)\b")
-_CUT = re.compile(r"(?i)\s(?:at (?:a )?dose|\d[\d.]*\s?(?:mg|g|IU|mL|mcg)\b|once|twice|daily|every|administered"
+_CUT = re.compile(r"(?i)\s(?:at (?:a )?dose|at \d|\d[\d.]*\s?(?:mg|g|IU|mL|mcg)\b|once|twice|daily|every|administered"
                   r"|for \d|for up|until|following|stratified|in addition|as |with randomi|\(n\b|in a \d|who\b|on day)")
 _ASSIGN_RE = re.compile(
     r"(?i)(?:randomi[sz]ed|randomly (?:assigned|allocated)|assigned|allocated)\b(?: \(?\d:\d\)?| in a \d:\d ratio"
@@ -40,6 +40,10 @@ _NAME_DELIM = re.compile(r"(?i)[.;:,()]|\b(?:with|to|for|given|received|receivin
                          r"|results|on)\b")
 _NOT_ARM = re.compile(r"(?i)%|[<>\u2264\u2265]|\b(?:disease|cohort|population|subgroup|patients|pts|participants"
                       r"|cancer|tumou?rs?|mutations?|mutated)\b|^(?:treatment|therapy|study|trial|randomi[sz]ation)$")
+_ASSIGNED_LIST_RE = re.compile(
+    r"(?i)(?:randomi[sz]ed|randomly assigned|assigned|allocated)(?: \(?\d:\d\)?)?,\s*+(?:including\s+)?"
+    rf"(?P<n>\d{{1,3}}(?:,\d{{3}})+|\d{{2,}}) to (?:receive )?(?:the )?{_ARM_TEXT}")
+_N_PATIENTS_NAMED_RE = re.compile(r"\((?P<n>\d{1,3}(?:,\d{3})+|\d+) (?:patients|participants)[;,] (?:the )?(?P<arm>[^()]{2,60}?)\)")
 _AMONG_N_RE = re.compile(r"(?i)\bamong the (?P<n>\d{1,3}(?:,\d{3})+|\d{2,}) (?:patients|pts|participants) in the (?P<arm>[^,;.()]{2,50}?) (?:arm|group)\b")
 
 
@@ -146,7 +150,8 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
 def _name_before(text: str, pos: int) -> str:
     chunk = text[max(0, pos - 70):pos]
     cuts = [m.end() for m in _NAME_DELIM.finditer(chunk)]
-    tail = chunk[cuts[-1]:] if cuts else chunk
+    tail = " " + (chunk[cuts[-1]:] if cuts else chunk).strip()
+    tail = _CUT.split(tail, maxsplit=1)[0]
     return _clean(" ".join(tail.split()[-5:]))
 
 
@@ -155,15 +160,16 @@ def _sizes(doc: Doc, arms: ArmSet) -> list[tuple[str, int, int, int]]:
     text = doc.text
     out: list[tuple[str, int, int, int]] = []
     assigned: set[int] = set()
-    for m in _ASSIGNED_N_RE.finditer(text):
-        out.append((m.group("arm"), parse_int(m.group("n")), m.start(), m.end()))
-        assigned.add(m.start())
+    for m in (*_ASSIGNED_N_RE.finditer(text), *_ASSIGNED_LIST_RE.finditer(text)):
+        start = m.start("n") if m.re is _ASSIGNED_LIST_RE else m.start()
+        out.append((m.group("arm"), parse_int(m.group("n")), start, m.end()))
+        assigned.add(start)
         pos = m.end()
         while (nxt := _ASSIGNED_NEXT_RE.match(text[pos:pos + 120])):
             out.append((nxt.group("arm"), parse_int(nxt.group("n")), pos + nxt.start("n"), pos + nxt.end()))
             assigned.add(pos + nxt.start("n"))
             pos += nxt.end()
-    for m in _AMONG_N_RE.finditer(text):
+    for m in (*_AMONG_N_RE.finditer(text), *_N_PATIENTS_NAMED_RE.finditer(text)):
         out.append((m.group("arm"), parse_int(m.group("n")), m.start(), m.end()))
     for m in _N_INSIDE_RE.finditer(text):
         out.append((m.group("arm"), parse_int(m.group("n")), m.start() + 1, m.end()))

@@ -212,8 +212,29 @@ def last_population_cue(doc: Doc, start: int, end: int) -> PopulationCue | None:
     return cues[-1] if cues else None
 
 
+def _is_heading(doc: Doc, j: int) -> bool:
+    sent = doc.sents[j]
+    line = doc.text[sent.start:sent.end].strip(" \n\t*#")
+    return 0 < len(line) < 150 and line[-1] not in ".!?;," and (j + 1 >= len(doc.sents) or
+                                                               doc.sents[j + 1].para != sent.para)
+
+
+def heading_frame(doc: Doc, si: int) -> Population | None:
+    """A heading naming a subgroup ('Patients with ESR1 mutations') frames the lines under it."""
+    for j in range(si - 1, max(-1, si - 2 * LOOK_BACK), -1):
+        if _is_heading(doc, j):
+            sent = doc.sents[j]
+            cues = population_cues(doc.text, sent.start, sent.end)
+            if cues and not cues[-1].overall:
+                return Population.from_cue(cues[-1])
+            if cues or re.search(r"(?i)subgroups?\b", doc.text[sent.start:sent.end]):
+                return Population(False, doc.text[sent.start:sent.end].strip(" \n*#")) if not cues else None
+            return None
+    return None
+
+
 def frame_for(doc: Doc, si: int, pos: int) -> Population | None:
-    """A subgroup announced before a colon frames what follows it in the same paragraph."""
+    """A subgroup announced before a colon, or in a heading, frames what follows it."""
     para = doc.sents[si].para
     j = si
     while j >= max(0, si - LOOK_BACK) and doc.sents[j].para == para:
@@ -229,7 +250,7 @@ def frame_for(doc: Doc, si: int, pos: int) -> Population | None:
 
 
 def population_carried(doc: Doc, si: int) -> Population:
-    """The population last named in earlier sentences of the same paragraph (overall if none)."""
+    """The population last named in earlier sentences of the paragraph, else under a heading (overall if none)."""
     para = doc.sents[si].para
     j = si - 1
     while j >= max(0, si - LOOK_BACK) and doc.sents[j].para == para:
@@ -239,7 +260,7 @@ def population_carried(doc: Doc, si: int) -> Population:
             if cues:
                 return resolve_anaphora(doc, j, cues[-1])
         j -= 1
-    return Population()
+    return heading_frame(doc, si) or Population()
 
 
 def resolve_anaphora(doc: Doc, si: int, cue: PopulationCue) -> Population:

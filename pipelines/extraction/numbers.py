@@ -29,7 +29,8 @@ _CUE_PARTS = (
     ("IRR", r"\bIRRs?\b|(?i:(?:incidence )?rate ratios?)"),
     ("RR", r"\bRRs?\b(?=\s*+[,=:(\[]?\s*+[\d(\[.])|(?i:risk ratios?|relative risks?(?! reduction))"),
     ("MD", r"(?i:mean differences?)|\bMD\b"),
-    ("RD", r"(?i:risk differences?|absolute (?:risk )?differences?|between-group differences?)|\bARD\b|\u0394"),
+    ("RD", r"(?i:risk differences?|(?:absolute|estimated|treatment|between-group)(?: risk| treatment)? differences?)"
+           r"|\bARD\b|\u0394"),
 )
 CUE_RE = re.compile("|".join(f"(?P<{name}>{pat})" for name, pat in _CUE_PARTS))
 NOT_AN_ESTIMATE_RE = re.compile(

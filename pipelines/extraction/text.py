@@ -144,9 +144,9 @@ def _joins_line(text: str, nl: int) -> bool:
     k = nl - 1
     while k >= 0 and text[k] in " \t":
         k -= 1
-    if k < 0 or text[k] in ".!?:;":
+    if k < 0 or text[k] in ".!?:":
         return False
-    return text[j].islower() or text[j].isdigit() or text[j] in "(["
+    return text[j].islower() or text[j].isdigit() or text[j] in "([" or text[k] in ";,"
 
 
 # Longer stretches without a sentence end are cut at a clause boundary, which bounds the work

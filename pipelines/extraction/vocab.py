@@ -68,7 +68,7 @@ OVERALL_RE = re.compile(
     r"(?:patients|pts|participants|subjects)\b|\ball-patient population\b|\bintention-to-treat\b|\bintent-to-treat\b"
     r"|\bITT\b|\bfull (?:cohort|population|analysis set)\b|\btotal (?:patient |study )?population\b"
     r"|\bentire (?:population|cohort|study)\b|\bwhole (?:population|cohort)\b|\bwhen all patients\b"
-    r"|\bregardless of\b|\birrespective of\b",
+    r"|\bregardless of\b|\birrespective of\b|\b(?:patients|participants) (?:randomi[sz]ed|enrolled) (?:while|when|during|after)\b",
     re.IGNORECASE)
 
 # Mentions of a narrower population that the vocabulary file does not name.
