@@ -36,7 +36,7 @@ _ASSIGNED_N_RE = re.compile(
     rf"(?: randomly)? (?:assigned|randomi[sz]ed|allocated|R) to (?:receive )?(?:the )?{_ARM_TEXT}")
 _ASSIGNED_NEXT_RE = re.compile(
     rf"(?i)^,?\s*(?:and\s+)?(?P<n>\d{{1,3}}(?:,\d{{3}})+|\d{{2,}}) to (?:receive )?(?:the )?{_ARM_TEXT}")
-_NAME_DELIM = re.compile(r"(?i)[.;:,()]|\b(?:with|to|for|given|received|receiving|in|of|that|than|who|or|vs|versus"
+_NAME_DELIM = re.compile(r"(?i)[;:,()]|\.(?!\d)|\b(?:with|to|for|given|received|receiving|in|of|that|than|who|or|vs|versus"
                          r"|results|on)\b")
 _NOT_ARM = re.compile(r"(?i)%|[<>\u2264\u2265]|\b(?:disease|cohort|population|subgroup|patients|pts|participants"
                       r"|cancer|tumou?rs?|mutations?|mutated)\b|^(?:treatment|therapy|study|trial|randomi[sz]ation)$")
@@ -161,6 +161,8 @@ def _sizes(doc: Doc, arms: ArmSet) -> list[tuple[str, int, int, int]]:
     out: list[tuple[str, int, int, int]] = []
     assigned: set[int] = set()
     for m in (*_ASSIGNED_N_RE.finditer(text), *_ASSIGNED_LIST_RE.finditer(text)):
+        if re.match(r"\s*\(\s*n\s*=", text[m.end():m.end() + 12], re.IGNORECASE):
+            continue  # "874 patients were assigned to A (n = 331), ...": a total, the arms follow
         start = m.start("n") if m.re is _ASSIGNED_LIST_RE else m.start()
         out.append((m.group("arm"), parse_int(m.group("n")), start, m.end()))
         assigned.add(start)

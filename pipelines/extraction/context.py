@@ -13,6 +13,8 @@ _DEFINITION_RE = re.compile(r"\b(?:included|includes|defined as|consist(?:ed|s)?
 _ABBR_RE = re.compile(r"\(([A-Z][A-Za-z0-9/]{1,7})\)")
 _COMPOSITE_LIST_RE = re.compile(r"(?i)(?:composite|primary)[^;():.]{0,60}?\bof\b")
 _LIST_STOP_RE = re.compile(r"[;():.]|\b(?:occurred|was|were|is)\b")
+# Sentences saying who was enrolled describe the trial population, not a subgroup of it.
+_ENROLMENT_RE = re.compile(r"(?i)\b(?:enrolled|randomly assigned|were randomi[sz]ed|randomi[sz]ed \d+|eligible|inclusion)\b")
 _RESULT_RE = re.compile(r"\d\s?%|\d (?:months|mo)\b|\(\s*[nN]\s*=")
 # Context is carried back at most this many sentences within a paragraph.
 LOOK_BACK = 6
@@ -157,6 +159,11 @@ def _primary_endpoint(doc: Doc) -> str | None:
         if prim and others:
             p0 = prim[0][0]
             return min(others, key=lambda m: (abs(m[0] - p0) + (0 if m[0] > p0 else 10)))[2]
+    # Without a definition, the endpoint the article leads with stands for its primary one.
+    for si in range(min(len(doc.sents), LOOK_BACK)):
+        named = [m for m in mentions(doc, doc.sents[si].start, doc.sents[si].end) if m[2] != "PRIMARY"]
+        if named:
+            return named[0][2]
     return None
 
 
@@ -241,7 +248,9 @@ def frame_for(doc: Doc, si: int, pos: int) -> Population | None:
         sent = doc.sents[j]
         end = pos if j == si else sent.end
         colon = doc.text.rfind(":", sent.start, end)
-        if colon != -1:
+        after = doc.text[colon + 1:colon + 3].strip()
+        # Only a colon that opens a list or new sentences frames what follows ("achieved: In all ...").
+        if colon != -1 and (not after or after[0].isupper() or after[0] in "\u2022-*"):
             cue = last_population_cue(doc, sent.start, colon)
             if cue is not None and not cue.overall:
                 return Population.from_cue(cue)
@@ -255,7 +264,8 @@ def population_carried(doc: Doc, si: int) -> Population:
     j = si - 1
     while j >= max(0, si - LOOK_BACK) and doc.sents[j].para == para:
         sent = doc.sents[j]
-        if j == si - 1 or _RESULT_RE.search(doc.text, sent.start, sent.end):
+        enrolment = _ENROLMENT_RE.search(doc.text, sent.start, sent.end)
+        if not enrolment and (j == si - 1 or _RESULT_RE.search(doc.text, sent.start, sent.end)):
             cues = population_cues(doc.text, sent.start, sent.end)
             if cues:
                 return resolve_anaphora(doc, j, cues[-1])

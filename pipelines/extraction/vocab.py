@@ -13,16 +13,17 @@ SUBGROUPS_PATH = Path(__file__).resolve().parents[2] / "schemas" / "subgroups.to
 # Ordered: at one position the first alternative wins, so composites and longer names
 # come before their parts ("CV death or HHF" before "CV death", "PFS2" before "PFS").
 _ENDPOINT_PATTERNS: tuple[tuple[str, str], ...] = (
-    ("PRIMARY", r"primary (?:composite )?(?:end ?point|outcome)|primary composite"),
-    ("MACE", r"(?:CV|cardiovascular)(?: \(CV\))? death or (?:HHF|hospitali[sz]ation for (?:heart failure|HF)|"
-             r"(?:worsening |worse )?(?:heart failure|HF)(?: hospitali[sz]ation| events?)?)"),
-    ("MACE", r"(?:HHF|hospitali[sz]ation for (?:heart failure|HF)|(?:worsening |worse )(?:heart failure|HF))"
+    ("PRIMARY", r"primary[- ](?:composite )?(?:end[- ]?point|outcome)|primary composite"),
+    ("MACE", r"(?:CV|cardiovascular)(?: \(CV\))? death or (?:HHF|hospitali[sz]ations? for (?:heart failure|HF)|"
+             r"(?:worsening |worse |a )?(?:heart failure|HF)(?: hospitali[sz]ations?| admissions?| events?)?)"),
+    ("MACE", r"(?:HHF|hospitali[sz]ations? for (?:heart failure|HF)|(?:worsening |worse )(?:heart failure|HF))"
              r"(?: \([^()]{0,30}\))? or (?:CV|cardiovascular)(?: \(CV\))? (?:death|mortality)"),
     ("MACE", r"major adverse (?:cardiovascular|CV|cardiac) events?|\bMACE\b|major (?:CVD|CV|cardiovascular) events?"
              r"|composite (?:of |outcome|end ?point)(?!.{0,20}kidney)"),
     ("OTHER", r"progression-free survival 2|\bPFS2\b|second progression|chemotherapy(?:/ADC)?-free survival"
               r"|time to (?:first |second )?subsequent|\bstroke or systemic embol\w*|net (?:clinical )?(?:benefit|outcome)"),
-    ("HOSP", r"hospitali[sz]ation for (?:heart failure|HF)|(?:heart failure|HF) hospitali[sz]ation|\bHHF\b"
+    ("HOSP", r"hospitali[sz]ations? for (?:heart failure|HF)|(?:heart failure|HF) (?:hospitali[sz]ations?|admissions?)"
+             r"|admissions? for (?:heart failure|HF)|\bHHF\b"
              r"|worsening (?:heart failure|HF)|worse HF"),
     ("MORTALITY", r"(?:CV|CVD|cardiovascular) (?:death|mortality)|death from (?:cardiovascular|CV|any) causes?"
                   r"|all-cause (?:death|mortality)|number of deaths|\bdeaths\b|\bmortality\b"),
