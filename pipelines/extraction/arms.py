@@ -51,6 +51,15 @@ _AMONG_N_RE = re.compile(r"(?i)\bamong the (?P<n>\d{1,3}(?:,\d{3})+|\d{2,}) (?:p
 MAX_ARMS = 12
 
 
+_JOINER = r"(?:\s*(?:\bplus\b|\band\b|\bwith\b|\+|-|/)\s*|\s+)"
+
+
+def _name_pattern(name: str) -> re.Pattern:
+    """'imlunestrant plus abemaciclib' also matches 'imlunestrant-abemaciclib' and 'imlunestrant + abemaciclib'."""
+    words = [w for w in re.split(r"\s*(?:\bplus\b|\band\b|\bwith\b|\+|/)\s*|\s+", name) if w]
+    return re.compile(r"\b" + _JOINER.join(re.escape(w) for w in words) + r"\b", re.IGNORECASE)
+
+
 def is_control(name: str) -> bool:
     return bool(_CONTROL.search(name))
 
@@ -89,11 +98,11 @@ class ArmSet:
         return out
 
     def find(self, text: str, start: int, end: int) -> list[tuple[int, str]]:
-        """Arm names mentioned in text[start:end] (whole, or by a word no other arm has), in order."""
+        """Arm names mentioned in text[start:end] (whole, joined differently, or by a word no other arm has)."""
         found = []
         chunk = text[start:end]
         for name in self.names:
-            m = re.search(re.escape(name), chunk, re.IGNORECASE)
+            m = _name_pattern(name).search(chunk)
             if m is None:
                 others = set().union(*(tokens(n) for n in self.names if n != name))
                 own = tokens(name) - others - _GENERIC

@@ -16,13 +16,14 @@ from pipelines.extraction.vocab import population_cues
 _COUNT_RE = re.compile(
     rf"(?<![\w.])(?P<c>\d{{1,3}}(?:,\d{{3}})+|\d+) of (?P<m>\d{{1,3}}(?:,\d{{3}})+|\d+)(?: (?:patients|participants|pts))?"
     rf"(?:\s*+[\[(]\s*+(?P<p>{NUM})\s?%\s*+[\])])?"
-    rf"|(?<![\w.])(?P<c2>\d{{1,3}}(?:,\d{{3}})+|\d+)\s*+[\[(]\s*+(?P<p2>{NUM})\s?%\s*+[\])]")
+    rf"|(?<![\w.])(?P<c2>\d{{1,3}}(?:,\d{{3}})+|\d+)(?: (?:patients|participants|pts))?\s*+[\[(]\s*+(?P<p2>{NUM})\s?%\s*+[\])]")
 _PLAIN_RE = re.compile(
     rf"(?<![\w.])(?P<val>{NUM})(?![\d])(?P<unit>\s?%|\s?(?:months?|mo)\b|\s(?:percentage points?|kg)\b)?"
     r"(?:(?P<rate>(?=\s(?:vs\.?|and|versus) -?[\d.]+ per 100 (?:person|patient)-years))| per 100 (?:person|patient)-years)?")
 _CONNECTOR_RE = re.compile(
     r"(?:,\s*)?(?:\bas compared with\b|\bas com-?\s?pared with\b|\bcompared (?:with|to)\b|\bvs\.?|\bversus\b|\band\b|\bor\b"
-    r"|\bto\b|\bwhile\b|\bwhereas\b)\s*(?:in\s+)?")
+    r"|\bto\b|\bagainst\b|\bwhile\b|\bwhereas\b)\s*(?:in\s+)?")
+_COUNT_PAIR_RE = re.compile(r"\s*+(?:in|on|with) the [^,;()\d]{1,40}? (?:arm|group),?\s*+(?:vs\.?|versus|against|compared with|and)\s*+")
 _DIFFERENCE_RE = re.compile(
     r"(?i)(?:\b(?:difference|reduction|improvement|increase|decrease|benefit|gain)\s*(?:of|was|were|=|:|in)?"
     r"|\bby(?: a median of)?|\b(?:less than|greater than|at least|more than|or equal to)|[<>=\u2264\u2265])\s*$")
@@ -34,8 +35,8 @@ _ARM_PREFIX_RE = re.compile(
 _TAIL_STOP_RE = re.compile(r"[;()\[\]:]|,|\.(?!\d)|\b(?:vs|versus|and|compared|as|had|experienced|remained|who|while|whereas"
                            r"|for|in|among|at|by|was|were|respectively)\b")
 _NOT_ARM_PHRASE = re.compile(
-    r"(?i)^\d|\b(?:population|cohort|subgroup|overall|all|years?|months?|weeks?|rates?"
-    r"|events?|risk|cases|analysis|disease|cancer|mutations?|reduction|difference)\b")
+    r"(?i)(?<![\w.-])\d+(?:\.\d+)?(?![\w-])|\b(?:population|cohort|subgroup|overall|all|years?|months?|weeks?|rates?"
+    r"|events?|risk|cases|analysis|disease|cancer|mutations?|reduction|difference|ratio|hazard|HR|CI|median|mean)\b")
 _MEAN_RE = re.compile(r"(?i)\bmean\b")
 _N_NEAR_RE = re.compile(r"[(\[;,]\s*[nN]\s*=\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)")
 _TIME_UNITS = ("months", "month", "mo")
@@ -155,6 +156,11 @@ def _propagate_units(text: str, items: list[Item]) -> list[Item]:
             b.unit = a.unit
         elif a.count is not None and b.count is None and b.unit is None and b.value == int(b.value):
             b.count, b.value = int(b.value), None
+    for a, b in zip(items, items[1:]):
+        # "407 in the drug arm against 541 in the placebo arm": two bare whole numbers are counts.
+        if a.unit is None and b.unit is None and a.count is None and b.count is None and not (a.rate or b.rate) \
+                and a.value == int(a.value) and b.value == int(b.value) and _COUNT_PAIR_RE.fullmatch(text[a.end:b.start]):
+            a.count, a.value, b.count, b.value = int(a.value), None, int(b.value), None
     return [i for i in items if i.unit or i.rate or i.count is not None]
 
 
@@ -428,7 +434,7 @@ def _single_ok(doc: Doc, si: int, item: Item) -> bool:
     after = text[item.end:min(doc.sents[si].end, item.end + 60)]
     if item.count_of is not None:
         return True
-    return bool(re.match(r"\s*(?:of [\w\s-]{0,30}?)?(?:experienc\w+|had|developed|remained|reported)\b", after))
+    return bool(re.match(r"\s*(?:of [\w\s-]{0,60}?)?(?:experienc\w+|had|developed|remained|reported)\b", after))
 
 
 def _figures(doc: Doc, si: int, item: Item) -> list[tuple]:
