@@ -228,7 +228,8 @@ def _is_heading(doc: Doc, j: int) -> bool:
 
 def heading_frame(doc: Doc, si: int) -> Population | None:
     """A heading naming a subgroup ('Patients with ESR1 mutations') frames the lines under it."""
-    for j in range(si - 1, max(-1, si - 2 * LOOK_BACK), -1):
+    # The first line is the title: it names the article's topic, not a part of the population.
+    for j in range(si - 1, max(0, si - 2 * LOOK_BACK), -1):
         if _is_heading(doc, j):
             sent = doc.sents[j]
             cues = population_cues(doc.text, sent.start, sent.end)

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from pipelines.extraction.arms import ArmSet, tokens, is_control
-from pipelines.extraction.context import Doc, Population, endpoint_before, frame_for, mentions, population_carried, \
+from pipelines.extraction.context import Doc, Population, endpoint_before, endpoint_carried, frame_for, mentions, population_carried, \
     resolve_anaphora, resolve_endpoint
 from pipelines.extraction.vocab import ENDPOINT_RE
 from pipelines.extraction.estimates import Estimate
@@ -37,6 +37,8 @@ _TAIL_STOP_RE = re.compile(r"[;()\[\]:]|,|\.(?!\d)|\b(?:vs|versus|and|compared|a
 _NOT_ARM_PHRASE = re.compile(
     r"(?i)(?<![\w.-])\d+(?:\.\d+)?(?![\w-])|\b(?:population|cohort|subgroup|overall|all|years?|months?|weeks?|rates?"
     r"|events?|risk|cases|analysis|disease|cancer|mutations?|reduction|difference|ratio|hazard|HR|CI|median|mean)\b")
+# Words saying a figure is an outcome although no endpoint is named ("had events in 171 of 1298").
+_OUTCOME_WORDS_RE = re.compile(r"(?i)\b(?:events?|outcomes?|occurred|incidence|died)\b")
 _MEAN_RE = re.compile(r"(?i)\bmean\b")
 _N_NEAR_RE = re.compile(r"[(\[;,]\s*[nN]\s*=\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)")
 _TIME_UNITS = ("months", "month", "mo")
@@ -261,33 +263,49 @@ def mentions_any(phrase: str) -> bool:
     return bool(ENDPOINT_RE.search(phrase))
 
 
+_VS_PHRASE_RE = re.compile(
+    r"(?:\bover|\bvs\.?|\bversus|\bcompared (?:with|to)|\bthan)\s+(?:the\s+)?"
+    r"(?P<arm>[\w+/-]+(?:\s[\w+/-]+){0,3}?)(?=\s+(?:irrespective|regardless|in|among|for|with|at|on|was|were)\b|[,.;(]|$)")
+
+
 def _sentence_arms(doc: Doc, arms: ArmSet, start: int, end: int) -> list[str]:
+    """Arms named in text[start:end], in order: known names and the other side of a 'vs'."""
     seen: list[str] = []
-    for _p, name in arms.find(doc.text, start, end):
+    found = arms.find(doc.text, start, end)
+    for m in _VS_PHRASE_RE.finditer(doc.text, start, end):
+        phrase = m.group("arm")
+        if tokens(phrase) & arms.vocabulary() and not _NOT_ARM_PHRASE.search(phrase):
+            found.append((m.start("arm"), phrase))
+    found.sort(key=lambda f: (f[0], -len(f[1])))
+    for _p, name in found:
         if not any(tokens(name) <= tokens(s) or tokens(s) <= tokens(name) for s in seen):
             seen.append(name)
     return seen
 
 
-def _assign(doc: Doc, si: int, pair: Pair, arms: ArmSet) -> list[str | None]:
+def _assign(doc: Doc, si: int, pair: Pair, arms: ArmSet, carried: list[str]) -> list[str | None]:
+    """Arms of a pair: as named beside each figure, else as named earlier in the sentence or paragraph."""
     named = [_known_arm(arms, p) for p in pair.phrases]
     sent = doc.sents[si]
+    context = _sentence_arms(doc, arms, sent.start, pair.items[0].start)
     if len(pair.items) == 1:
         if named[0]:
             return named
-        before = _sentence_arms(doc, arms, sent.start, pair.items[0].start)
-        return [before[0]] if len(before) == 1 else [None]
+        return [context[0]] if len(context) == 1 else [None]
     if all(named):
         return named
-    context = _sentence_arms(doc, arms, sent.start, pair.items[0].start)
-    if len(context) < 2:
-        context = _order(arms.names)
-    if pair.reverse:
-        context = list(reversed(context[:2]))
     if named[0] is None and named[1] is None:
-        return context[:2] if len(context) >= 2 else [None, None]
+        for source in (context, carried, _order(arms.names)):
+            if len(source) >= 2:
+                ordered = list(source[:2])
+                return list(reversed(ordered)) if pair.reverse else ordered
+        return [None, None]
     known = named[0] or named[1]
-    other = next((c for c in context if tokens(c) - tokens(known)), None)
+    other = None
+    for source in (context, carried, _order(arms.names), arms.names):
+        other = next((c for c in source if tokens(c) - tokens(known) and not tokens(c) <= tokens(known)), None)
+        if other:
+            break
     return [known, other] if named[0] else [other, known]
 
 
@@ -374,24 +392,34 @@ def arm_results(doc: Doc, estimates: list[Estimate], arms: ArmSet) -> list[dict]
     by_sentence: dict[int, list[Estimate]] = {}
     for e in estimates:
         by_sentence.setdefault(e.sent, []).append(e)
+    carried: list[str] = []
     for si in range(len(doc.sents)):
+        if si and doc.sents[si].para != doc.sents[si - 1].para:
+            carried = []
         sent_est = by_sentence.get(si, [])
         items = [i for i in sentence_items(doc, si, sent_est) if not _difference(doc, si, i)]
         for pair in _pairs(doc, si, items):
-            out.extend(_pair_records(doc, si, pair, sent_est, arms))
+            records = _pair_records(doc, si, pair, sent_est, arms, carried)
+            arms_used = list(dict.fromkeys(r["arm"] for r in records))
+            if len(arms_used) == 2:
+                carried = arms_used
+            out.extend(records)
     return out
 
 
-def _pair_records(doc: Doc, si: int, pair: Pair, sent_est: list[Estimate], arms: ArmSet) -> list[dict]:
+def _pair_records(doc: Doc, si: int, pair: Pair, sent_est: list[Estimate], arms: ArmSet,
+                  carried: list[str]) -> list[dict]:
     est = _neighbour_estimate(pair, sent_est, si)
     endpoint, endpoint_text = _endpoint(doc, si, pair, est)
     if endpoint is None and (est := _carried_estimate(doc, si, sent_est)) is not None:
         endpoint, endpoint_text = est.endpoint, est.endpoint_text
     if endpoint is None and si and doc.text[doc.sents[si - 1].start:doc.sents[si - 1].end].rstrip().endswith(":"):
         endpoint, endpoint_text = _header_endpoint(doc, si - 1)
+    if endpoint is None and _OUTCOME_WORDS_RE.search(doc.text, doc.sents[si].start, pair.items[0].start):
+        endpoint, endpoint_text = endpoint_carried(doc, si, doc.sents[si].start), None
     if endpoint is None:
         return []
-    names = _assign(doc, si, pair, arms)
+    names = _assign(doc, si, pair, arms, carried)
     if len(pair.items) == 1 and (names[0] is None or not _single_ok(doc, si, pair.items[0])):
         return []
     pop = _population(doc, si, pair, est)
@@ -433,6 +461,9 @@ def _single_ok(doc: Doc, si: int, item: Item) -> bool:
     text = doc.text
     after = text[item.end:min(doc.sents[si].end, item.end + 60)]
     if item.count_of is not None:
+        return True
+    lead = text[max(doc.sents[si].start, item.start - 30):item.start]
+    if re.search(r"\b(?:occurred|were reported|was reported|was seen|were seen) in\s*$", lead):
         return True
     return bool(re.match(r"\s*(?:of [\w\s-]{0,60}?)?(?:experienc\w+|had|developed|remained|reported)\b", after))
 

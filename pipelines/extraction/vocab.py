@@ -140,7 +140,7 @@ def _vocab_cues(text: str, start: int, end: int) -> list[PopulationCue]:
                 if SUBGROUP_BLOCKERS.search(before) or text.startswith(" status", m.end()):
                     continue
                 negated = bool(NEGATION_RE.search(text[max(0, m.start() - 25):m.start()])
-                               or re.match(r"(?i)(?:without|non-?|no|not)\b", m.group(0)))
+                               or re.match(r"(?i)(?:without|non-?|no|not|free of)\b", m.group(0)))
                 level = term.level
                 if "level" in pat.groupindex and m.group("level"):
                     level = m.group("level")
