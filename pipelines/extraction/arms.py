@@ -156,7 +156,7 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
     return arms
 
 
-def _name_before(text: str, pos: int) -> str:
+def name_before(text: str, pos: int) -> str:
     chunk = text[max(0, pos - 70):pos]
     cuts = [m.end() for m in _NAME_DELIM.finditer(chunk)]
     tail = " " + (chunk[cuts[-1]:] if cuts else chunk).strip()
@@ -186,7 +186,7 @@ def _sizes(doc: Doc, arms: ArmSet) -> list[tuple[str, int, int, int]]:
         out.append((m.group("arm"), parse_int(m.group("n")), m.start() + 1, m.end()))
     for regex in (_N_AFTER_RE, _N_PATIENTS_RE, _N_OF_RE):
         for m in regex.finditer(text):
-            name = _name_before(text, m.start())
+            name = name_before(text, m.start())
             found = text.rfind(name, max(0, m.start() - 80), m.start()) if name else -1
             out.append((name, parse_int(m.group("n")), found if found >= 0 else m.start(), m.end()))
     kept = []
@@ -230,7 +230,7 @@ def arm_result_records(doc: Doc, estimates, arms: ArmSet, article: str) -> list[
     out, seen = [], {}
     for rec in arm_results(doc, estimates, arms):
         key = (rec["statistic"], rec["value"], rec["ci_low"], rec["ci_high"], rec["endpoint"], rec["population"],
-               rec["subgroup"], frozenset(tokens(rec["arm"])))
+               rec["subgroup"], frozenset(tokens(rec["arm"])), rec.pop("_pair"))
         # A figure repeated in another sentence is the same result; within one sentence it is another one.
         if key in seen and seen[key] != rec["_start"]:
             continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipelines.extraction.arms import ArmSet, tokens, is_control
+from pipelines.extraction.arms import ArmSet, is_control, name_before, tokens
 from pipelines.extraction.context import Doc, Population, endpoint_before, endpoint_carried, frame_for, mentions, population_carried, \
     resolve_anaphora, resolve_endpoint
 from pipelines.extraction.vocab import ENDPOINT_RE
@@ -57,6 +57,7 @@ class Item:
     count: int | None = None
     count_of: int | None = None
     rate: bool = False
+    row_arm: str | None = None
 
     @property
     def kind(self) -> str:
@@ -143,7 +144,31 @@ def sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
         rate = m.group("rate") is not None or m.group(0).endswith("-years")
         items.append(Item(m.start(), m.end(), val, _unit(m.group("unit")), rate=rate))
     items.sort(key=lambda i: i.start)
+    _table_rows(doc, si, items)
     return _propagate_units(text, items)
+
+
+_ROW_RE = re.compile(r"\(\s*[nN]\s*=\s*\d[\d,]*\s*\)\s*$")
+_HEADER_UNIT_RE = re.compile(r"\((?P<unit>months|%)\)")
+
+
+def _table_rows(doc: Doc, si: int, items: list[Item]) -> None:
+    """Rows of a flattened table, 'Drug A arm (n = 149) 6.4', under a header giving the unit: '(months)'."""
+    text = doc.text
+    for item in items:
+        if item.unit or item.count is not None or item.rate:
+            continue
+        size = _ROW_RE.search(text, max(doc.sents[si].start, item.start - 25), item.start)
+        if not size:
+            continue
+        header = None
+        for j in range(si, max(-1, si - 4), -1):
+            header = _HEADER_UNIT_RE.search(text, doc.sents[j].start, min(doc.sents[j].end, item.start))
+            if header:
+                break
+        if header:
+            item.unit = "%" if header.group("unit") == "%" else "months"
+            item.row_arm = name_before(text, size.start())
 
 
 def _propagate_units(text: str, items: list[Item]) -> list[Item]:
@@ -277,9 +302,13 @@ def _sentence_arms(doc: Doc, arms: ArmSet, start: int, end: int) -> list[str]:
         if tokens(phrase) & arms.vocabulary() and not _NOT_ARM_PHRASE.search(phrase):
             found.append((m.start("arm"), phrase))
     found.sort(key=lambda f: (f[0], -len(f[1])))
-    for _p, name in found:
-        if not any(tokens(name) <= tokens(s) or tokens(s) <= tokens(name) for s in seen):
-            seen.append(name)
+    covered = -1
+    for pos, name in found:
+        # Two names found at one place ("imlunestrant" inside "imlunestrant-abemaciclib") are one mention.
+        if pos < covered or any(tokens(name) == tokens(s) for s in seen):
+            continue
+        seen.append(name)
+        covered = pos + len(name)
     return seen
 
 
@@ -289,6 +318,8 @@ def _assign(doc: Doc, si: int, pair: Pair, arms: ArmSet, carried: list[str]) -> 
     sent = doc.sents[si]
     context = _sentence_arms(doc, arms, sent.start, pair.items[0].start)
     if len(pair.items) == 1:
+        if pair.items[0].row_arm:
+            return [pair.items[0].row_arm]
         if named[0]:
             return named
         return [context[0]] if len(context) == 1 else [None]
@@ -376,6 +407,9 @@ def _n_near(doc: Doc, si: int, item: Item, phrase_end: int) -> int | None:
     if item.count_of is not None:
         return item.count_of
     sent = doc.sents[si]
+    if item.row_arm:
+        before = _N_NEAR_RE.search(doc.text, max(sent.start, item.start - 25), item.start)
+        return parse_int(before.group("n")) if before else None
     text = doc.text
     after = _N_NEAR_RE.search(text, item.end, min(sent.end, phrase_end + 25))
     if after and not re.search(r"\d\s?(?:%|months)", text[item.end:after.start()]):
@@ -415,7 +449,8 @@ def _pair_records(doc: Doc, si: int, pair: Pair, sent_est: list[Estimate], arms:
         endpoint, endpoint_text = est.endpoint, est.endpoint_text
     if endpoint is None and si and doc.text[doc.sents[si - 1].start:doc.sents[si - 1].end].rstrip().endswith(":"):
         endpoint, endpoint_text = _header_endpoint(doc, si - 1)
-    if endpoint is None and _OUTCOME_WORDS_RE.search(doc.text, doc.sents[si].start, pair.items[0].start):
+    if endpoint is None and (pair.items[0].row_arm or
+                             _OUTCOME_WORDS_RE.search(doc.text, doc.sents[si].start, pair.items[0].start)):
         endpoint, endpoint_text = endpoint_carried(doc, si, doc.sents[si].start), None
     if endpoint is None:
         return []
@@ -437,7 +472,8 @@ def _pair_records(doc: Doc, si: int, pair: Pair, sent_est: list[Estimate], arms:
                         "subgroup_variable": None if pop.overall else pop.variable,
                         "subgroup_level": None if pop.overall else pop.level,
                         "arm": arm, "statistic": stat, "value": value, "unit": unit, "ci_low": lo,
-                        "ci_high": hi, "n": n, "_start": start, "_end": end})
+                        "ci_high": hi, "n": n, "_start": start, "_end": end,
+                        "_pair": tuple(i.value for i in pair.items)})
     return out
 
 
@@ -460,7 +496,7 @@ def _single_ok(doc: Doc, si: int, item: Item) -> bool:
     """A lone figure counts when the text says who had the outcome: '48.6% experiencing a grade 3 event'."""
     text = doc.text
     after = text[item.end:min(doc.sents[si].end, item.end + 60)]
-    if item.count_of is not None:
+    if item.count_of is not None or item.row_arm:
         return True
     lead = text[max(doc.sents[si].start, item.start - 30):item.start]
     if re.search(r"\b(?:occurred|were reported|was reported|was seen|were seen) in\s*$", lead):
