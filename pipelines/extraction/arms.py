@@ -222,20 +222,3 @@ def arm_records(doc: Doc, arms: ArmSet, article: str) -> list[dict]:
         out.append({"article": article, "type": "arm", "arm": name, "n": n,
                     "evidence": doc.norm.original[a:b], "span_start": a, "span_end": b})
     return out
-
-
-def arm_result_records(doc: Doc, estimates, arms: ArmSet, article: str) -> list[dict]:
-    from pipelines.extraction.results import arm_results
-
-    out, seen = [], {}
-    for rec in arm_results(doc, estimates, arms):
-        key = (rec["statistic"], rec["value"], rec["ci_low"], rec["ci_high"], rec["endpoint"], rec["population"],
-               rec["subgroup"], frozenset(tokens(rec["arm"])), rec.pop("_pair"))
-        # A figure repeated in another sentence is the same result; within one sentence it is another one.
-        if key in seen and seen[key] != rec["_start"]:
-            continue
-        seen.setdefault(key, rec["_start"])
-        a, b = doc.norm.span(rec.pop("_start"), rec.pop("_end"))
-        rec.update({"article": article, "evidence": doc.norm.original[a:b], "span_start": a, "span_end": b})
-        out.append(rec)
-    return out

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from pipelines.extraction.arms import arm_records, arm_result_records, article_arms
+from pipelines.extraction.arms import arm_records, article_arms
 from pipelines.extraction.context import Doc, prepare
 from pipelines.extraction.estimates import Estimate, sentence_estimates
 from pipelines.extraction.numbers import measure_cues
+from pipelines.extraction.results import arm_result_records
+
+# Bump whenever the records extract() returns for some text could change.
+EXTRACTOR_VERSION = "1.0.0"
 
 # How many sentences a measure named once ("HRs (95% CIs):") keeps applying to bare figures.
 _INHERIT_SENTENCES = 2

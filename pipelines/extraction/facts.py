@@ -7,8 +7,6 @@ from collections import Counter
 
 from pipelines.extraction.text import normalize
 
-EXTRACTOR_VERSION = "1.0.0"
-
 _NCT_RE = re.compile(r"\bNCT\s?0?(\d{7,8})\b", re.IGNORECASE)
 # A trial name: a word with two capitals (KEYNOTE, CheckMate, TROPiCS) or a camel-cased word ending in a
 # capital (monarchE, OlympiA), optionally followed by a number or a capitalised part (EMBER-3,

@@ -6,12 +6,20 @@ import re
 from dataclasses import dataclass
 
 from pipelines.extraction.arms import ArmSet, is_control, name_before, tokens
-from pipelines.extraction.context import Doc, Population, endpoint_before, endpoint_carried, frame_for, mentions, population_carried, \
-    resolve_anaphora, resolve_endpoint
-from pipelines.extraction.vocab import ENDPOINT_RE
+from pipelines.extraction.context import (
+    Doc,
+    Population,
+    endpoint_before,
+    endpoint_carried,
+    frame_for,
+    mentions,
+    population_carried,
+    resolve_anaphora,
+    resolve_endpoint,
+)
 from pipelines.extraction.estimates import Estimate
-from pipelines.extraction.numbers import NUM, FIGURE_CI_RE, LEVEL_RE, P_RE, parse_int, to_float
-from pipelines.extraction.vocab import population_cues
+from pipelines.extraction.numbers import FIGURE_CI_RE, LEVEL_RE, NUM, P_RE, parse_int, to_float
+from pipelines.extraction.vocab import ENDPOINT_RE, population_cues
 
 _COUNT_RE = re.compile(
     rf"(?<![\w.])(?P<c>\d{{1,3}}(?:,\d{{3}})+|\d+) of (?P<m>\d{{1,3}}(?:,\d{{3}})+|\d+)(?: (?:patients|participants|pts))?"
@@ -527,3 +535,19 @@ def _evidence(doc: Doc, si: int) -> tuple[int, int]:
     while end > start and doc.text[end - 1].isspace():
         end -= 1
     return start, end
+
+
+def arm_result_records(doc: Doc, estimates: list[Estimate], arms: ArmSet, article: str) -> list[dict]:
+    """Per-arm result records with spans into the original text, each result once."""
+    out, seen = [], {}
+    for rec in arm_results(doc, estimates, arms):
+        key = (rec["statistic"], rec["value"], rec["ci_low"], rec["ci_high"], rec["endpoint"], rec["population"],
+               rec["subgroup"], frozenset(tokens(rec["arm"])), rec.pop("_pair"))
+        # A figure repeated in another sentence is the same result; within one sentence it is another one.
+        if key in seen and seen[key] != rec["_start"]:
+            continue
+        seen.setdefault(key, rec["_start"])
+        a, b = doc.norm.span(rec.pop("_start"), rec.pop("_end"))
+        rec.update({"article": article, "evidence": doc.norm.original[a:b], "span_start": a, "span_end": b})
+        out.append(rec)
+    return out

@@ -1,0 +1,58 @@
+"""Article-level facts and canonical trial ids."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.extraction import article_facts, trial_id_for
+
+
+@pytest.mark.parametrize(
+    ("acronym", "nct", "expected"),
+    [
+        ("EMBER-3", None, "EMBER3"),
+        ("Ember 3", None, "EMBER3"),
+        ("EMBER3", "NCT04975308", "EMBER3"),
+        ("CheckMate 77T", None, "CHECKMATE77T"),
+        ("DESTINY-Breast04", None, "DESTINYBREAST4"),
+        ("TROPiCS-02", None, "TROPICS2"),
+        (None, "nct01234567", "NCT01234567"),
+        (None, "registered as NCT 1234567", "NCT01234567"),
+        (None, None, None),
+        ("  ", "not a number", None),
+    ],
+)
+def test_trial_ids_meet_across_spellings(acronym, nct, expected):
+    assert trial_id_for(acronym, nct) == expected
+
+
+def test_facts_of_a_summary():
+    text = ("1. Drug X prolonged survival.\nEvidence Rating Level: 2 (Good)\n"
+            "In the phase 3, randomized, open-label ALPHA-7 trial (NCT09876543), 600 adults with metastatic "
+            "HR-positive breast cancer were enrolled.")
+    facts = article_facts(text)
+    assert facts == {"acronym": "ALPHA-7", "nct_id": "NCT09876543", "condition": "advanced breast cancer",
+                     "phase": "3", "design": "randomized, open-label", "evidence_rating": "2 (Good)"}
+
+
+def test_facts_left_empty_when_not_stated():
+    facts = article_facts("Patients did better with the new tablet than with the old one.")
+    assert facts == {"acronym": None, "nct_id": None, "condition": None, "phase": None, "design": None,
+                     "evidence_rating": None}
+
+
+@pytest.mark.parametrize(
+    ("text", "acronym"),
+    [
+        ("Results of the CheckMate 77T study were presented.", "CheckMate 77T"),
+        ("In KEYNOTE-522, the phase III KEYNOTE-522 trial enrolled patients.", "KEYNOTE-522"),
+        ("The double-blind DESTINY-Breast04 trial met its end point.", "DESTINY-Breast04"),
+        ("Phase III TROPiCS-02 study data were updated.", "TROPiCS-02"),
+    ],
+)
+def test_acronyms_are_found_by_shape_not_by_list(text, acronym):
+    assert article_facts(text)["acronym"] == acronym
+
+
+def test_title_helps_find_the_trial():
+    assert article_facts("Benefit was seen.", title="SOLSTICE-2 trial results")["acronym"] == "SOLSTICE-2"
