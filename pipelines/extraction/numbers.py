@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -64,11 +65,16 @@ class FigureCI:
     has_open: bool
 
 
+# Trial figures never need more than this; longer digit runs are not figures (and overflow ints).
+MAX_MAGNITUDE = 1e9
+
+
 def to_float(s: str) -> float | None:
     try:
-        return float(s.replace(",", ""))
+        value = float(s.replace(",", ""))
     except ValueError:
         return None
+    return value if math.isfinite(value) and abs(value) < MAX_MAGNITUDE else None
 
 
 def _unit_of(raw: str | None) -> str | None:

@@ -127,8 +127,11 @@ def sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
     for m in _COUNT_RE.finditer(text, sent.start, sent.end):
         if blocked.free(m.start(), m.end()):
             pct = m.group("p") or m.group("p2")
+            count = parse_int(m.group("c") or m.group("c2"))
+            if count is None or (pct and to_float(pct) is None):
+                continue
             items.append(Item(m.start(), m.end(), to_float(pct) if pct else None, "%" if pct else None,
-                              count=parse_int(m.group("c") or m.group("c2")),
+                              count=count,
                               count_of=parse_int(m.group("m")) if m.group("m") else None))
     for i in items:
         blocked.add(i.start, i.end)

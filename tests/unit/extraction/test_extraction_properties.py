@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -56,3 +57,18 @@ def test_generated_ratio_sentences_are_read_back(value, lo_factor, hi_factor):
     text = f"Survival was longer with the drug (HR, {value:.2f}; 95% CI, {lo:.2f}\u2013{hi:.2f})."
     (rec,) = [r for r in extract(text) if r["type"] == "estimate"]
     assert (rec["value"], rec["ci_low"], rec["ci_high"]) == (value, lo, hi)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1" * 400 + " vs " + "2" * 400 + " months",
+        "HR " + "9" * 500 + " (95% CI " + "1" * 400 + "-" + "3" * 400 + ")",
+        "p=9.83\u00d710" + "9" * 50,
+        "(n = " + "7" * 300 + ") " + "4" * 300 + " of " + "5" * 300 + " (" + "6" * 300 + "%)",
+        "((((((((((" * 200 + "0.5 (0.1-0.9)",
+        "\u00b7" * 100 + "&#99999999;&amp" + "\u2013" * 100,
+    ],
+)
+def test_extreme_numbers_and_markup_do_not_break_it(text):
+    _check(text)
