@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from pipelines.extraction.text import Normalized, Sentence, normalize, sentences
-from pipelines.extraction.vocab import ENDPOINT_RE, PopulationCue, endpoint_mentions, population_cues
+from pipelines.extraction.vocab import ENDPOINT_RE, PopulationCue, ascii_lower, endpoint_mentions, population_cues
 
 _DEFINITION_RE = re.compile(r"\b(?:included|includes|defined as|consist(?:ed|s)? of|comprising|comprised)\b",
                             re.IGNORECASE)
@@ -56,6 +56,7 @@ class Doc:
     primary: str | None = None
     raw_mentions: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)
     abbreviation_re: re.Pattern | None = None
+    lowered: str = ""
 
     @property
     def text(self) -> str:
@@ -66,7 +67,7 @@ def prepare(original: str) -> Doc:
     norm = normalize(original)
     sents = sentences(norm.text)
     norm = _unwrap_lines(norm, sents)
-    doc = Doc(norm, sents)
+    doc = Doc(norm, sents, lowered=ascii_lower(norm.text))
     doc.abbreviations = _learn_abbreviations(doc)
     if doc.abbreviations:
         doc.abbreviation_re = re.compile(r"\b(?:" + "|".join(map(re.escape, doc.abbreviations)) + r")\b")
@@ -109,7 +110,7 @@ def _sentence_mentions(doc: Doc, si: int) -> list[tuple[int, int, str]]:
     cached = doc.raw_mentions.get(si)
     if cached is None:
         sent = doc.sents[si]
-        cached = endpoint_mentions(doc.text, sent.start, sent.end)
+        cached = endpoint_mentions(doc.text, sent.start, sent.end, doc.lowered)
         if doc.abbreviations:
             for m in doc.abbreviation_re.finditer(doc.text, sent.start, sent.end):
                 cached.append((m.start(), m.end(), doc.abbreviations[m.group(0)]))

@@ -86,29 +86,42 @@ def normalize(text: str) -> Normalized:
                       tuple(first.ends[i] for i in idx), text)
 
 
+_SPECIAL = re.compile("[&\r\u00b7\u2027" + re.escape(_DASHES + _LONG_DASHES + _SPACES + _DROP + "".join(_QUOTES)
+                                                 + "".join(_SUPERSCRIPTS)) + "]")
+
+
 def _normalize_chars(text: str) -> Normalized:
+    """Map characters one by one; plain runs between special characters are copied in bulk."""
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
-    i, n = 0, len(text)
-    while i < n:
-        if text[i] == "&":
-            m = _ENTITY.match(text, i)
-            if m:
-                rep = html.unescape(m.group(0))
-                if rep != m.group(0):
-                    for ch in rep:
-                        out.append(_map_char(rep, 0) if len(rep) == 1 else ch)
-                        starts.append(i)
-                        ends.append(m.end())
-                    i = m.end()
-                    continue
-        rep = _map_char(text, i)
-        for ch in rep:
-            out.append(ch)
-            starts.append(i)
-            ends.append(i + 1)
-        i += 1
+    pos = 0
+    for m in _SPECIAL.finditer(text):
+        i = m.start()
+        if i < pos:
+            continue
+        if i > pos:
+            out.append(text[pos:i])
+            starts.extend(range(pos, i))
+            ends.extend(range(pos + 1, i + 1))
+        entity = _ENTITY.match(text, i) if text[i] == "&" else None
+        rep = html.unescape(entity.group(0)) if entity else None
+        if entity and rep != entity.group(0):
+            mapped = "".join(_map_char(rep, k) for k in range(len(rep)))
+            out.append(mapped)
+            starts.extend([i] * len(mapped))
+            ends.extend([entity.end()] * len(mapped))
+            pos = entity.end()
+            continue
+        mapped = _map_char(text, i)
+        out.append(mapped)
+        starts.extend([i] * len(mapped))
+        ends.extend([i + 1] * len(mapped))
+        pos = i + 1
+    if pos < len(text):
+        out.append(text[pos:])
+        starts.extend(range(pos, len(text)))
+        ends.extend(range(pos + 1, len(text) + 1))
     return Normalized("".join(out), tuple(starts), tuple(ends), text)
 
 

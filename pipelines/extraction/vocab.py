@@ -47,16 +47,29 @@ _ENDPOINT_PATTERNS: tuple[tuple[str, str], ...] = (
 )
 ENDPOINT_RE = re.compile("|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate(_ENDPOINT_PATTERNS)),
                          re.IGNORECASE)
+# Matching lower-cased patterns on ASCII-lower-cased text (same length) is several times faster than
+# IGNORECASE on this long alternation; every pattern above is written so that lower-casing keeps it valid.
+_ENDPOINT_LOWER_RE = re.compile("|".join(f"(?P<g{i}>{p.lower()})" for i, (_, p) in enumerate(_ENDPOINT_PATTERNS)))
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def ascii_lower(text: str) -> str:
+    return text.translate(_ASCII_LOWER)
 _CASE_SENSITIVE = {"OS", "MI", "PCI", "SNO", "OR"}
 
 
-def endpoint_mentions(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int, str]]:
-    """(start, end, endpoint) of every endpoint named in text[start:end]; PRIMARY marks 'primary end point'."""
+def endpoint_mentions(text: str, start: int = 0, end: int | None = None,
+                      lowered: str | None = None) -> list[tuple[int, int, str]]:
+    """(start, end, endpoint) of every endpoint named in text[start:end]; PRIMARY marks 'primary end point'.
+
+    ``lowered`` is ``ascii_lower(text)`` when the caller keeps one.
+    """
     end = len(text) if end is None else end
+    lowered = ascii_lower(text[:end]) if lowered is None else lowered
     out = []
-    for m in ENDPOINT_RE.finditer(text, start, end):
+    for m in _ENDPOINT_LOWER_RE.finditer(lowered, start, end):
         label = _ENDPOINT_PATTERNS[int(m.lastgroup[1:])][0]
-        word = m.group(0)
+        word = text[m.start():m.end()]
         # Short abbreviations count only in capitals: "os" or "mi" inside prose are not endpoints.
         if word.strip().upper() in _CASE_SENSITIVE and word != word.upper():
             continue
