@@ -24,6 +24,7 @@ _CUT = re.compile(r"(?i)\s(?:at (?:a )?dose|at \d|\d[\d.]*\s?(?:mg|g|IU|mL|mcg)\
 _ASSIGN_RE = re.compile(
     r"(?i)(?:randomi[sz]ed|randomly (?:assigned|allocated)|assigned|allocated)\b(?: \(?\d:\d\)?| in a \d:\d ratio"
     r"| \(\d:\d ratio\))?(?:[^.;:]{0,25}?)\bto (?:receive )?(?:either )?(?P<list>[^.;:]{3,220})")
+_EITHER_RE = re.compile(r"(?i)\s(?:with )?either (?P<a>[^,;()]+?) or (?P<b>[^,;()]+?)(?=\s*+(?:\(|,|$))")
 _LIST_SPLIT = re.compile(r"(?i)\s*+(?:\([^()]{0,40}\))?\s*+(?:,\s*+(?:or |and )?|(?<=\s)(?:or|vs\.?|versus)\s|(?<=\s)and\s(?=to\b))")
 _GROUP_RE = re.compile(rf"\b((?:{_WORD}\s){{0,2}}{_WORD})\s(?:group|arm)\b")
 _N_AFTER_RE = re.compile(r"\(\s*[nN]\s*=\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)\s*[;)]")
@@ -70,6 +71,7 @@ def tokens(name: str) -> set[str]:
 
 def _clean(name: str) -> str:
     name = _CUT.split(name, maxsplit=1)[0]
+    name = re.sub(r"\s*\([^()]*\d[^()]*\)?", "", name)
     name = re.sub(r"(?i)^(?:the|a|an|to|receive|either|those|patients|with|in|on)\s+", "", name.strip())
     name = re.sub(r"(?i)^(?:the|a|an|to|receive|either|and|or|oral|intravenous|subcutaneous)\s+", "", name.strip())
     name = re.sub(r"(?i)\s+(?:group|arm)s?$", "", name.strip(" ,;:-"))
@@ -113,10 +115,20 @@ class ArmSet:
         found.sort(key=lambda f: (f[0], -len(f[1])))
         return found
 
+    def canonical(self, name: str) -> str:
+        """The first-named arm this name refers to, so one comparison reads the same across sentences."""
+        words = tokens(name) - _GENERIC
+        for known in self.names:
+            if words and words <= tokens(known) | _GENERIC:
+                return known
+        return name
+
     def comparison_near(self, doc: Doc, si: int, pos: int) -> tuple[str | None, str | None]:
+        """(experimental, comparator) of a figure: arms named in its sentence, else the article's arms."""
         sent = doc.sents[si]
         seen: list[str] = []
         for _p, name in self.find(doc.text, sent.start, sent.end):
+            name = self.canonical(name)
             if name not in seen:
                 seen.append(name)
         for name in self.names:
@@ -137,8 +149,12 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
     arms = ArmSet()
     text = doc.text
     for m in _ASSIGN_RE.finditer(text):
-        listed = re.sub(r"(?i)\s(?:with )?either [^,;()]+? or [^,;()]+?(?=\s*(?:\(|,|$))", "", m.group("list"))
-        for item in _LIST_SPLIT.split(listed)[:4]:
+        either = _EITHER_RE.search(m.group("list"))
+        items = _LIST_SPLIT.split(_EITHER_RE.sub("", m.group("list")))[:4]
+        if either and len(items) < 2:
+            # "fulvestrant with either placebo or capivasertib": the options are the arms.
+            items = [either.group("a"), either.group("b")]
+        for item in items:
             if not re.match(r"\s*(?:\d|(?:evaluate|assess|compare|determine|identify|test)\b)", item) \
                     and not _NOT_ARM.search(_clean(item)):
                 arms.add(item)
