@@ -111,15 +111,23 @@ class ArmSet:
                 m = next((w for w in (re.search(rf"\b{re.escape(t)}\b", chunk, re.IGNORECASE) for t in own) if w),
                          None)
             if m is not None:
-                found.append((start + m.start(), name))
-        found.sort(key=lambda f: (f[0], -len(f[1])))
-        return found
+                found.append((start + m.start(), start + m.end(), name))
+        found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
+        out: list[tuple[int, str]] = []
+        covered = -1
+        for pos, stop, name in found:
+            # A name found inside another one's mention ("imlunestrant" in "imlunestrant-abemaciclib") is that one.
+            if pos < covered:
+                continue
+            out.append((pos, name))
+            covered = stop
+        return out
 
     def canonical(self, name: str) -> str:
         """The first-named arm this name refers to, so one comparison reads the same across sentences."""
         words = tokens(name) - _GENERIC
         for known in self.names:
-            if words and words <= tokens(known) | _GENERIC:
+            if words and words == tokens(known) - _GENERIC:
                 return known
         return name
 
