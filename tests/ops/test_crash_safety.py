@@ -1,0 +1,106 @@
+"""A run killed with SIGKILL at any moment leaves the published warehouse as it was; the next run completes."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.ops.conftest import add_new_articles
+from tests.ops.helpers import (
+    RUN_TIME_COLUMNS,
+    file_sha256,
+    run_env,
+    run_trialfx,
+    snapshot,
+    start_trialfx,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def _reports(warehouse: Path) -> dict[str, str]:
+    folder = warehouse.parent / "reports"
+    return {p.name: file_sha256(p) for p in sorted(folder.glob("*.png"))}
+
+
+def _kill_after(articles: Path, warehouse: Path, seconds: float, log: Path, env: dict) -> tuple[float, bool]:
+    """Start a run, SIGKILL it ``seconds`` later; return when it was killed and whether it had
+    already exited by itself."""
+    run = start_trialfx(articles, warehouse, log, env)
+    deadline = run.started + seconds
+    while time.perf_counter() < deadline and run.process.poll() is None:
+        time.sleep(0.01)
+    finished = run.process.poll() is not None
+    return run.kill(), finished
+
+
+def _kill_when_plots_appear(articles: Path, warehouse: Path, log: Path, env: dict) -> float:
+    """Start a run and SIGKILL it the moment it writes its first forest plot: the reports step,
+    the last one before publishing."""
+    folder = warehouse.parent / "reports"
+    before = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.png")}
+    run = start_trialfx(articles, warehouse, log, env)
+    while run.process.poll() is None:
+        now = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.png") if p.exists()}
+        if now != before:
+            return run.kill()
+        time.sleep(0.005)
+    raise AssertionError(f"the run ended before writing a plot:\n{run.output()}")
+
+
+def _assert_untouched(warehouse: Path, file_digest: str, state: dict, when: str) -> None:
+    assert file_sha256(warehouse) == file_digest, f"{when}: published file bytes changed"
+    assert snapshot(warehouse) == state, f"{when}: published tables changed"
+
+
+def test_sigkill_at_any_moment_keeps_the_published_state(published_demo, tmp_path):
+    timings: dict[str, float] = {}
+    env = run_env(tmp_path / "dagster-home")
+
+    # A full run of the changed folder, on its own copy: how long it takes and what it publishes.
+    articles, reference = published_demo.copy_to(tmp_path / "reference")
+    add_new_articles(articles)
+    started = time.perf_counter()
+    run_trialfx(articles, reference, env)
+    full_run = timings["full run of the changed folder"] = time.perf_counter() - started
+    new_state = snapshot(reference, ignore=RUN_TIME_COLUMNS)
+
+    articles, warehouse = published_demo.copy_to(tmp_path / "crash")
+    add_new_articles(articles)
+    old_digest, old_state = file_sha256(warehouse), snapshot(warehouse)
+    assert snapshot(warehouse, ignore=RUN_TIME_COLUMNS) != new_state, "the new articles change nothing"
+
+    outcomes = []
+    for seconds in (0.5, 2.0, 4.0, full_run / 2):
+        killed_at, finished = _kill_after(articles, warehouse, seconds, tmp_path / f"kill-{seconds:.1f}.log", env)
+        assert not finished, f"the run finished within {seconds:.1f} s; kill earlier"
+        _assert_untouched(warehouse, old_digest, old_state, f"killed at {killed_at:.2f} s")
+        outcomes.append((round(killed_at, 2), "old state kept"))
+
+    # Just before the end: the reports step is the last before publishing.
+    killed_at = _kill_when_plots_appear(articles, warehouse, tmp_path / "kill-plots.log", env)
+    _assert_untouched(warehouse, old_digest, old_state, f"killed while writing plots at {killed_at:.2f} s")
+    outcomes.append((round(killed_at, 2), "killed writing plots: old state kept"))
+
+    started = time.perf_counter()
+    run_trialfx(articles, warehouse, env)
+    timings["run after the kills"] = time.perf_counter() - started
+    assert snapshot(warehouse, ignore=RUN_TIME_COLUMNS) == new_state
+    assert not Path(str(warehouse) + ".build").exists(), "a build file outlived its publishing"
+
+    print(f"\nfirst demo build {published_demo.seconds:.1f} s; "
+          + "; ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
+    print("kills (seconds after start, outcome): " + "; ".join(f"{t} s: {o}" for t, o in outcomes))
+
+
+def test_a_killed_run_leaves_the_reports_as_published(published_demo, tmp_path):
+    """The forest plots beside the warehouse belong to the published state too: a run killed
+    while drawing them must not leave the new run's plots next to the old tables."""
+    articles, warehouse = published_demo.copy_to(tmp_path / "crash")
+    add_new_articles(articles)
+    before = _reports(warehouse)
+    assert before, "the demo build wrote no plots"
+    _kill_when_plots_appear(articles, warehouse, tmp_path / "kill.log", run_env())
+    assert _reports(warehouse) == before
