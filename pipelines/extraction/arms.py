@@ -104,14 +104,12 @@ class ArmSet:
         found = []
         chunk = text[start:end]
         for name in self.names:
-            m = _name_pattern(name).search(chunk)
-            if m is None:
+            hits = list(_name_pattern(name).finditer(chunk))
+            if not hits:
                 others = set().union(*(tokens(n) for n in self.names if n != name))
                 own = tokens(name) - others - _GENERIC
-                m = next((w for w in (re.search(rf"\b{re.escape(t)}\b", chunk, re.IGNORECASE) for t in own) if w),
-                         None)
-            if m is not None:
-                found.append((start + m.start(), start + m.end(), name))
+                hits = [w for w in (re.search(rf"\b{re.escape(t)}\b", chunk, re.IGNORECASE) for t in own) if w][:1]
+            found.extend((start + m.start(), start + m.end(), name) for m in hits)
         found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
         out: list[tuple[int, str]] = []
         covered = -1
@@ -142,7 +140,7 @@ class ArmSet:
         for name in self.names:
             if len(seen) >= 2:
                 break
-            if name not in seen and not any(tokens(name) & tokens(s) for s in seen):
+            if name not in seen and not any(tokens(name) == tokens(s) for s in seen):
                 seen.append(name)
         if len(seen) < 2:
             return (seen[0] if seen else None), None
@@ -174,10 +172,27 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
             words = words[1:]
         if words and not _NOT_ARM.search(" ".join(words)):
             arms.add(" ".join(words))
+    for m in _VS_PAIR_RE.finditer(text):
+        pair = [m.group("x"), m.group("y")]
+        if all(_plausible_vs_name(text, w) for w in pair) and any(is_control(w) for w in pair):
+            for w in pair:
+                arms.add(w)
     arms.sizes = _sizes(doc, arms)
     for name, _n, _s, _e in arms.sizes:
         arms.add(name)
     return arms
+
+
+_VS_PAIR_RE = re.compile(r"(?<![\w+/-])(?P<x>[A-Za-z][\w+/-]{1,40}) (?:vs\.?|versus) (?P<y>[A-Za-z][\w+/-]{1,40})(?![\w+/-])")
+_NOT_VS_WORDS = {"months", "patients", "group", "arm", "the", "a", "an", "those", "and", "or", "with", "without",
+                 "baseline", "weeks", "years", "days", "rates", "rate", "events", "median", "mean", "each"}
+
+
+def _plausible_vs_name(text: str, word: str) -> bool:
+    """A word beside 'vs' is an arm when it is no common word, endpoint or population word."""
+    from pipelines.extraction.vocab import ENDPOINT_RE
+
+    return word.lower() not in _NOT_VS_WORDS and not ENDPOINT_RE.fullmatch(word) and not _NOT_ARM.search(word)
 
 
 def name_before(text: str, pos: int) -> str:
