@@ -61,10 +61,12 @@ class Estimate:
     own_cue: bool = True
     label: str | None = None
     claimed: bool | None = None
+    level_pos: int | None = None
 
     @property
     def start(self) -> int:
-        starts = [self.fig.start, self.cue_start]
+        # The evidence holds every number of the record, the stated interval level included.
+        starts = [self.fig.start, self.cue_start] + ([self.level_pos] if self.level_pos is not None else [])
         if self.p is not None:
             starts.append(self.p.start)
         return min(starts)
@@ -125,27 +127,28 @@ def _plausible(fig: FigureCI, measure: str, text: str, lead_start: int, own_cue:
     return measure in ("RD", "MD")
 
 
-def _level_for(doc: Doc, fig: FigureCI, sent_start: int, previous: "Estimate | None") -> float | None:
+def _level_for(doc: Doc, fig: FigureCI, sent_start: int, previous: "Estimate | None") -> tuple[float | None, int | None]:
+    """The interval's level and where it is stated (None when it comes from an earlier estimate)."""
     if fig.level is not None:
-        return fig.level
+        return fig.level, None
     if fig.ci_word:
-        return None
+        return None, None
     stated = list(LEVEL_RE.finditer(doc.text, sent_start, fig.start))
     if stated:
-        return float(stated[-1].group("lvl"))
+        return float(stated[-1].group("lvl")), stated[-1].start()
     if previous is not None:
-        return previous.level
+        return previous.level, None
     return _header_level(doc, sentence_index(doc, sent_start))
 
 
-def _header_level(doc: Doc, si: int) -> float | None:
+def _header_level(doc: Doc, si: int) -> tuple[float | None, int | None]:
     """A level stated in a list header ('HRs (95% CIs):') a few lines up."""
     for j in range(si - 1, max(-1, si - 4), -1):
         sent = doc.sents[j]
         if doc.text[sent.start:sent.end].rstrip().endswith(":"):
             stated = list(LEVEL_RE.finditer(doc.text, sent.start, sent.end))
-            return float(stated[-1].group("lvl")) if stated else None
-    return None
+            return (float(stated[-1].group("lvl")), stated[-1].start()) if stated else (None, None)
+    return None, None
 
 
 def _p_for(doc: Doc, fig: FigureCI, lead_start: int, cue_start: int, next_start: int) -> PValue | None:
@@ -201,9 +204,9 @@ def sentence_estimates(doc: Doc, si: int, inherited: str | None, previous: Estim
         if measure in ("RD", "MD") and not own:
             lead_start = fig.end
             continue
-        level = _level_for(doc, fig, sent.start, out[-1] if out else previous)
+        level, level_pos = _level_for(doc, fig, sent.start, out[-1] if out else previous)
         p = _p_for(doc, fig, lead_start, cue_start, next_start)
-        est = Estimate(fig, measure, si, cue_start, level, p, own_cue=own)
+        est = Estimate(fig, measure, si, cue_start, level, p, own_cue=own, level_pos=level_pos)
         est.consumed_end = est.end
         _attribute(doc, est, lead_start, next_start, out or ([previous] if previous else []))
         out.append(est)

@@ -17,7 +17,7 @@ _PIECES = [
     "patients with", "ESR1-mutated", "overall population", "median PFS", "&amp;", "&lt;", "\u00a0", "placebo",
     "group", "assigned to", "respectively", "without", "primary end point", "\u00d710", "OS", "death",
 ]
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_NUMBER = re.compile(r"-?(?:\d+(?:\.\d+)?|\.\d+)")
 
 
 def _numbers(text: str) -> set[float]:
@@ -28,14 +28,15 @@ def _check(text: str) -> None:
     for rec in extract(text, "prop.txt"):
         assert text[rec["span_start"]:rec["span_end"]] == rec["evidence"]
         present = _numbers(rec["evidence"])
-        for key in ("value", "ci_low", "ci_high", "n"):
+        for key in ("value", "ci_low", "ci_high", "n", "p", "ci_level"):
             v = rec.get(key)
-            if v is None:
+            # A p-value in scientific notation (9.83x10-8) is written as its parts, not as one number.
+            if v is None or (key == "p" and "\u00d710" in rec["evidence"]):
                 continue
             assert abs(v) in {abs(x) for x in present}, (key, v, rec["evidence"])
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text())
 def test_never_raises_on_any_text(text):
     _check(text)
@@ -43,13 +44,13 @@ def test_never_raises_on_any_text(text):
     trial_id_for(text[:10], text[10:30])
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(_PIECES), max_size=60).map("".join))
 def test_spans_and_numbers_on_trial_like_text(text):
     _check(text)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.floats(0.05, 5).map(lambda x: round(x, 2)), st.floats(0.01, 0.9), st.floats(1.05, 3))
 def test_generated_ratio_sentences_are_read_back(value, lo_factor, hi_factor):
     lo, hi = round(value * lo_factor, 2), round(value * hi_factor, 2)
