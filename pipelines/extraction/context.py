@@ -38,7 +38,7 @@ class Population:
 
     def within(self, frame: "Population | None") -> "Population":
         """This population read inside a framing subgroup ("For those exposed >12 months: in all patients ...")."""
-        if frame is None or frame.overall:
+        if frame is None or frame.overall or (not self.overall and self.label == frame.label):
             return self
         inner = "all patients" if self.overall else self.label
         return Population(False, f"{frame.label}, {inner}" if inner else frame.label,

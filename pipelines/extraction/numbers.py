@@ -96,8 +96,6 @@ def figures_with_ci(text: str, start: int, end: int) -> list[FigureCI]:
         val, lo, hi = to_float(m.group("val")), to_float(m.group("lo")), to_float(m.group("hi"))
         if val is None or lo is None or hi is None or not lo <= val <= hi or lo == hi:
             continue
-        if m.group("sep") == "-" and m.group("hi").startswith("-"):
-            continue
         lvl = m.group("lvl1") or m.group("lvl2")
         level = float(lvl) if lvl else None
         out.append(FigureCI(m.start(), m.end(), val, lo, hi, _unit_of(m.group("vunit")), level,

@@ -47,6 +47,10 @@ _NOT_ARM_PHRASE = re.compile(
     r"|events?|risk|cases|analysis|disease|cancer|mutations?|reduction|difference|ratio|hazard|HR|CI|median|mean)\b")
 # Words saying a figure is an outcome although no endpoint is named ("had events in 171 of 1298").
 _OUTCOME_WORDS_RE = re.compile(r"(?i)\b(?:events?|outcomes?|occurred|incidence|died)\b")
+# "48.6% vs 32.1% with drug A and placebo, respectively": both arms named after the pair, in order.
+_RESPECTIVELY_ARMS_RE = re.compile(
+    r"\s*+(?:in|with|for|among|on) (?:the )?(?P<a>[^,;()]{1,40}?) (?:and|vs\.?|versus) (?:the )?(?P<b>[^,;()]{1,40}?)"
+    r",? respectively\b")
 _MEAN_RE = re.compile(r"(?i)\bmean\b")
 _N_NEAR_RE = re.compile(r"[(\[;,]\s*[nN]\s*=\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)")
 _TIME_UNITS = ("months", "month", "mo")
@@ -253,6 +257,9 @@ def _pairs(doc: Doc, si: int, items: list[Item]) -> list[Pair]:
                 before_b = joined[1].strip(" ([,")
                 if before_b and not _TAIL_STOP_RE.search(before_b):
                     phrase_b = _arm_from_phrase(before_b)
+                both = _RESPECTIVELY_ARMS_RE.match(text, b.end, sent.end)
+                if both and not phrase_a:
+                    phrase_a, phrase_b = both.group("a"), both.group("b")
                 lead = text[max(sent.start, a.start - 12):a.start]
                 out.append(Pair([a, b], [phrase_a, phrase_b], reverse=bool(re.search(r"\bfrom\s*$", lead))))
                 i += 2

@@ -36,7 +36,7 @@ _ENDPOINT_PATTERNS: tuple[tuple[str, str], ...] = (
     ("TTP", r"time to (?:disease )?progression|\bTTP\b"),
     ("OS", r"overall survival|\bOS\b|\bdeath\b"),
     ("pCR", r"pathologic(?:al)? complete response|\bpCR\b"),
-    ("ORR", r"(?:objective|overall) response(?: rate)?|\bORR\b"),
+    ("ORR", r"(?:objective|overall) response(?: rate)?|\bresponse rates?\b|\bORR\b"),
     ("DOR", r"duration of response|\bDOR\b"),
     ("CBR", r"clinical benefit rate|\bCBR\b"),
     ("AE", r"adverse events?|\bT?R?AEs?\b|bleed(?:s|ing)?\b|toxicit(?:y|ies)|side effects?|\brash\b|diarrh(?:o)?ea"

@@ -188,3 +188,33 @@ def test_spans_point_into_the_original_text():
     rec = _one(text)
     assert text[rec["span_start"]:rec["span_end"]] == rec["evidence"]
     assert "0\u00b762" in rec["evidence"]
+
+
+@pytest.mark.parametrize(
+    ("text", "variable", "level"),
+    [
+        ("Patients aged 65 years or older: HR 0.74 (95% CI 0.58-0.94).", "age", "65 years or older"),
+        ("In EGFR-mutated patients the HR was 0.45 (95% CI 0.30-0.68).", "EGFR mutation status", "mutated"),
+        ("Among women, the HR was 0.66 (95% CI 0.50-0.87).", "sex", "female"),
+        ("In patients with prior CDK4/6 inhibitor treatment, the HR was 0.63 (95% CI 0.49-0.81).",
+         "prior CDK4/6 inhibitor", "exposed"),
+        ("In the eGFR <60 subgroup the HR was 0.69 (95% CI 0.57-0.85).", "kidney function", "<60"),
+        ("In the PD-L1 CPS >=10 group, the HR was 0.73 (95% CI 0.55-0.95).", "PD-L1 CPS", ">=10"),
+    ],
+)
+def test_subgroup_vocabulary(text, variable, level):
+    rec = _one(text)
+    assert rec["population"] == "subgroup"
+    assert (rec["subgroup_variable"], rec["subgroup_level"]) == (variable, level)
+
+
+def test_negative_interval_written_with_dashes():
+    rec = _one("Weight changed by a mean difference of \u22122.4 kg (95% CI, \u22123.1\u2013\u22121.7).")
+    assert (rec["measure"], rec["value"], rec["ci_low"], rec["ci_high"]) == ("MD", -2.4, -3.1, -1.7)
+
+
+def test_arms_named_after_the_pair_respectively():
+    text = ("The response rate was 48.6% vs 32.1% with drug A and placebo, respectively "
+            "(odds ratio, 2.01; 95% CI, 1.40-2.88).")
+    got = sorted((r["value"], r["arm"]) for r in extract(text) if r["type"] == "arm_result")
+    assert got == [(32.1, "placebo"), (48.6, "drug A")]
