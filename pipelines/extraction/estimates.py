@@ -25,6 +25,7 @@ from pipelines.extraction.numbers import (
     figures_with_ci,
     measure_cues,
     p_values,
+    ratios_without_ci,
 )
 from pipelines.extraction.vocab import population_cues
 
@@ -120,6 +121,8 @@ def _measure_for(doc: Doc, fig: FigureCI, lead_start: int, sent_start: int, inhe
 def _plausible(fig: FigureCI, measure: str, text: str, lead_start: int, own_cue: bool) -> bool:
     if NOT_AN_ESTIMATE_RE.search(text, max(lead_start, fig.start - 60), fig.start):
         return False
+    if fig.lo is None:
+        return own_cue and measure in RATIO_MEASURES
     if measure in RATIO_MEASURES:
         if fig.unit is not None or fig.lo <= 0 or fig.value <= 0:
             return False
@@ -131,7 +134,7 @@ def _level_for(doc: Doc, fig: FigureCI, sent_start: int, previous: "Estimate | N
     """The interval's level and where it is stated (None when it comes from an earlier estimate)."""
     if fig.level is not None:
         return fig.level, None
-    if fig.ci_word:
+    if fig.ci_word or fig.lo is None:
         return None, None
     stated = list(LEVEL_RE.finditer(doc.text, sent_start, fig.start))
     if stated:
@@ -193,6 +196,7 @@ def sentence_estimates(doc: Doc, si: int, inherited: str | None, previous: Estim
     sent = doc.sents[si]
     text = doc.text
     figs = figures_with_ci(text, sent.start, sent.end)
+    figs = sorted(figs + ratios_without_ci(text, sent.start, sent.end, figs), key=lambda f: f.start)
     out: list[Estimate] = []
     lead_start = sent.start
     for k, fig in enumerate(figs):

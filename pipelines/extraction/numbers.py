@@ -57,8 +57,8 @@ class FigureCI:
     start: int
     end: int
     value: float
-    lo: float
-    hi: float
+    lo: float | None
+    hi: float | None
     unit: str | None
     level: float | None
     ci_word: bool
@@ -100,6 +100,28 @@ def figures_with_ci(text: str, start: int, end: int) -> list[FigureCI]:
         level = float(lvl) if lvl else None
         out.append(FigureCI(m.start(), m.end(), val, lo, hi, _unit_of(m.group("vunit")), level,
                             bool(m.group("ci1") or m.group("ci2")), bool(m.group("open"))))
+    return out
+
+
+_BARE_AFTER_CUE_RE = re.compile(
+    r"(?:\s*+\[[A-Za-z]{2,4}\])?(?:\s*+\([A-Za-z]{2,4}\))?\s*+(?:[,:=]|\bof\b|\bwas\b|\bwere\b)?\s*+"
+    r"(?P<val>\d{1,2}\.\d{1,4})(?![\d.]|\s?%|\s(?:months?|mo|years?|weeks?)\b)")
+
+
+def ratios_without_ci(text: str, start: int, end: int, taken: list[FigureCI]) -> list[FigureCI]:
+    """Ratios stated with no interval ('HR, 0.62; P = .01'): a measure word right before a decimal."""
+    out = []
+    for cue in CUE_RE.finditer(text, start, end):
+        if cue.lastgroup in ("RD", "MD"):
+            continue
+        m = _BARE_AFTER_CUE_RE.match(text, cue.end(), end)
+        if not m or any(f.start <= m.start("val") < f.end for f in taken):
+            continue
+        if INTERACTION_RE.search(text, max(start, cue.start() - 30), m.end()):
+            continue
+        value = to_float(m.group("val"))
+        if value is not None and 0 < value < 20:
+            out.append(FigureCI(m.start("val"), m.end("val"), value, None, None, None, None, False, False))
     return out
 
 

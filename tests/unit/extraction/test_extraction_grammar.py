@@ -218,3 +218,17 @@ def test_arms_named_after_the_pair_respectively():
             "(odds ratio, 2.01; 95% CI, 1.40-2.88).")
     got = sorted((r["value"], r["arm"]) for r in extract(text) if r["type"] == "arm_result")
     assert got == [(32.1, "placebo"), (48.6, "drug A")]
+
+
+def test_ratio_without_interval_is_an_estimate_with_its_p():
+    rec = _one("Survival improved with drug C (HR, 0.62; P = .01).")
+    assert (rec["measure"], rec["value"], rec["ci_low"], rec["ci_high"], rec["ci_level"]) == ("HR", 0.62, None, None, None)
+    assert (rec["p"], rec["p_relation"]) == (0.01, "=")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["The study was powered to detect a hazard ratio of 0.70.", "The HR for interaction was 0.51."],
+)
+def test_design_and_interaction_ratios_are_not_estimates(text):
+    assert _estimates(text) == []

@@ -36,7 +36,7 @@ def _check(text: str) -> None:
             assert abs(v) in {abs(x) for x in present}, (key, v, rec["evidence"])
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text())
 def test_never_raises_on_any_text(text):
     _check(text)
@@ -44,7 +44,7 @@ def test_never_raises_on_any_text(text):
     trial_id_for(text[:10], text[10:30])
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(_PIECES), max_size=60).map("".join))
 def test_spans_and_numbers_on_trial_like_text(text):
     _check(text)
