@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from pipelines.extraction.context import Doc, population_carried, sentence_index
 from pipelines.extraction.numbers import parse_int
-from pipelines.extraction.vocab import population_cues
+from pipelines.extraction.vocab import ENDPOINT_RE, population_cues
 
 _WORD = r"[A-Za-z0-9][\w+\-/.]*"
 _STOP = {"the", "a", "an", "of", "with", "and", "or", "in", "to", "vs", "versus", "patients", "pts", "who",
@@ -190,8 +190,6 @@ _NOT_VS_WORDS = {"months", "patients", "group", "arm", "the", "a", "an", "those"
 
 def _plausible_vs_name(text: str, word: str) -> bool:
     """A word beside 'vs' is an arm when it is no common word, endpoint or population word."""
-    from pipelines.extraction.vocab import ENDPOINT_RE
-
     return word.lower() not in _NOT_VS_WORDS and not ENDPOINT_RE.fullmatch(word) and not _NOT_ARM.search(word)
 
 

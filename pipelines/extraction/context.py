@@ -197,18 +197,22 @@ def endpoint_before(doc: Doc, si: int, pos: int, floor: int | None = None) -> tu
 
 
 def endpoint_carried(doc: Doc, si: int, pos: int, back: int = 4) -> str | None:
-    """Carry the endpoint from the current sentence start or the few sentences before it."""
+    """Carry the endpoint from the current sentence start or the few sentences before it.
+
+    A sentence listing a composite's parts ("Events included CV death, MI or stroke") names the
+    composite, not its parts, so only a composite named there is carried.
+    """
     found, _ = endpoint_before(doc, si, pos)
     if found:
         return found
     for j in range(si - 1, max(-1, si - 1 - back), -1):
         sent = doc.sents[j]
-        if _DEFINITION_RE.search(doc.text, sent.start, sent.end) and j != si - 1 - back:
-            defs = mentions(doc, sent.start, sent.end)
-            if defs and defs[0][2] in ("MACE", "PRIMARY"):
-                return resolve_endpoint(doc, defs[0][2])
+        named = mentions(doc, sent.start, sent.end)
+        if _DEFINITION_RE.search(doc.text, sent.start, sent.end):
+            if named and named[0][2] in ("MACE", "PRIMARY"):
+                return resolve_endpoint(doc, named[0][2])
             continue
-        for _s, _e, label in reversed(mentions(doc, sent.start, sent.end)):
+        for _s, _e, label in reversed(named):
             resolved = resolve_endpoint(doc, label)
             if resolved:
                 return resolved

@@ -27,7 +27,7 @@ from pipelines.extraction.numbers import (
     p_values,
     ratios_without_ci,
 )
-from pipelines.extraction.vocab import population_cues
+from pipelines.extraction.vocab import load_subgroups, population_cues
 
 RATIO_MEASURES = ("HR", "OR", "RR", "IRR")
 _TRAILING_POP_RE = re.compile(r"[\s)\],;]*+(?:in|among|for) (?:the |those |patients |pts )?")
@@ -279,8 +279,6 @@ def _population(doc: Doc, est: Estimate, lead_start: int, trailing, done: list[E
 
 
 def _negated(pop: Population) -> str | None:
-    from pipelines.extraction.vocab import load_subgroups
-
     for term in load_subgroups():
         if term.variable == pop.variable and term.level == pop.level:
             return term.negated_level

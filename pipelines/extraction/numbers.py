@@ -47,7 +47,6 @@ BARE_P_RE = re.compile(r"[;,]\s*+(?P<rel>[<=>])\s*+(?P<num>0?\.\d+)")
 INTERACTION_RE = re.compile(r"(?i:interaction|heterogeneity|trend|noninferiority|non-inferiority)")
 LEVEL_RE = re.compile(r"(?P<lvl>\d{2}(?:\.\d)?)\s?%\s*+(?:CIs?\b|confidence inter(?:val|nal))")
 
-N_RE = re.compile(r"[(\[,;]\s*+[nN]\s*+[=:]\s*+(?P<n>\d{1,3}(?:,\d{3})+|\d+)(?![\d.])")
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,6 @@ class FigureCI:
     unit: str | None
     level: float | None
     ci_word: bool
-    has_open: bool
 
 
 # Trial figures never need more than this; longer digit runs are not figures (and overflow ints).
@@ -99,7 +97,7 @@ def figures_with_ci(text: str, start: int, end: int) -> list[FigureCI]:
         lvl = m.group("lvl1") or m.group("lvl2")
         level = float(lvl) if lvl else None
         out.append(FigureCI(m.start(), m.end(), val, lo, hi, _unit_of(m.group("vunit")), level,
-                            bool(m.group("ci1") or m.group("ci2")), bool(m.group("open"))))
+                            bool(m.group("ci1") or m.group("ci2"))))
     return out
 
 
@@ -121,7 +119,7 @@ def ratios_without_ci(text: str, start: int, end: int, taken: list[FigureCI]) ->
             continue
         value = to_float(m.group("val"))
         if value is not None and 0 < value < 20:
-            out.append(FigureCI(m.start("val"), m.end("val"), value, None, None, None, None, False, False))
+            out.append(FigureCI(m.start("val"), m.end("val"), value, None, None, None, None, False))
     return out
 
 
