@@ -54,7 +54,7 @@ def add_new_articles(folder: Path) -> list[Path]:
 
 @dataclass(frozen=True)
 class Published:
-    """The demo folder and the warehouse a first run published from it."""
+    """The demo folder (plus a file no reader takes) and the warehouse a first run published from it."""
 
     articles: Path
     warehouse: Path
@@ -75,6 +75,7 @@ def published_demo(tmp_path_factory) -> Published:
     root = tmp_path_factory.mktemp("published-demo")
     articles = root / "articles"
     shutil.copytree(DEMO_ARTICLES, articles)
+    (articles / "poster.pdf").write_bytes(b"%PDF-1.4 not an article format")
     warehouse = root / "wh" / "trialfx.duckdb"
     started = time.perf_counter()
     run_trialfx(articles, warehouse)
