@@ -45,6 +45,9 @@ _ASSIGNED_LIST_RE = re.compile(
     r"(?i)(?:randomi[sz]ed|randomly assigned|assigned|allocated)(?: \(?\d:\d\)?)?,\s*+(?:including\s+)?"
     rf"(?P<n>\d{{1,3}}(?:,\d{{3}})+|\d{{2,}}) to (?:receive )?(?:the )?{_ARM_TEXT}")
 _N_PATIENTS_NAMED_RE = re.compile(r"\((?P<n>\d{1,3}(?:,\d{3})+|\d+) (?:patients|participants)[;,] (?:the )?(?P<arm>[^()]{2,60}?)\)")
+_SIZES_RESPECTIVELY_RE = re.compile(
+    r"\(\s*(?P<list>\d[\d,]*(?:\s*,\s*(?:and\s+)?\d[\d,]*|\s+and\s+\d[\d,]*)+)\s+(?:patients|participants|pts)?"
+    r",?\s*respectively\s*\)")
 _AMONG_N_RE = re.compile(r"(?i)\bamong the (?P<n>\d{1,3}(?:,\d{3})+|\d{2,}) (?:patients|pts|participants) in the (?P<arm>[^,;.()]{2,50}?) (?:arm|group)\b")
 
 
@@ -217,6 +220,8 @@ def _sizes(doc: Doc, arms: ArmSet) -> list[tuple[str, int, int, int]]:
             out.append((nxt.group("arm"), parse_int(nxt.group("n")), pos + nxt.start("n"), pos + nxt.end()))
             assigned.add(pos + nxt.start("n"))
             pos += nxt.end()
+    out.extend(_sizes_respectively(text))
+    assigned.update(start for _name, _n, start, _end in out)
     for m in (*_AMONG_N_RE.finditer(text), *_N_PATIENTS_NAMED_RE.finditer(text)):
         out.append((m.group("arm"), parse_int(m.group("n")), m.start(), m.end()))
     for m in _N_INSIDE_RE.finditer(text):
@@ -239,6 +244,23 @@ def _sizes(doc: Doc, arms: ArmSet) -> list[tuple[str, int, int, int]]:
     return kept
 
 
+def _sizes_respectively(text: str) -> list[tuple[str, int, int, int]]:
+    """'assigned to A, B, or C (331, 330, and 213 patients, respectively)'."""
+    out = []
+    for m in _SIZES_RESPECTIVELY_RE.finditer(text):
+        assign = None
+        for a in _ASSIGN_RE.finditer(text, max(0, m.start() - 300), m.start()):
+            assign = a
+        if assign is None:
+            continue
+        listed = text[assign.start("list"):m.start()]
+        names = [_clean(item) for item in _LIST_SPLIT.split(listed) if _clean(item)]
+        sizes = [parse_int(x) for x in re.findall(r"\d[\d,]*", m.group("list"))]
+        if len(names) == len(sizes):
+            out.extend((name, n, assign.start("list"), m.end()) for name, n in zip(names, sizes))
+    return out
+
+
 def _in_subgroup(doc: Doc, pos: int, carry: bool) -> bool:
     si = sentence_index(doc, pos)
     sent = doc.sents[si]
@@ -248,14 +270,23 @@ def _in_subgroup(doc: Doc, pos: int, carry: bool) -> bool:
     return carry and not population_carried(doc, si).overall
 
 
-def arm_records(doc: Doc, arms: ArmSet, article: str) -> list[dict]:
+def arm_records(doc: Doc, arms: ArmSet, article: str,
+                from_counts: list[tuple[str, int, int, int]] = ()) -> list[dict]:
+    """One record per randomized arm; sizes read off outcome counts ('x of N') fill in arms not sized otherwise.
+
+    ``from_counts`` spans already point into the original text.
+    """
     out, seen = [], set()
-    for name, n, start, end in arms.sizes:
+    candidates = [(name, n, *doc.norm.span(start, end)) for name, n, start, end in arms.sizes]
+    candidates += list(from_counts)
+    sized = len(arms.sizes)
+    for k, (name, n, a, b) in enumerate(candidates):
         key = (n, frozenset(tokens(name)))
-        if key in seen or any(k[0] == n and k[1] & tokens(name) for k in seen):
+        if key in seen or any(s[0] == n and s[1] & key[1] for s in seen):
             continue
+        if k >= sized and any(s[1] == key[1] for s in seen):
+            continue  # the arm's randomized size is already known; a count's denominator does not replace it
         seen.add(key)
-        a, b = doc.norm.span(start, end)
         out.append({"article": article, "type": "arm", "arm": name, "n": n,
                     "evidence": doc.norm.original[a:b], "span_start": a, "span_end": b})
     return out

@@ -121,8 +121,8 @@ def _measure_for(doc: Doc, fig: FigureCI, lead_start: int, sent_start: int, inhe
 def _plausible(fig: FigureCI, measure: str, text: str, lead_start: int, own_cue: bool) -> bool:
     if NOT_AN_ESTIMATE_RE.search(text, max(lead_start, fig.start - 60), fig.start):
         return False
-    if fig.lo is None:
-        return own_cue and measure in RATIO_MEASURES
+    if fig.lo is None or fig.hi is None:
+        return fig.lo is None and own_cue and measure in RATIO_MEASURES
     if measure in RATIO_MEASURES:
         if fig.unit is not None or fig.lo <= 0 or fig.value <= 0:
             return False

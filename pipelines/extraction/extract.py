@@ -24,11 +24,17 @@ def extract(text: str, article: str = "") -> list[dict]:
         estimates = _estimates(doc)
         arms = article_arms(doc, estimates)
         records = [_estimate_record(doc, e, arms, article) for e in _dedupe(estimates)]
-        records += arm_result_records(doc, estimates, arms, article)
-        records += arm_records(doc, arms, article)
+        results = arm_result_records(doc, estimates, arms, article)
+        records += results + arm_records(doc, arms, article, _sizes_from_counts(results))
     except RecursionError:
         return []
     return sorted(records, key=lambda r: (r["span_start"], r["type"]))
+
+
+def _sizes_from_counts(results: list[dict]) -> list[tuple[str, int, int, int]]:
+    """'415 of 2997 patients in the drug group', said of the whole trial, gives that arm's size."""
+    return [(r["arm"], r["n"], r["span_start"], r["span_end"]) for r in results
+            if r["statistic"] == "count" and r["population"] == "overall" and r["n"]]
 
 
 def _estimates(doc: Doc) -> list[Estimate]:

@@ -19,7 +19,8 @@ FIGURE_CI_RE = re.compile(
     rf"(?<![\w.])(?P<val>{NUM})(?![\d])(?P<vunit>{_UNIT})?+"
     r"\s*+[,;:]?\s*+"
     rf"(?:(?P<open>[(\[])\s*+(?:{_LVL.format(k=1)})?{_CIWORD.format(k=1)}?|(?:{_LVL.format(k=2)})?{_CIWORD.format(k=2)})"
-    rf"(?P<lo>{NUM})(?:\s?%|\s(?:months?|kg|years?|weeks?))?\s*+(?P<sep>-|to|,|;)\s*+(?P<hi>{NUM})(?![\d])"
+    rf"(?P<lo>{NUM})(?:\s?%|\s(?:months?|kg|years?|weeks?))?\s*+(?P<sep>-|to|,|;)\s*+"
+    rf"(?P<hi>{NUM}(?![\d])|(?i:not reached|not estimable|NR|NE)\b)"
     r"(?:\s?%|\s(?:months?|kg|years?|weeks?))?(?P<close>\s*+[)\]])?",
 )
 
@@ -92,7 +93,9 @@ def figures_with_ci(text: str, start: int, end: int) -> list[FigureCI]:
     out = []
     for m in FIGURE_CI_RE.finditer(text, start, end):
         val, lo, hi = to_float(m.group("val")), to_float(m.group("lo")), to_float(m.group("hi"))
-        if val is None or lo is None or hi is None or not lo <= val <= hi or lo == hi:
+        if val is None or lo is None or lo > val or (hi is not None and (val > hi or lo == hi)):
+            continue
+        if hi is None and not re.match(r"(?i)n", m.group("hi")):
             continue
         lvl = m.group("lvl1") or m.group("lvl2")
         level = float(lvl) if lvl else None
@@ -137,12 +140,21 @@ def _rel(sym: str) -> str:
     return {"\u2264": "<", "\u2265": ">"}.get(sym, sym)
 
 
+def _not_the_estimate_p(text: str, m: re.Match) -> bool:
+    """Interaction, trend and non-inferiority p-values and significance thresholds belong to no estimate."""
+    before = text[max(0, m.start() - 20):m.start()]
+    if re.search(r"(?i)(?:interaction|heterogeneity|trend)\W*$|required|threshold", before):
+        return True
+    if re.match(r"(?i)-?\s*(?:interaction|heterogeneity|trend)", text[m.start() + 1:m.start() + 16]):
+        return True
+    return bool(re.match(r"(?i)\s*for\s+(?:non-?inferiority|interaction|trend|heterogeneity)", text[m.end():m.end() + 30]))
+
+
 def p_values(text: str, start: int, end: int, allow_bare: bool = False) -> list[PValue]:
     """p-values of estimates in text[start:end]; interaction and threshold p-values are left out."""
     out = []
     for m in P_RE.finditer(text, start, end):
-        before = text[max(0, m.start() - 25):m.start()]
-        if INTERACTION_RE.search(before + text[m.start():m.end() + 3]) or re.search(r"(?i)required|<\s*$|threshold", before):
+        if _not_the_estimate_p(text, m):
             continue
         exponent = f"e{'-' if m.group('neg') else ''}{m.group('exp')}" if m.group("exp") else ""
         val = to_float(m.group("num") + exponent)

@@ -27,14 +27,16 @@ _COUNT_RE = re.compile(
     rf"|(?<![\w.])(?P<c2>\d{{1,3}}(?:,\d{{3}})+|\d+)(?: (?:patients|participants|pts))?\s*+[\[(]\s*+(?P<p2>{NUM})\s?%\s*+[\])]")
 _PLAIN_RE = re.compile(
     rf"(?<![\w.])(?P<val>{NUM})(?![\d])(?P<unit>\s?%|\s?(?:months?|mo)\b|\s(?:percentage points?|kg)\b)?"
-    r"(?:(?P<rate>(?=\s(?:vs\.?|and|versus) -?[\d.]+ per 100 (?:person|patient)-years))| per 100 (?:person|patient)-years)?")
+    r"(?:(?P<rate>(?=\s(?:vs\.?|and|versus) -?[\d.]+ per 100 (?:person|patient)-years))| per 100 (?:person|patient)-years"
+    r"|(?<=%) per (?:year|patient-year|person-year)\b)?")
 _CONNECTOR_RE = re.compile(
     r"(?:,\s*)?(?:\bas compared with\b|\bas com-?\s?pared with\b|\bcompared (?:with|to)\b|\bvs\.?|\bversus\b|\band\b|\bor\b"
     r"|\bto\b|\bagainst\b|\bwhile\b|\bwhereas\b)\s*(?:in\s+)?")
-_COUNT_PAIR_RE = re.compile(r"\s*+(?:in|on|with) the [^,;()\d]{1,40}? (?:arm|group),?\s*+(?:vs\.?|versus|against|compared with|and)\s*+")
+_COUNT_PAIR_RE = re.compile(
+    r"\s*+(?:in|on|with) (?:the )?[^,;()\d]{1,40}?,?\s*+(?:vs\.?|versus|against|compared with|and)\s*+")
 _DIFFERENCE_RE = re.compile(
     r"(?i)(?:\b(?:difference|reduction|improvement|increase|decrease|benefit|gain)\s*(?:of|was|were|=|:|in)?"
-    r"|\bby(?: a median of)?|\b(?:less than|greater than|at least|more than|or equal to)|[<>=\u2264\u2265])\s*$")
+    r"|\bby(?: a median of)?|\b(?:less than|greater than|at least|more than|or equal to)|[<>\u2264\u2265])\s*$")
 _LANDMARK_RE = re.compile(r"(?i)(?:\b(?:at|after|over|within|up to|follow-up|followed|duration|for|aged?)\b[^.;()\d]{0,12}|-)$")
 _ARM_PREFIX_RE = re.compile(
     r"^[\s,:]*(?:(?:of|in|for|with|on|among|receiving|given|treated with|assigned to)\s+)?(?:the\s+)?"
@@ -146,7 +148,7 @@ def sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
         if unit not in ("%", "months") or not blocked.free(m.start(), m.end("vunit")):
             continue
         lo, hi, val = to_float(m.group("lo")), to_float(m.group("hi")), to_float(m.group("val"))
-        if None in (lo, hi, val) or not lo <= val <= hi:
+        if val is None or lo is None or lo > val or (hi is not None and val > hi):
             continue
         items.append(Item(m.start(), m.end(), val, unit, lo, hi))
         blocked.add(m.start(), m.end())
@@ -156,11 +158,11 @@ def sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
         val = to_float(m.group("val"))
         if val is None:
             continue
-        rate = m.group("rate") is not None or m.group(0).endswith("-years")
+        rate = m.group("rate") is not None or " per " in m.group(0)
         items.append(Item(m.start(), m.end(), val, _unit(m.group("unit")), rate=rate))
     items.sort(key=lambda i: i.start)
     _table_rows(doc, si, items)
-    return _propagate_units(text, items)
+    return _propagate_units(text, items, lambda pos: bool(mentions(doc, sent.start, pos)))
 
 
 _ROW_RE = re.compile(r"\(\s*[nN]\s*=\s*\d[\d,]*\s*\)\s*$")
@@ -186,7 +188,7 @@ def _table_rows(doc: Doc, si: int, items: list[Item]) -> None:
             item.row_arm = name_before(text, size.start())
 
 
-def _propagate_units(text: str, items: list[Item]) -> list[Item]:
+def _propagate_units(text: str, items: list[Item], endpoint_named_before) -> list[Item]:
     """'18.2 vs 10.0 months', '3.1 vs 3.7 per 100 person-years': the first figure takes the second's unit."""
     joined = re.compile(r"\s*+(?:vs\.?|versus|and|to|compared with)?\s*+")
     for a, b in zip(items, items[1:]):
@@ -199,7 +201,10 @@ def _propagate_units(text: str, items: list[Item]) -> list[Item]:
         elif a.count is not None and b.count is None and b.unit is None and b.value == int(b.value):
             b.count, b.value = int(b.value), None
     for a, b in zip(items, items[1:]):
-        # "407 in the drug arm against 541 in the placebo arm": two bare whole numbers are counts.
+        # "hospitalizations totalled 407 in the drug arm against 541 in the placebo arm": two bare whole
+        # numbers after a named outcome are counts (without one they are more likely group sizes).
+        if not endpoint_named_before(a.start):
+            continue
         if a.unit is None and b.unit is None and a.count is None and b.count is None and not (a.rate or b.rate) \
                 and a.value == int(a.value) and b.value == int(b.value) and _COUNT_PAIR_RE.fullmatch(text[a.end:b.start]):
             a.count, a.value, b.count, b.value = int(a.value), None, int(b.value), None
@@ -527,12 +532,15 @@ def _figures(doc: Doc, si: int, item: Item) -> list[tuple]:
         out = [("count", float(item.count), None, None, None)]
         return out + ([("percent", item.value, "%", None, None)] if item.value is not None else [])
     kind = item.kind
-    if kind == "median":
+    sent = doc.sents[si]
+    lead = doc.text[max(sent.start, item.start - 80):item.start]
+    if kind == "median" and not _MEAN_RE.search(lead.rsplit("median", 1)[-1]):
         return [("median", item.value, "months", item.lo, item.hi)]
+    if kind == "median":
+        return [("mean", item.value, "months", item.lo, item.hi)]
     if kind == "rate":
         return [("rate", item.value, None, None, None)]
-    sent = doc.sents[si]
-    if _MEAN_RE.search(doc.text, max(sent.start, item.start - 80), item.start) or kind == "mean":
+    if _MEAN_RE.search(lead) or kind == "mean":
         return [("mean", item.value, None, item.lo, item.hi)]
     return [("percent", item.value, "%", item.lo, item.hi)]
 

@@ -69,21 +69,42 @@ def _map_char(text: str, i: int) -> str:
     return ch
 
 
-_BROKEN_WORD = re.compile(r"(?<=[a-z])- (?=[a-z])(?!(?:and|or|to|vs|nor)\b)")
+# Rewrites after the character map: words broken at a line end ("pro- gression", "with- out") are
+# joined again, and a spelled-out "95 percent" reads as "95%".
+_REWRITES = (
+    (re.compile(r"(?<=[a-z])- (?=[a-z])(?!(?:and|or|to|vs|nor)\b)"), ""),
+    (re.compile(r"(?<=\d) ?(?:percent|per cent)\b"), "%"),
+)
 
 
 def normalize(text: str) -> Normalized:
     """Return the normalized text with per-character offsets into ``text``."""
-    first = _normalize_chars(text)
-    # Words broken at a line end ("pro- gression", "with- out") are joined again.
-    keep = [True] * len(first.text)
-    for m in _BROKEN_WORD.finditer(first.text):
-        keep[m.start()] = keep[m.start() + 1] = False
-    if all(keep):
-        return first
-    idx = [i for i, k in enumerate(keep) if k]
-    return Normalized("".join(first.text[i] for i in idx), tuple(first.starts[i] for i in idx),
-                      tuple(first.ends[i] for i in idx), text)
+    norm = _normalize_chars(text)
+    for regex, replacement in _REWRITES:
+        norm = _rewrite(norm, regex, replacement)
+    return norm
+
+
+def _rewrite(norm: Normalized, regex: re.Pattern, replacement: str) -> Normalized:
+    """Replace every match by ``replacement`` (one character or none), which maps to the whole match."""
+    matches = list(regex.finditer(norm.text))
+    if not matches:
+        return norm
+    out, starts, ends = [], [], []
+    pos = 0
+    for m in matches:
+        out.append(norm.text[pos:m.start()])
+        starts.extend(norm.starts[pos:m.start()])
+        ends.extend(norm.ends[pos:m.start()])
+        if replacement:
+            out.append(replacement)
+            starts.append(norm.starts[m.start()])
+            ends.append(norm.ends[m.end() - 1])
+        pos = m.end()
+    out.append(norm.text[pos:])
+    starts.extend(norm.starts[pos:])
+    ends.extend(norm.ends[pos:])
+    return Normalized("".join(out), tuple(starts), tuple(ends), norm.original)
 
 
 _SPECIAL = re.compile("[&\r\u00b7\u2027" + re.escape(_DASHES + _LONG_DASHES + _SPACES + _DROP + "".join(_QUOTES)

@@ -95,7 +95,7 @@ GENERIC_SUBGROUP_RE = re.compile(
 
 SUBGROUP_BLOCKERS = re.compile(
     r"(?:regardless of|irrespective of|independent of|stratified (?:by|according to)|according to|by|across|based on"
-    r"|upon|on the basis of|detection of|emergent)\s+(?:\w+\s+){0,2}$",
+    r"|upon|on the basis of|detection of|emergent|with (?:or|and) without|with (?:or|and))\s+(?:\w+\s+){0,2}$",
     re.IGNORECASE)
 NEGATION_RE = re.compile(r"(?:\bwithout|\bno|\bnon-|\bnot|\bneither)\s*(?:\w+\s+){0,2}$|\bnon-?$", re.IGNORECASE)
 

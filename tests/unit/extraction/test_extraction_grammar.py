@@ -232,3 +232,41 @@ def test_ratio_without_interval_is_an_estimate_with_its_p():
 )
 def test_design_and_interaction_ratios_are_not_estimates(text):
     assert _estimates(text) == []
+
+
+def test_spelled_out_percent_level():
+    rec = _one("PFS was similar (hazard ratio for progression or death, 0.91; 95 percent confidence interval, "
+               "0.75 to 1.10; P = 0.33).")
+    assert (rec["value"], rec["ci_low"], rec["ci_high"], rec["ci_level"], rec["p"]) == (0.91, 0.75, 1.10, 95, 0.33)
+
+
+def test_superiority_p_is_kept_and_noninferiority_p_skipped():
+    rec = _one("Stroke was rarer (hazard ratio, 0.80; 95% CI, 0.68 to 0.94; P<0.001 for noninferiority; "
+               "P=0.02 for superiority).")
+    assert (rec["p"], rec["p_relation"]) == (0.02, "=")
+
+
+def test_median_with_an_interval_not_reached():
+    text = ("PFS was longer in the drug A arm (median PFS = 21.4 months; 95% CI: 17.9-not reached) vs the placebo "
+            "arm (median PFS = 11.2 months; 95% CI: 9.5-14.0), with a hazard ratio of 0.60 (95% CI: 0.48-0.75).")
+    got = sorted((r["value"], r["ci_low"], r["ci_high"]) for r in extract(text) if r["type"] == "arm_result")
+    assert got == [(11.2, 9.5, 14.0), (21.4, 17.9, None)]
+
+
+def test_yearly_rates():
+    text = ("The rate of the primary outcome was 1.1% per year in the drug group, as compared with 1.5% per year "
+            "in the placebo group (hazard ratio, 0.73; 95% CI, 0.60 to 0.89).")
+    got = sorted((r["statistic"], r["value"]) for r in extract(text) if r["type"] == "arm_result")
+    assert got == [("rate", 1.1), ("rate", 1.5)]
+
+
+def test_arm_sizes_listed_respectively():
+    text = "Patients were randomly assigned to receive drug D, placebo, or drug E (401, 399, and 200 patients, respectively)."
+    assert sorted((r["n"], r["arm"]) for r in extract(text) if r["type"] == "arm") == [
+        (200, "drug E"), (399, "placebo"), (401, "drug D")]
+
+
+def test_with_or_without_is_not_a_subgroup():
+    text = ("The benefit was consistent in patients with or without diabetes. "
+            "Heart failure hospitalizations were fewer (hazard ratio, 0.70; 95% CI, 0.58 to 0.85).")
+    assert _one(text)["population"] == "overall"
