@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipelines.extraction.context import Doc, population_carried, sentence_index
+from pipelines.extraction.context import Doc, doc_cues, population_carried, sentence_index
 from pipelines.extraction.numbers import parse_int
-from pipelines.extraction.vocab import ENDPOINT_RE, population_cues
+from pipelines.extraction.vocab import ENDPOINT_RE
 
 _WORD = r"[A-Za-z0-9][\w+\-/.]*"
 _STOP = {"the", "a", "an", "of", "with", "and", "or", "in", "to", "vs", "versus", "patients", "pts", "who",
@@ -264,7 +264,7 @@ def _sizes_respectively(text: str) -> list[tuple[str, int, int, int]]:
 def _in_subgroup(doc: Doc, pos: int, carry: bool) -> bool:
     si = sentence_index(doc, pos)
     sent = doc.sents[si]
-    cues = population_cues(doc.text, sent.start, pos)
+    cues = doc_cues(doc, sent.start, pos)
     if cues:
         return not cues[-1].overall
     return carry and not population_carried(doc, si).overall

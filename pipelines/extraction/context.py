@@ -6,7 +6,14 @@ import re
 from dataclasses import dataclass, field
 
 from pipelines.extraction.text import Normalized, Sentence, normalize, sentences
-from pipelines.extraction.vocab import ENDPOINT_RE, PopulationCue, ascii_lower, endpoint_mentions, population_cues
+from pipelines.extraction.vocab import (
+    ENDPOINT_RE,
+    PopulationCue,
+    ascii_lower,
+    content_words,
+    endpoint_mentions,
+    population_cues,
+)
 
 _DEFINITION_RE = re.compile(r"\b(?:included|includes|defined as|consist(?:ed|s)? of|comprising|comprised)\b",
                             re.IGNORECASE)
@@ -57,6 +64,7 @@ class Doc:
     raw_mentions: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)
     abbreviation_re: re.Pattern | None = None
     lowered: str = ""
+    trial_words: frozenset[str] = frozenset()
 
     @property
     def text(self) -> str:
@@ -68,6 +76,8 @@ def prepare(original: str) -> Doc:
     sents = sentences(norm.text)
     norm = _unwrap_lines(norm, sents)
     doc = Doc(norm, sents, lowered=ascii_lower(norm.text))
+    doc.trial_words = frozenset().union(*(content_words(doc.text[t.start:t.end]) for t in sents
+                                          if _ENROLMENT_RE.search(doc.text, t.start, t.end)))
     doc.abbreviations = _learn_abbreviations(doc)
     if doc.abbreviations:
         doc.abbreviation_re = re.compile(r"\b(?:" + "|".join(map(re.escape, doc.abbreviations)) + r")\b")
@@ -174,6 +184,11 @@ def resolve_endpoint(doc: Doc, label: str) -> str | None:
     return label
 
 
+def doc_cues(doc: Doc, start: int, end: int) -> list[PopulationCue]:
+    """Population cues of the article text, reading 'patients with X' against who was enrolled."""
+    return population_cues(doc.text, start, end, doc.trial_words)
+
+
 def sentence_index(doc: Doc, pos: int) -> int:
     lo, hi = 0, len(doc.sents) - 1
     while lo < hi:
@@ -220,7 +235,7 @@ def endpoint_carried(doc: Doc, si: int, pos: int, back: int = 4) -> str | None:
 
 
 def last_population_cue(doc: Doc, start: int, end: int) -> PopulationCue | None:
-    cues = population_cues(doc.text, start, end)
+    cues = doc_cues(doc, start, end)
     return cues[-1] if cues else None
 
 
@@ -237,7 +252,7 @@ def heading_frame(doc: Doc, si: int) -> Population | None:
     for j in range(si - 1, max(0, si - 2 * LOOK_BACK), -1):
         if _is_heading(doc, j):
             sent = doc.sents[j]
-            cues = population_cues(doc.text, sent.start, sent.end)
+            cues = doc_cues(doc, sent.start, sent.end)
             if cues and not cues[-1].overall:
                 return Population.from_cue(cues[-1])
             if cues or re.search(r"(?i)subgroups?\b", doc.text[sent.start:sent.end]):
@@ -272,7 +287,7 @@ def population_carried(doc: Doc, si: int) -> Population:
         sent = doc.sents[j]
         enrolment = _ENROLMENT_RE.search(doc.text, sent.start, sent.end)
         if not enrolment and (j == si - 1 or _RESULT_RE.search(doc.text, sent.start, sent.end)):
-            cues = population_cues(doc.text, sent.start, sent.end)
+            cues = doc_cues(doc, sent.start, sent.end)
             if cues:
                 return resolve_anaphora(doc, j, cues[-1])
         j -= 1
@@ -285,13 +300,13 @@ def resolve_anaphora(doc: Doc, si: int, cue: PopulationCue) -> Population:
     if not _SUBGROUP_ANAPHORA_RE.search(label):
         return Population.from_cue(cue)
     sent = doc.sents[si]
-    earlier = [c for c in population_cues(doc.text, sent.start, cue.start) if not c.overall
+    earlier = [c for c in doc_cues(doc, sent.start, cue.start) if not c.overall
                and not _SUBGROUP_ANAPHORA_RE.search(doc.text[c.start:c.end])]
     if earlier:
         return Population.from_cue(earlier[-1])
     j = si - 1
     while j >= max(0, si - LOOK_BACK) and doc.sents[j].para == sent.para:
-        named = [c for c in population_cues(doc.text, doc.sents[j].start, doc.sents[j].end) if not c.overall
+        named = [c for c in doc_cues(doc, doc.sents[j].start, doc.sents[j].end) if not c.overall
                  and not _SUBGROUP_ANAPHORA_RE.search(doc.text[c.start:c.end])]
         if named:
             return Population.from_cue(named[-1])

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pipelines.extraction.context import (
     Doc,
     Population,
+    doc_cues,
     endpoint_before,
     endpoint_carried,
     frame_for,
@@ -27,7 +28,7 @@ from pipelines.extraction.numbers import (
     p_values,
     ratios_without_ci,
 )
-from pipelines.extraction.vocab import load_subgroups, population_cues
+from pipelines.extraction.vocab import load_subgroups
 
 RATIO_MEASURES = ("HR", "OR", "RR", "IRR")
 _TRAILING_POP_RE = re.compile(r"[\s)\],;]*+(?:in|among|for) (?:the |those |patients |pts )?")
@@ -179,7 +180,7 @@ def _trailing(doc: Doc, est: Estimate, next_start: int):
         return None, None, est.end
     stop = _TRAILING_END_RE.search(text, m.end(), next_start)
     end = stop.start() if stop else next_start
-    cues = population_cues(text, m.start(), end)
+    cues = doc_cues(doc, m.start(), end)
     pop = cues[0] if cues else None
     ep = None
     if _TRAILING_ENDPOINT_RE.match(text, pos, next_start):
@@ -255,7 +256,7 @@ def _population(doc: Doc, est: Estimate, lead_start: int, trailing, done: list[E
     text = doc.text
     sent = doc.sents[est.sent]
     frame = frame_for(doc, est.sent, est.fig.start)
-    lead_cues = population_cues(text, lead_start, est.fig.start)
+    lead_cues = doc_cues(doc, lead_start, est.fig.start)
     if lead_cues:
         return resolve_anaphora(doc, est.sent, lead_cues[-1]).within(frame)
     if trailing is not None:
@@ -270,7 +271,7 @@ def _population(doc: Doc, est: Estimate, lead_start: int, trailing, done: list[E
             words = (prev.label or "").split()
             label = " ".join(words[:-1] + [short.group("level")]) if len(words) > 1 else short.group("level")
             return Population(False, label, prev.variable, short.group("level"))
-    earlier = population_cues(text, sent.start, lead_start)
+    earlier = doc_cues(doc, sent.start, lead_start)
     if earlier:
         return resolve_anaphora(doc, est.sent, earlier[-1]).within(frame)
     if frame is not None:
@@ -299,7 +300,7 @@ def _apply_respectively(doc: Doc, si: int, found: list[Estimate]) -> None:
         stop = runs[k + 1][0].fig.start if k + 1 < len(runs) else sent.end
         if not _RESPECTIVELY_RE.search(doc.text, run[-1].end, stop):
             continue
-        if any(population_cues(doc.text, e.cue_start if e.own_cue else e.fig.start, e.consumed_end) for e in run):
+        if any(doc_cues(doc, e.cue_start if e.own_cue else e.fig.start, e.consumed_end) for e in run):
             continue
         earlier = next((r for r in reversed(runs[:k]) if len(r) == len(run)), None)
         if earlier:

@@ -9,6 +9,7 @@ from pipelines.extraction.arms import ArmSet, is_control, name_before, tokens
 from pipelines.extraction.context import (
     Doc,
     Population,
+    doc_cues,
     endpoint_before,
     endpoint_carried,
     frame_for,
@@ -19,12 +20,13 @@ from pipelines.extraction.context import (
 )
 from pipelines.extraction.estimates import Estimate
 from pipelines.extraction.numbers import FIGURE_CI_RE, LEVEL_RE, NUM, P_RE, parse_int, to_float
-from pipelines.extraction.vocab import ENDPOINT_RE, population_cues
+from pipelines.extraction.vocab import ENDPOINT_RE
 
 _COUNT_RE = re.compile(
     rf"(?<![\w.])(?P<c>\d{{1,3}}(?:,\d{{3}})+|\d+) of (?P<m>\d{{1,3}}(?:,\d{{3}})+|\d+)(?: (?:patients|participants|pts))?"
     rf"(?:\s*+[\[(]\s*+(?P<p>{NUM})\s?%\s*+[\])])?"
-    rf"|(?<![\w.])(?P<c2>\d{{1,3}}(?:,\d{{3}})+|\d+)(?: (?:patients|participants|pts))?\s*+[\[(]\s*+(?P<p2>{NUM})\s?%\s*+[\])]")
+    rf"|(?<![\w.])(?P<c2>\d{{1,3}}(?:,\d{{3}})+|\d+)(?: (?:patients|participants|pts))?\s*+[\[(]\s*+(?P<p2>{NUM})\s?%\s*+[\])]"
+    rf"(?: of (?P<m2>\d{{1,3}}(?:,\d{{3}})+|\d+))?")
 _PLAIN_RE = re.compile(
     rf"(?<![\w.])(?P<val>{NUM})(?![\d])(?P<unit>\s?%|\s?(?:months?|mo)\b|\s(?:percentage points?|kg)\b)?"
     r"(?:(?P<rate>(?=\s(?:vs\.?|and|versus) -?[\d.]+ per 100 (?:person|patient)-years))| per 100 (?:person|patient)-years"
@@ -138,7 +140,7 @@ def sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
                 continue
             items.append(Item(m.start(), m.end(), to_float(pct) if pct else None, "%" if pct else None,
                               count=count,
-                              count_of=parse_int(m.group("m")) if m.group("m") else None))
+                              count_of=parse_int(m.group("m") or m.group("m2") or "")))
     for i in items:
         blocked.add(i.start, i.end)
     for m in LEVEL_RE.finditer(text, sent.start, sent.end):
@@ -412,7 +414,7 @@ def _population(doc: Doc, si: int, pair: Pair, est: Estimate | None) -> Populati
         return est.population
     sent = doc.sents[si]
     frame = frame_for(doc, si, pair.items[0].start)
-    cues = population_cues(doc.text, sent.start, pair.items[0].start)
+    cues = doc_cues(doc, sent.start, pair.items[0].start)
     if cues:
         return resolve_anaphora(doc, si, cues[-1]).within(frame)
     return frame or population_carried(doc, si)

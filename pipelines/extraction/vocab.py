@@ -93,6 +93,14 @@ GENERIC_SUBGROUP_RE = re.compile(
     r"|\b(?:this|the) subgroup\b|\bsubgroup (?:of|with)\b|\b\w+ subgroup\b|\bsubset\b|\bcohort (?:of patients )?with(?:out)?\b",
     re.IGNORECASE)
 
+# "In patients with visceral metastases, ...": a narrower population unless the words describe who was
+# enrolled ("in patients with early-stage TNBC" in a TNBC trial); the caller passes the enrolment words.
+PATIENTS_WITH_RE = re.compile(
+    r"\b(?:in|among|for) (?:the )?(?:\d[\d,]* )?(?:patients|participants|pts|those|women|men) "
+    r"(?:with(?:out)?|whose|who had|who have)\s+(?P<x>[^,;()\d]{3,60})", re.IGNORECASE)
+_TRIAL_WORD_MIN = 4
+_CLAUSE_START_RE = re.compile(r"(?:[;:(,.\n]|\b(?:and|but|while|whereas))\s*$", re.IGNORECASE)
+
 SUBGROUP_BLOCKERS = re.compile(
     r"(?:regardless of|irrespective of|independent of|stratified (?:by|according to)|according to|by|across|based on"
     r"|upon|on the basis of|detection of|emergent|with (?:or|and) without|with (?:or|and))\s+(?:\w+\s+){0,2}$",
@@ -172,9 +180,26 @@ def _label_start(text: str, pos: int, negated: bool) -> int:
     return max(0, pos - 25) + m.start() if m else pos
 
 
-def population_cues(text: str, start: int, end: int) -> list[PopulationCue]:
-    """Every population cue in text[start:end], ordered by position; overlapping cues keep the longest."""
+def content_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9+-]+", text.lower()) if len(w) >= _TRIAL_WORD_MIN}
+
+
+def population_cues(text: str, start: int, end: int, trial_words: frozenset[str] | None = None) -> list[PopulationCue]:
+    """Every population cue in text[start:end], ordered by position; overlapping cues keep the longest.
+
+    With ``trial_words`` (words of the enrolment sentences), 'patients with X' counts as a subgroup
+    when X is not how the enrolled population was described.
+    """
     cues = _vocab_cues(text, start, end)
+    if trial_words is not None:
+        for m in PATIENTS_WITH_RE.finditer(text, start, end):
+            words = content_words(m.group("x")) - _GENERIC_WORDS
+            # Only a fronted phrase ("In patients with X, the HR was ...") names a subgroup; one trailing a
+            # comparison ("... vs placebo in patients with X") usually restates who was enrolled.
+            before = text[max(start, m.start() - 12):m.start()]
+            fronted = not before.strip() or _CLAUSE_START_RE.search(before)
+            if fronted and words and not words & trial_words and not re.match(r"(?i)(?:or|and) without", m.group("x")):
+                cues.append(PopulationCue(m.start(), m.end(), False, _generic_label(text, m), None, None))
     for m in OVERALL_RE.finditer(text, start, end):
         before = text[max(0, m.start() - 20):m.start()].lower()
         if before.endswith(("consistent with the ", "similar to the ", "similar results to the ",
@@ -198,8 +223,13 @@ def population_cues(text: str, start: int, end: int) -> list[PopulationCue]:
     return kept
 
 
+_GENERIC_WORDS = {"patients", "participants", "disease", "treatment", "therapy", "those", "their", "with", "without",
+                  "were", "have", "that", "this", "also", "more", "less", "least", "after", "before", "prior"}
+
+
 def _generic_label(text: str, m: re.Match) -> str:
     tail = re.match(r"[^,;()]{0,60}", text[m.end():])
     words = (m.group(0) + (tail.group(0) if tail else "")).strip()
+    words = re.split(r"\s(?:the|HR|HRs|hazard|was|were|had|\d[\d.]*)\b", words, maxsplit=1)[0]
     words = re.sub(r"^(?:in|among|for) (?:the )?", "", words, flags=re.IGNORECASE)
     return words.strip(" .") or m.group(0)

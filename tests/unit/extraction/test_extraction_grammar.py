@@ -270,3 +270,18 @@ def test_with_or_without_is_not_a_subgroup():
     text = ("The benefit was consistent in patients with or without diabetes. "
             "Heart failure hospitalizations were fewer (hazard ratio, 0.70; 95% CI, 0.58 to 0.85).")
     assert _one(text)["population"] == "overall"
+
+
+def test_fronted_patients_with_names_a_subgroup_but_a_trailing_one_does_not():
+    text = ("Drug F was compared with placebo in patients with advanced gastric cancer (HR 0.80; 95% CI 0.70-0.92). "
+            "In patients with liver metastases, the HR was 0.66 (0.51-0.85).")
+    first, second = _estimates(text)
+    assert first["population"] == "overall"
+    assert second["population"] == "subgroup" and "liver metastases" in second["subgroup"]
+
+
+def test_counts_written_count_percent_of_total():
+    text = ("Grade 3 or worse neutropenia occurred in 150 (25%) of 600 patients in the drug group and "
+            "30 (5%) of 598 in the placebo group.")
+    got = sorted((r["statistic"], r["value"], r["n"]) for r in extract(text) if r["type"] == "arm_result")
+    assert got == [("count", 30.0, 598), ("count", 150.0, 600), ("percent", 5.0, 598), ("percent", 25.0, 600)]
