@@ -17,9 +17,10 @@ DEMO_ARTICLES = PROJECT / "data" / "articles"
 DEMO_GOLD = PROJECT / "tests" / "fixtures" / "demo_gold.jsonl"
 SEED = "00-seed-ember3-2mm.txt"
 
-# Targets of the extractor on the corpus; the figures reached are in the module's report.
-TARGETS = {"estimate_precision": 0.97, "estimate_recall": 0.95, "endpoint_acc": 0.95, "population_acc": 0.95,
-           "p_acc": 0.95, "arm_result_f1": 0.90, "arm_f1": 0.90}
+# Floors just under what the extractor reaches on all 37 corpus articles (1.0 for estimates and arms,
+# 0.96 F1 for arm results); the targets are 0.97/0.95 for estimates and 0.90 F1 for the others.
+TARGETS = {"estimate_precision": 0.99, "estimate_recall": 0.99, "endpoint_acc": 0.99, "population_acc": 0.99,
+           "p_acc": 0.99, "arm_result_f1": 0.95, "arm_f1": 0.99}
 
 
 def _scorer():
