@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from collections.abc import Iterator
@@ -10,6 +11,9 @@ from pathlib import Path
 
 # Every trial, drug and sponsor here is invented, so no generated text can pass for a real result.
 TARGET_CHARS = 3000
+# Several outlets report each trial, with the same figures, as they do in the real world.
+ARTICLES_PER_TRIAL = 5
+_NAME_LETTERS = "NABCDEFGHJKLMPQRSTUVWXZ"
 OUTLETS = ("news", "abstract", "press", "lancet")
 NOTATIONS = ("nejm", "to", "equals", "bracket")
 
@@ -164,7 +168,23 @@ class _Writer:
         return "".join(self.parts)
 
 
-@dataclass
+@dataclass(frozen=True)
+class _Ratio:
+    value: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class _Result:
+    """What a trial found for one endpoint: the overall ratio, per-arm figures, subgroup ratios."""
+
+    overall: _Ratio
+    arms: tuple[float, float]  # experimental, comparator
+    subgroups: tuple[tuple[Subgroup, _Ratio], ...]
+
+
+@dataclass(frozen=True)
 class _Trial:
     name: str
     drug: str
@@ -173,8 +193,7 @@ class _Trial:
     sponsor: str
     outlet: str
     notation: str
-    endpoints: tuple[Endpoint, ...]
-    subgroups: tuple[Subgroup, ...]
+    results: tuple[tuple[Endpoint, _Result], ...]
     n_exp: int
     n_comp: int
 
@@ -184,7 +203,7 @@ def _num(value: float, digits: int, lancet: bool) -> str:
     return text.replace(".", "·") if lancet else text
 
 
-def _ratio(rng: random.Random, endpoint: Endpoint) -> tuple[float, float, float]:
+def _ratio(rng: random.Random, endpoint: Endpoint) -> _Ratio:
     """A plausible ratio with a 95% CI that brackets it strictly after rounding to two decimals."""
     favorable = endpoint.measure == "OR" and endpoint.kind == "response"
     while True:
@@ -196,7 +215,7 @@ def _ratio(rng: random.Random, endpoint: Endpoint) -> tuple[float, float, float]
         low = round(math.exp(math.log(value) - 1.96 * se), 2)
         high = round(math.exp(math.log(value) + 1.96 * se), 2)
         if 0 < low < value < high:
-            return value, low, high
+            return _Ratio(value, low, high)
 
 
 def _p_value(value: float, low: float, high: float) -> tuple[float, str]:
@@ -262,9 +281,9 @@ _SUBGROUP_TEMPLATES = (
 )
 
 
-def _estimate_sentence(rng: random.Random, trial: _Trial, endpoint: Endpoint, subgroup: Subgroup | None
-                       ) -> tuple[str, list[tuple[dict, int, int]], tuple[float, float, float]]:
-    value, low, high = _ratio(rng, endpoint)
+def _estimate_sentence(rng: random.Random, trial: _Trial, endpoint: Endpoint, subgroup: Subgroup | None,
+                       ratio: _Ratio) -> tuple[str, list[tuple[dict, int, int]]]:
+    value, low, high = ratio.value, ratio.low, ratio.high
     p = _p_value(value, low, high) if rng.random() < 0.6 else None
     figure = _figure(rng, trial, endpoint.measure, value, low, high, p)
     templates = _SUBGROUP_TEMPLATES if subgroup else _OVERALL_TEMPLATES
@@ -286,28 +305,31 @@ def _estimate_sentence(rng: random.Random, trial: _Trial, endpoint: Endpoint, su
         "value": value, "ci_low": low, "ci_high": high, "ci_level": 95,
         "p": p[0] if p else None, "p_relation": p[1] if p else None,
     }
-    return sentence, [(record, start, start + len(figure))], (value, low, high)
+    return sentence, [(record, start, start + len(figure))]
 
 
-def _arm_result_sentence(rng: random.Random, trial: _Trial, endpoint: Endpoint, value: float
-                         ) -> tuple[str, list[tuple[dict, int, int]]]:
-    """Per-arm medians (months) or percentages consistent in direction with the ratio."""
-    lancet = trial.outlet == "lancet"
+def _arm_figures(rng: random.Random, endpoint: Endpoint, value: float) -> tuple[float, float]:
+    """Per-arm medians (months) or percentages, pointing the same way as the ratio."""
     if endpoint.kind == "time":
         comp = round(rng.uniform(4.0, 24.0), 1)
-        exp = round(comp / value ** 0.6 if value < 1 else comp * rng.uniform(0.9, 1.0), 1)
+        return round(comp / value ** 0.6 if value < 1 else comp * rng.uniform(0.9, 1.0), 1), comp
+    if endpoint.kind == "response":
+        comp = round(rng.uniform(10.0, 45.0), 1)
+        return round(min(comp * min(value, 2.0) + rng.uniform(0.5, 3.0), 90.0), 1), comp
+    comp = round(rng.uniform(5.0, 25.0), 1)
+    return round(comp * value * rng.uniform(0.95, 1.05), 1), comp
+
+
+def _arm_result_sentence(trial: _Trial, endpoint: Endpoint, arms: tuple[float, float]
+                         ) -> tuple[str, list[tuple[dict, int, int]]]:
+    lancet = trial.outlet == "lancet"
+    exp, comp = arms
+    if endpoint.kind == "time":
         statistic, unit, suffix = "median", "months", " months"
         lead = f"Median {endpoint.long} was "
-    elif endpoint.kind == "response":
-        comp = round(rng.uniform(10.0, 45.0), 1)
-        exp = round(min(comp * min(value, 2.0) + rng.uniform(0.5, 3.0), 90.0), 1)
-        statistic, unit, suffix = "percent", "%", "%"
-        lead = f"The {endpoint.long} was "
     else:
-        comp = round(rng.uniform(5.0, 25.0), 1)
-        exp = round(comp * value * rng.uniform(0.95, 1.05), 1)
         statistic, unit, suffix = "percent", "%", "%"
-        lead = f"The rate of {endpoint.long} was "
+        lead = f"The {endpoint.long} was " if endpoint.kind == "response" else f"The rate of {endpoint.long} was "
     exp_text, comp_text = _num(exp, 1, lancet), _num(comp, 1, lancet)
     sentence = f"{lead}{exp_text}{suffix} with {trial.drug} and {comp_text}{suffix} with {trial.comparator}."
     records = []
@@ -344,20 +366,34 @@ def _arms_sentence(rng: random.Random, trial: _Trial) -> tuple[str, list[tuple[d
     return sentence, records
 
 
-def _trial(rng: random.Random, index: int) -> _Trial:
+def _trial_name(index: int) -> str:
+    """'SYN-0042'; past ten thousand trials the third letter changes, since trial names carry four digits."""
+    return f"SY{_NAME_LETTERS[index // 10_000 % len(_NAME_LETTERS)]}-{index % 10_000:04d}"
+
+
+def _trial(index: int, seed: int) -> _Trial:
+    """Everything about trial ``index`` that all its articles share: arms, sizes and results."""
+    rng = random.Random(f"{seed}:trial:{index}")
     cardio = rng.random() < 0.2
     drug = rng.choice(_STEMS) + rng.choice(_STEMS[:6]) + rng.choice(_SUFFIXES)
     n_comp = rng.randrange(120, 900)
+    endpoints = CARDIO_ENDPOINTS if cardio else ONCOLOGY_ENDPOINTS
+    subgroups = CARDIO_SUBGROUPS if cardio else ONCOLOGY_SUBGROUPS
+    results = []
+    for endpoint in rng.sample(endpoints, 3):
+        overall = _ratio(rng, endpoint)
+        chosen = rng.sample(subgroups, rng.randint(0, 3))
+        results.append((endpoint, _Result(overall, _arm_figures(rng, endpoint, overall.value),
+                                          tuple((s, _ratio(rng, endpoint)) for s in chosen))))
     return _Trial(
-        name=f"SYN-{index:04d}" if index < 10_000 else f"SYN-{index}",
+        name=_trial_name(index),
         drug=drug,
         comparator=rng.choice(COMPARATORS_CARDIO if cardio else COMPARATORS_ONCOLOGY),
         condition=rng.choice(CONDITIONS_CARDIO if cardio else CONDITIONS_ONCOLOGY),
         sponsor=rng.choice(_SPONSORS),
-        outlet=rng.choice(OUTLETS),
-        notation=rng.choice(NOTATIONS),
-        endpoints=CARDIO_ENDPOINTS if cardio else ONCOLOGY_ENDPOINTS,
-        subgroups=CARDIO_SUBGROUPS if cardio else ONCOLOGY_SUBGROUPS,
+        outlet="",
+        notation="",
+        results=tuple(results),
         n_exp=n_comp + rng.choice((0, 0, 1, 2, n_comp)),
         n_comp=n_comp,
     )
@@ -398,27 +434,29 @@ def _filler(rng: random.Random, trial: _Trial, count: int) -> str:
     return " ".join(s.format(drug=trial.drug, sponsor=trial.sponsor) for s in sentences)
 
 
-def _article(index: int, seed: int) -> SyntheticArticle:
+def _article(index: int, seed: int, per_trial: int) -> SyntheticArticle:
     rng = random.Random(f"{seed}:{index}")
-    trial = _trial(rng, index)
+    trial = dataclasses.replace(_trial(index // per_trial, seed), outlet=rng.choice(OUTLETS),
+                                notation=rng.choice(NOTATIONS))
     writer = _Writer()
     writer.add(_opening(trial, rng))
     writer.add(*_arms_sentence(rng, trial))
     writer.add(" " + _filler(rng, trial, 3))
     writer.add(_results_heading(trial))
 
-    endpoints = rng.sample(trial.endpoints, rng.randint(1, min(3, len(trial.endpoints))))
-    for i, endpoint in enumerate(endpoints):
+    # Each outlet tells part of the story: the lead endpoint always, others and subgroups by chance.
+    told = trial.results[:rng.randint(1, len(trial.results))]
+    for i, (endpoint, result) in enumerate(told):
         if i:
             writer.add(" ")
-        sentence, records, (value, _, _) = _estimate_sentence(rng, trial, endpoint, None)
-        writer.add(sentence, records)
+        writer.add(*_estimate_sentence(rng, trial, endpoint, None, result.overall))
         if rng.random() < 0.7:
             writer.add(" ")
-            writer.add(*_arm_result_sentence(rng, trial, endpoint, value))
-        for subgroup in rng.sample(trial.subgroups, rng.randint(0, 2)):
-            writer.add(" ")
-            writer.add(*_estimate_sentence(rng, trial, endpoint, subgroup)[:2])
+            writer.add(*_arm_result_sentence(trial, endpoint, result.arms))
+        for subgroup, ratio in result.subgroups:
+            if rng.random() < 0.7:
+                writer.add(" ")
+                writer.add(*_estimate_sentence(rng, trial, endpoint, subgroup, ratio))
     writer.add(_closing(trial, rng))
     bank_size = len(_FILLER[trial.outlet])
     while writer.length < TARGET_CHARS - 150:
@@ -429,20 +467,21 @@ def _article(index: int, seed: int) -> SyntheticArticle:
     return SyntheticArticle(name=name, text=writer.text, truth=writer.truth)
 
 
-def generate(n_articles: int, seed: int = 0) -> Iterator[SyntheticArticle]:
-    """``n_articles`` articles; article ``i`` depends only on ``(seed, i)``, so a larger corpus extends a
-    smaller one with the same seed."""
+def generate(n_articles: int, seed: int = 0, per_trial: int = ARTICLES_PER_TRIAL) -> Iterator[SyntheticArticle]:
+    """``n_articles`` articles, ``per_trial`` consecutive ones about each trial. Article ``i`` depends only
+    on ``(seed, per_trial, i)``, so a larger corpus extends a smaller one made with the same arguments."""
     for index in range(n_articles):
-        yield _article(index, seed)
+        yield _article(index, seed, per_trial)
 
 
-def write_corpus(folder: str | Path, n: int, seed: int = 0, start: int = 0) -> list[Path]:
+def write_corpus(folder: str | Path, n: int, seed: int = 0, start: int = 0,
+                 per_trial: int = ARTICLES_PER_TRIAL) -> list[Path]:
     """Write articles ``start`` to ``start + n - 1`` as text files into ``folder``; returns their paths."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for index in range(start, start + n):
-        article = _article(index, seed)
+        article = _article(index, seed, per_trial)
         path = folder / article.name
         path.write_text(article.text, encoding="utf-8")
         paths.append(path)
