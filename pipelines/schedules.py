@@ -47,8 +47,12 @@ def folder_fingerprint(root: Path) -> str:
     description="Start a refresh when a file in the articles folder is added, changed or removed.",
 )
 def articles_folder_sensor(context: dg.SensorEvaluationContext, articles: ArticlesFolder):
+    # The cursor is "<count>:<fingerprint>". The count goes into the run key because Dagster
+    # never starts two runs with one key, and a folder may return to an earlier state.
+    count, _, previous = (context.cursor or "0:").partition(":")
     fingerprint = folder_fingerprint(articles.root)
-    if fingerprint == context.cursor:
+    if fingerprint == previous:
         return dg.SkipReason(f"no change in {articles.root}")
-    context.update_cursor(fingerprint)
-    return dg.RunRequest(run_key=fingerprint[:16])
+    change = int(count) + 1
+    context.update_cursor(f"{change}:{fingerprint}")
+    return dg.RunRequest(run_key=f"{change}-{fingerprint[:16]}")

@@ -41,7 +41,9 @@ def _sql_asset(model: Model) -> dg.AssetsDefinition:
 
 
 def _data_check(test: DataTest) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=key_of(test.target), name=test.name, description=test.description)
+    @dg.asset_check(
+        asset=key_of(test.target), name=test.name, description=test.description, pool=WAREHOUSE_POOL
+    )
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.warehouse.connect() as con:
             failing, sample = run_data_test(con, test)
