@@ -142,6 +142,20 @@ def test_a_hostile_folder_runs_to_the_end_and_accounts_for_every_file(tmp_path):
     assert (0.81, 0.69, 0.95) in valid, "the sound figure of the impossible article did not load"
 
 
+@pytest.mark.slow
+def test_a_folder_with_one_article_and_one_bad_file_runs_and_publishes(tmp_path):
+    """The smallest folders have no trial met twice, so the cross-trial mart is empty."""
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "only.txt").write_text(GOOD_PARAGRAPH, encoding="utf-8")
+    (articles / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    warehouse = tmp_path / "wh" / "trialfx.duckdb"
+    run_trialfx(articles, warehouse)
+    assert query(warehouse, "select article_id from raw.articles") == [("only.txt",)]
+    assert query(warehouse, "select source_path, error from raw.ingest_errors") == [("binary.txt", "binary")]
+    assert query(warehouse, "select count(*) from marts.cross_trial_subgroups")[0][0] == 0
+
+
 def _estimate_rows(build: Path) -> list[dict]:
     con = duckdb.connect(str(build), read_only=True)
     try:
