@@ -236,7 +236,7 @@ def _sizes(doc: Doc, arms: ArmSet) -> list[tuple[str, int, int, int]]:
         name = _clean(name or "")
         if n is None or n < 10 or not tokens(name) or _NOT_ARM.search(name):
             continue
-        if _in_subgroup(doc, start, carry=start not in assigned):
+        if _in_subgroup(doc, end, carry=start not in assigned):
             continue
         kept.append((name, n, start, end))
         if len(kept) >= MAX_ARMS * 2:

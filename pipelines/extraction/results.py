@@ -373,12 +373,11 @@ def _order(names: list[str]) -> list[str]:
 
 def _neighbour_estimate(pair: Pair, estimates: list[Estimate], si: int) -> Estimate | None:
     first, last = pair.items[0], pair.items[-1]
-    for e in estimates:
-        if e.sent != si:
-            continue
-        if 0 <= e.start - last.end <= 60 or 0 <= first.start - e.end <= 40:
-            return e
-    return None
+    same = [e for e in estimates if e.sent == si]
+    # The estimate right after the figures ("5.5 vs 3.8 months (HR 0.62 ...)") is theirs before one just before.
+    after = [e for e in same if 0 <= e.start - last.end <= 60]
+    before = [e for e in same if 0 <= first.start - e.end <= 40]
+    return (after or before or [None])[0]
 
 
 def _endpoint(doc: Doc, si: int, pair: Pair, est: Estimate | None) -> tuple[str | None, str | None]:

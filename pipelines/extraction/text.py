@@ -165,6 +165,10 @@ def _starts_sentence(text: str, j: int) -> bool:
     if j >= len(text):
         return True
     ch = text[j]
+    if ch.islower():
+        # "mPFS was ...", "eGFR fell ...": an abbreviation with inner capitals can open a sentence.
+        word = re.match(r"[a-z]{1,2}[A-Z][A-Za-z0-9]*", text[j:j + 12])
+        return bool(word)
     return ch.isupper() or ch.isdigit() or ch in "\u2022*-\u25cf\u25aa\u2013"
 
 

@@ -285,3 +285,18 @@ def test_counts_written_count_percent_of_total():
             "30 (5%) of 598 in the placebo group.")
     got = sorted((r["statistic"], r["value"], r["n"]) for r in extract(text) if r["type"] == "arm_result")
     assert got == [("count", 30.0, 598), ("count", 150.0, 600), ("percent", 5.0, 598), ("percent", 25.0, 600)]
+
+
+def test_short_report_reads_end_to_end():
+    text = ("In the KESTREL-4 study, 540 patients were randomized 1:1 to kelbrutinib (n=270) or investigator's choice "
+            "chemotherapy (n=270).\nThe ORR was 48.6% with kelbrutinib vs 32.1% with chemotherapy (odds ratio 2.00; "
+            "95% CI 1.41-2.84; p<0.001). mPFS was 9.7 months vs 5.2 months (HR 0.55; 95% CI 0.44-0.69).\n"
+            "Among patients aged 75 years or older (n=96), the HR for PFS was 0.71 (95% CI 0.44-1.15).")
+    recs = extract(text, "k.txt")
+    arms = sorted((r["arm"], r["n"]) for r in recs if r["type"] == "arm")
+    assert arms == [("investigator's choice chemotherapy", 270), ("kelbrutinib", 270)]
+    results = {(r["endpoint"], r["value"]): r["arm"] for r in recs if r["type"] == "arm_result"}
+    assert results == {("ORR", 48.6): "kelbrutinib", ("ORR", 32.1): "chemotherapy",
+                       ("PFS", 9.7): "kelbrutinib", ("PFS", 5.2): "chemotherapy"}
+    estimates = [(r["measure"], r["endpoint"], r["population"]) for r in recs if r["type"] == "estimate"]
+    assert estimates == [("OR", "ORR", "overall"), ("HR", "PFS", "overall"), ("HR", "PFS", "subgroup")]
