@@ -2,19 +2,34 @@
 
 import dagster as dg
 import pandas as pd
+import yaml
 
 from pipelines.assets.common import WAREHOUSE_POOL, markdown_table
 from pipelines.resources import WarehouseResource
 from pipelines.stats.cross_trial import CROSS_TRIAL_COLUMNS, cross_trial_subgroups
-from warehouse.models import DataTest, Model, load_data_tests, load_models, run_data_test, run_model
+from warehouse.models import (
+    SQL_DIR,
+    DataTest,
+    Model,
+    comment_tables,
+    load_data_tests,
+    load_models,
+    run_data_test,
+    run_model,
+)
 
 CROSS_TRIAL = dg.AssetKey(["marts", "cross_trial_subgroups"])
+CROSS_TRIAL_DOCS = yaml.safe_load((SQL_DIR / "python" / "cross_trial_subgroups.yml").read_text(encoding="utf-8"))
 SUBGROUP_VS_OVERALL = dg.AssetKey(["marts", "subgroup_vs_overall"])
 
 
 def key_of(table: str) -> dg.AssetKey:
     """``schema.table`` → the asset key of the same name."""
     return dg.AssetKey(table.split("."))
+
+
+def _column_schema(columns: dict[str, str]) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(name=c, description=d) for c, d in columns.items()])
 
 
 def _sql_asset(model: Model) -> dg.AssetsDefinition:
@@ -26,9 +41,7 @@ def _sql_asset(model: Model) -> dg.AssetsDefinition:
         kinds={"sql", "duckdb"},
         metadata={
             "sql_file": str(model.path.relative_to(model.path.parents[2])),
-            "dagster/column_schema": dg.TableSchema(
-                columns=[dg.TableColumn(name=c, description=d) for c, d in model.columns.items()]
-            ),
+            "dagster/column_schema": _column_schema(model.columns),
         },
         pool=WAREHOUSE_POOL,
     )
@@ -64,6 +77,7 @@ def _data_check(test: DataTest) -> dg.AssetChecksDefinition:
     deps=[SUBGROUP_VS_OVERALL],
     group_name="marts",
     kinds={"python", "duckdb"},
+    metadata={"dagster/column_schema": _column_schema(CROSS_TRIAL_DOCS["columns"])},
     pool=WAREHOUSE_POOL,
 )
 def cross_trial_subgroups_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
@@ -76,6 +90,7 @@ def cross_trial_subgroups_asset(context: dg.AssetExecutionContext, warehouse: Wa
         con.register("_pooled", pooled[CROSS_TRIAL_COLUMNS])
         con.execute("create or replace table marts.cross_trial_subgroups as select * from _pooled")
         con.unregister("_pooled")
+        comment_tables(con, {"marts.cross_trial_subgroups": CROSS_TRIAL_DOCS})
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(pooled),

@@ -247,3 +247,20 @@ def test_every_cookbook_query_in_the_readme_runs(built):
     results = [_query(warehouse, q) for q in queries]
     # The ESR1-mutated questions must have answers on the demo corpus.
     assert results[1] and results[2]
+
+
+def test_every_table_and_column_carries_a_comment(built):
+    _, warehouse, _ = built
+    tables = _query(
+        warehouse,
+        "select schema_name, table_name, comment from duckdb_tables() "
+        "where schema_name in ('raw', 'core', 'quarantine', 'marts')",
+    )
+    assert len(tables) >= 12
+    assert [t for t in tables if not t[2]] == []
+    columns = _query(
+        warehouse,
+        "select schema_name, table_name, column_name from duckdb_columns() "
+        "where schema_name in ('raw', 'core', 'quarantine', 'marts') and (comment is null or comment = '')",
+    )
+    assert columns == []
