@@ -65,6 +65,7 @@ class Doc:
     abbreviation_re: re.Pattern | None = None
     lowered: str = ""
     trial_words: frozenset[str] = frozenset()
+    cue_cache: dict[int, list[PopulationCue]] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -185,8 +186,20 @@ def resolve_endpoint(doc: Doc, label: str) -> str | None:
 
 
 def doc_cues(doc: Doc, start: int, end: int) -> list[PopulationCue]:
-    """Population cues of the article text, reading 'patients with X' against who was enrolled."""
-    return population_cues(doc.text, start, end, doc.trial_words)
+    """Population cues in [start, end), reading 'patients with X' against who was enrolled.
+
+    Cues are found once per sentence and kept, since attribution asks for them many times.
+    """
+    if not doc.sents or end <= start:
+        return []
+    out: list[PopulationCue] = []
+    for si in range(sentence_index(doc, start), sentence_index(doc, end - 1) + 1):
+        cached = doc.cue_cache.get(si)
+        if cached is None:
+            sent = doc.sents[si]
+            cached = doc.cue_cache[si] = population_cues(doc.text, sent.start, sent.end, doc.trial_words)
+        out.extend(c for c in cached if c.start >= start and c.end <= end)
+    return out
 
 
 def sentence_index(doc: Doc, pos: int) -> int:
