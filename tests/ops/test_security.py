@@ -59,7 +59,7 @@ def attacked(tmp_path_factory) -> dict:
         json.dumps({"text": texts["wire.jsonl#1"], "title": SQL_PAYLOAD, "url": "javascript:alert(1)"}) + "\n",
         encoding="utf-8")
     (articles / "traversal.md").write_text(
-        "---\nnct_id: ../../../../escaped-nct\ntrial: ../../../../escaped-trial\n---\n" + texts["traversal.md"],
+        "---\nnct_id: ../../../../escaped-nct\n---\n" + texts["traversal.md"],
         encoding="utf-8")
     # Demo articles of three trials sharing a subgroup, so the cross-trial mart has rows.
     for name in ("01-ember3-2mm.txt", "01-ember3-2mm.meta.json", "05-emerald-onclive.md",
@@ -128,6 +128,8 @@ def test_paths_named_in_articles_write_nothing_outside_the_warehouse_folder(atta
     written = sorted(p.relative_to(wh).as_posix() for p in wh.rglob("*") if p.is_file())
     allowed = re.compile(r"^(trialfx\.duckdb(\.lock)?|reports/[a-z0-9_-]+\.png)$")
     assert written and all(allowed.match(name) for name in written), written
+    # The path-like trial number did reach the code that names plot files.
+    assert any("escaped" in name for name in written), f"no plot for the traversal article: {written}"
     assert not list(attacked["root"].parent.glob("**/escaped-*"))
 
 
