@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pipelines.extraction.context import Doc, doc_cues, population_carried, sentence_index
 from pipelines.extraction.numbers import parse_int
@@ -58,6 +59,7 @@ MAX_ARMS = 12
 _JOINER = r"(?:\s*(?:\bplus\b|\band\b|\bwith\b|\+|-|/)\s*|\s+)"
 
 
+@lru_cache(maxsize=512)
 def _name_pattern(name: str) -> re.Pattern:
     """'imlunestrant plus abemaciclib' also matches 'imlunestrant-abemaciclib' and 'imlunestrant + abemaciclib'."""
     words = [w for w in re.split(r"\s*(?:\bplus\b|\band\b|\bwith\b|\+|/)\s*|\s+", name) if w]

@@ -105,13 +105,15 @@ def _open_paren_before(text: str, start: int, pos: int) -> int | None:
     return None
 
 
-def _measure_for(doc: Doc, fig: FigureCI, lead_start: int, sent_start: int, inherited: str | None):
-    """Measure of a figure: the last cue in its lead, else one earlier in the sentence, else inherited."""
-    text = doc.text
-    lead = measure_cues(text, lead_start, fig.start)
+def _measure_for(cues: list, fig: FigureCI, lead_start: int, inherited: str | None):
+    """Measure of a figure: the last cue in its lead, else one earlier in the sentence, else inherited.
+
+    ``cues`` are the measure words of the figure's sentence.
+    """
+    lead = [c for c in cues if lead_start <= c.start and c.end <= fig.start]
     if lead:
         return lead[-1].measure, lead[-1].start, True
-    earlier = measure_cues(text, sent_start, lead_start)
+    earlier = [c for c in cues if c.end <= lead_start]
     if earlier:
         return earlier[-1].measure, fig.start, False
     if inherited:
@@ -200,9 +202,10 @@ def sentence_estimates(doc: Doc, si: int, inherited: str | None, previous: Estim
     figs = sorted(figs + ratios_without_ci(text, sent.start, sent.end, figs), key=lambda f: f.start)
     out: list[Estimate] = []
     lead_start = sent.start
+    cues = measure_cues(text, sent.start, sent.end)
     for k, fig in enumerate(figs):
         next_start = figs[k + 1].start if k + 1 < len(figs) else sent.end
-        measure, cue_start, own = _measure_for(doc, fig, lead_start, sent.start, inherited)
+        measure, cue_start, own = _measure_for(cues, fig, lead_start, inherited)
         if measure is None or not _plausible(fig, measure, text, lead_start, own):
             lead_start = fig.end
             continue
