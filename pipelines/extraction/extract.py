@@ -19,15 +19,12 @@ def extract(text: str, article: str = "") -> list[dict]:
     """Every estimate, arm result and arm the text states, as records in the corpus gold format."""
     if not isinstance(text, str) or not text.strip():
         return []
-    try:
-        doc = prepare(text)
-        estimates = _estimates(doc)
-        arms = article_arms(doc, estimates)
-        records = [_estimate_record(doc, e, arms, article) for e in _dedupe(estimates)]
-        results = arm_result_records(doc, estimates, arms, article)
-        records += results + arm_records(doc, arms, article, _sizes_from_counts(results))
-    except RecursionError:
-        return []
+    doc = prepare(text)
+    estimates = _estimates(doc)
+    arms = article_arms(doc, estimates)
+    records = [_estimate_record(doc, e, arms, article) for e in _dedupe(estimates)]
+    results = arm_result_records(doc, estimates, arms, article)
+    records += results + arm_records(doc, arms, article, _sizes_from_counts(results))
     return sorted(records, key=lambda r: (r["span_start"], r["type"]))
 
 
@@ -38,6 +35,7 @@ def _sizes_from_counts(results: list[dict]) -> list[tuple[str, int, int, int]]:
 
 
 def _estimates(doc: Doc) -> list[Estimate]:
+    """Estimates sentence by sentence; a measure named in one sentence carries to bare figures just after."""
     out: list[Estimate] = []
     inherited, since = None, 0
     for si, sent in enumerate(doc.sents):
