@@ -1,4 +1,4 @@
-"""`dagster dev` opened in the system Chromium: the lineage from articles to the cross-trial mart."""
+"""`dagster dev` in the system Chromium: the lineage from the articles to the cross-trial mart."""
 
 from __future__ import annotations
 
