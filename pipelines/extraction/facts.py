@@ -16,7 +16,9 @@ _ACRONYM = (r"(?!(?:I{1,3}|IV|V)\b)(?:[A-Z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*|[a-z]{3
 _NEAR_TRIAL_RE = re.compile(
     rf"(?:\b(?:(?i:phase)\s?(?:[1-3]|I{{1,3}})[ab]?(?:/(?:[1-3]|I{{1,3}}))?|the|in)\s+)(?P<a>{_ACRONYM})"
     rf"(?=\s+(?:\([^()]{{0,40}}\)\s+)?(?:trial|study|Trial|Study|investigators|analysis)\b)"
-    rf"|\((?P<b>{_ACRONYM})\)\s+(?:trial|study)\b|\b(?P<c>{_ACRONYM})\s+(?:trial|study)\b")
+    rf"|\((?P<b>{_ACRONYM})\)\s+(?:trial|study)\b|\b(?P<c>{_ACRONYM})\s+(?:trial|study)\b"
+    rf"|\b(?:trial|study)\s+\((?P<d>{_ACRONYM})\)"
+    rf"|\b(?P<e>{_ACRONYM}) (?:was|is) an? (?:[\w,-]+ ){{0,4}}(?:trial|study)\b")
 _NOT_ACRONYMS = {
     "HR", "CI", "OS", "PFS", "ER", "HER2", "NSAI", "SOC", "RCT", "FDA", "ASCO", "SABCS", "NEJM", "ESC", "AI",
     "CDK4", "CV", "HF", "MACE", "ITT", "ORR", "EFS", "DFS", "IDFS", "TNBC", "NDA", "ODAC", "EBC", "ABC", "II",
@@ -25,6 +27,7 @@ _NOT_ACRONYMS = {
     "CDK4/6", "CDK4/6i", "IHC", "ISH", "TPC", "SERD", "PROTAC", "LVEF", "HHF", "CKD", "T2D", "MI", "PCI", "AE", "AEs",
     "PBO", "HbA1c", "NNT", "IU", "CVD", "ADC", "BICR", "DDFS", "DRFS", "RFS", "RIB", "NSCLC", "EGFR", "BRCA",
     "ER+", "HR+", "OR", "RR", "RD", "IRR", "ARR", "SNO", "LDER", "HDER", "AF", "ECOG", "AJCC", "STEEP", "RECIST v1.1",
+    "PTEN", "AKT1", "TP53", "BRCA1", "BRCA2", "KRAS", "ALK", "HER2-low", "PD-1", "CTLA-4", "VEGF", "SERM", "CPS",
 }
 _NOT_ACRONYMS = {w.upper() for w in _NOT_ACRONYMS}
 _CONDITIONS = (
@@ -58,14 +61,15 @@ _RATING_RE = re.compile(r"Evidence Rating Level:\s*(?P<r>\d\s*\([A-Za-z ]+\))", 
 
 def _not_a_trial(name: str) -> bool:
     head = re.split(r"[- ]", name)[0].upper()
-    return name.upper() in _NOT_ACRONYMS or head in _NOT_ACRONYMS or bool(re.fullmatch(r"[IVX]+[A-C]?", head))
+    return (name.upper() in _NOT_ACRONYMS or head in _NOT_ACRONYMS or bool(re.fullmatch(r"[IVX]+[A-C]?", head))
+            or head.startswith("NCT"))
 
 
 def _acronym(text: str, title: str | None) -> str | None:
     votes: Counter[str] = Counter()
     for source, weight in ((title or "", 2), (text, 1)):
         for m in _NEAR_TRIAL_RE.finditer(source):
-            name = (m.group("a") or m.group("b") or m.group("c")).strip()
+            name = next(g for g in m.groups() if g).strip()
             if not _not_a_trial(name):
                 votes[name] += weight
     if not votes:
@@ -95,13 +99,13 @@ def _nct(text: str) -> str | None:
 
 
 def _condition(text: str) -> str | None:
-    """The condition named first; a generic name gives way to a more specific one of the same disease."""
+    """The disease named first, under the most specific name the text gives it."""
     found = [(m.start(), k, name) for k, (regex, name) in enumerate(_CONDITION_RES) if (m := regex.search(text))]
     if not found:
         return None
-    first = min(found)[2]
-    specific = [name for _pos, _k, name in sorted(found, key=lambda f: f[1]) if name != first and name.endswith(first)]
-    return specific[0] if specific else first
+    family = " ".join(min(found)[2].split()[-2:])
+    # Within the disease named first, the most specific name the text gives (list order) wins.
+    return min((k, name) for _pos, k, name in found if name.endswith(family))[1]
 
 
 def _phase(text: str) -> str | None:
