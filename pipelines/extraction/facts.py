@@ -18,7 +18,9 @@ _NEAR_TRIAL_RE = re.compile(
     rf"(?=\s+(?:\([^()]{{0,40}}\)\s+)?(?:trial|study|Trial|Study|investigators|analysis)\b)"
     rf"|\((?P<b>{_ACRONYM})\)\s+(?:trial|study)\b|\b(?P<c>{_ACRONYM})\s+(?:trial|study)\b"
     rf"|\b(?:trial|study)\s+\((?P<d>{_ACRONYM})\)"
-    rf"|\b(?P<e>{_ACRONYM}) (?:was|is) an? (?:[\w,-]+ ){{0,4}}(?:trial|study)\b")
+    rf"|\b(?P<e>{_ACRONYM}) (?:was|is) an? (?:[\w,-]+ ){{0,4}}(?:trial|study)\b"
+    rf"|\b(?P<f>{_ACRONYM}) \((?:NCT|nct)\s?\d{{7,8}}\)"
+    rf"|\bRCTs? (?P<g>{_ACRONYM})")
 _NOT_ACRONYMS = {
     "HR", "CI", "OS", "PFS", "ER", "HER2", "NSAI", "SOC", "RCT", "FDA", "ASCO", "SABCS", "NEJM", "ESC", "AI",
     "CDK4", "CV", "HF", "MACE", "ITT", "ORR", "EFS", "DFS", "IDFS", "TNBC", "NDA", "ODAC", "EBC", "ABC", "II",
