@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from typing import IO
 from pathlib import Path
@@ -47,6 +48,12 @@ class Warehouse:
 
     @property
     def reports_dir(self) -> Path:
+        """Where this run's reports go: a private folder beside the build, published with it."""
+        return self.path.with_name(self.path.name + ".build-reports")
+
+    @property
+    def published_reports_dir(self) -> Path:
+        """The reports of the published warehouse: a link to the folder of the run that published."""
         return self.path.parent / "reports"
 
     def _acquire(self) -> None:
@@ -75,6 +82,7 @@ class Warehouse:
         self._acquire()
         for leftover in (self.build_path, Path(str(self.build_path) + ".wal")):
             leftover.unlink(missing_ok=True)
+        shutil.rmtree(self.reports_dir, ignore_errors=True)
         if self.path.exists():
             shutil.copyfile(self.path, self.build_path)
         with self.connect() as con:
@@ -105,12 +113,32 @@ class Warehouse:
         finally:
             os.close(fd)
         os.replace(self.build_path, self.path)
+        self._publish_reports()
         self._release()
         dir_fd = os.open(self.path.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+    def _publish_reports(self) -> None:
+        """Swap this run's reports in by replacing a link, since a folder full of files cannot be
+        renamed over another atomically; readers of ``reports/`` see one run's plots, never a mix."""
+        if not self.reports_dir.is_dir():
+            return
+        link = self.published_reports_dir
+        previous = link.resolve() if link.is_symlink() else None
+        target = link.with_name(f".reports-{uuid.uuid4().hex[:12]}")
+        os.rename(self.reports_dir, target)
+        staged = link.with_name(link.name + ".link")
+        staged.unlink(missing_ok=True)
+        os.symlink(target.name, staged)
+        if link.is_dir() and not link.is_symlink():
+            # A real folder from before reports were published by link: moved aside once.
+            shutil.rmtree(link)
+        os.replace(staged, link)
+        if previous is not None and previous != target and previous.parent == link.parent:
+            shutil.rmtree(previous, ignore_errors=True)
 
     def read(self) -> duckdb.DuckDBPyConnection:
         """A read-only connection to the published warehouse."""

@@ -65,8 +65,8 @@ class Published:
         articles = target / "articles"
         shutil.copytree(self.articles, articles)
         warehouse = target / "wh" / self.warehouse.name
-        shutil.copytree(self.warehouse.parent, warehouse.parent,
-                        ignore=shutil.ignore_patterns("*.lock", "*.build", "*.build.wal"))
+        shutil.copytree(self.warehouse.parent, warehouse.parent, symlinks=True,
+                        ignore=shutil.ignore_patterns("*.lock", "*.build", "*.build.wal", "*.build-reports"))
         return articles, warehouse
 
 

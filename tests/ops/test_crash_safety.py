@@ -36,15 +36,23 @@ def _kill_after(articles: Path, warehouse: Path, seconds: float, log: Path, env:
     return run.kill(), finished
 
 
+def _plots(folder: Path) -> dict[str, int]:
+    found = {}
+    for path in folder.rglob("*.png"):
+        try:
+            found[str(path)] = path.stat().st_mtime_ns
+        except FileNotFoundError:
+            continue  # removed between listing and stat
+    return found
+
+
 def _kill_when_plots_appear(articles: Path, warehouse: Path, log: Path, env: dict) -> float:
-    """Start a run and SIGKILL it the moment it writes its first forest plot: the reports step,
-    the last one before publishing."""
-    folder = warehouse.parent / "reports"
-    before = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.png")}
+    """Start a run and SIGKILL it the moment it writes its first forest plot (anywhere in the
+    warehouse's folder): the reports step, the last one before publishing."""
+    before = _plots(warehouse.parent)
     run = start_trialfx(articles, warehouse, log, env)
     while run.process.poll() is None:
-        now = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.png") if p.exists()}
-        if now != before:
+        if _plots(warehouse.parent) != before:
             return run.kill()
         time.sleep(0.005)
     raise AssertionError(f"the run ended before writing a plot:\n{run.output()}")
