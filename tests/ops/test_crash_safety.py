@@ -16,8 +16,7 @@ from tests.ops.helpers import (
     snapshot,
     start_trialfx,
 )
-
-pytestmark = pytest.mark.slow
+from warehouse.db import Warehouse
 
 
 def _reports(warehouse: Path) -> dict[str, str]:
@@ -63,6 +62,7 @@ def _assert_untouched(warehouse: Path, file_digest: str, state: dict, when: str)
     assert snapshot(warehouse) == state, f"{when}: published tables changed"
 
 
+@pytest.mark.slow
 def test_sigkill_at_any_moment_keeps_the_published_state(published_demo, tmp_path):
     timings: dict[str, float] = {}
     env = run_env(tmp_path / "dagster-home")
@@ -103,6 +103,7 @@ def test_sigkill_at_any_moment_keeps_the_published_state(published_demo, tmp_pat
     print("kills (seconds after start, outcome): " + "; ".join(f"{t} s: {o}" for t, o in outcomes))
 
 
+@pytest.mark.slow
 def test_a_killed_run_leaves_the_reports_as_published(published_demo, tmp_path):
     """The forest plots beside the warehouse belong to the published state too: a run killed
     while drawing them must not leave the new run's plots next to the old tables."""
@@ -112,3 +113,48 @@ def test_a_killed_run_leaves_the_reports_as_published(published_demo, tmp_path):
     assert before, "the demo build wrote no plots"
     _kill_when_plots_appear(articles, warehouse, tmp_path / "kill.log", run_env())
     assert _reports(warehouse) == before
+
+
+def _build_with_plots(wh: Warehouse, names: list[str]) -> None:
+    wh.start_build()
+    wh.reports_dir.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (wh.reports_dir / name).write_bytes(name.encode())
+
+
+def test_reports_are_published_with_the_warehouse_and_only_then(tmp_path):
+    wh = Warehouse(tmp_path / "w.duckdb")
+    _build_with_plots(wh, ["a.png", "b.png"])
+    assert not wh.published_reports_dir.exists(), "plots visible before their run published"
+    wh.publish()
+    assert sorted(p.name for p in wh.published_reports_dir.iterdir()) == ["a.png", "b.png"]
+
+    _build_with_plots(wh, ["b.png", "c.png"])
+    assert sorted(p.name for p in wh.published_reports_dir.iterdir()) == ["a.png", "b.png"]
+    wh.publish()
+    assert sorted(p.name for p in wh.published_reports_dir.iterdir()) == ["b.png", "c.png"]
+    hidden = [p.name for p in tmp_path.iterdir() if p.name.startswith(".reports-")]
+    assert len(hidden) == 1, f"folders of earlier runs left behind: {hidden}"
+
+
+def test_a_leftover_build_of_a_killed_run_is_discarded(tmp_path):
+    wh = Warehouse(tmp_path / "w.duckdb")
+    _build_with_plots(wh, ["a.png"])
+    wh.publish()
+    (tmp_path / "w.duckdb.build").write_bytes(b"half-written by a run that died")
+    wh.reports_dir.mkdir()
+    (wh.reports_dir / "stale.png").write_bytes(b"from the run that died")
+    _build_with_plots(wh, ["new.png"])
+    wh.publish()
+    assert sorted(p.name for p in wh.published_reports_dir.iterdir()) == ["new.png"]
+
+
+def test_reports_in_a_folder_from_before_links_are_replaced(tmp_path):
+    legacy = tmp_path / "reports"
+    legacy.mkdir()
+    (legacy / "old.png").write_bytes(b"old")
+    wh = Warehouse(tmp_path / "w.duckdb")
+    _build_with_plots(wh, ["new.png"])
+    wh.publish()
+    assert wh.published_reports_dir.is_symlink()
+    assert sorted(p.name for p in wh.published_reports_dir.iterdir()) == ["new.png"]
