@@ -61,6 +61,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     print(f"trialfx run: {articles} -> {warehouse} in {elapsed:.1f} s")
     _print_counts(warehouse)
+    checks = result.get_asset_check_evaluations()
+    failed = [c for c in checks if not c.passed]
+    print(f"  checks: {len(checks) - len(failed)} of {len(checks)} passed")
+    for check in failed:
+        print(f"    failed: {check.asset_key.to_user_string()} {check.check_name} ({check.severity.value.lower()})")
     return 0
 
 

@@ -39,7 +39,7 @@ class _Evidence(pa.DataFrameModel):
 
 
 class EffectEstimates(_Evidence):
-    """core.effect_estimates: between-arm effect estimates, one per figure in an article."""
+    """between-arm effect estimates, one per figure in an article."""
 
     estimate_id: Series[str] = _f("core.effect_estimates", "estimate_id", unique=True)
     endpoint: Series[str] = _f("core.effect_estimates", "endpoint", isin=ENDPOINTS)
@@ -93,7 +93,7 @@ class EffectEstimates(_Evidence):
 
 
 class ArmResults(_Evidence):
-    """core.arm_results: one arm's figure (median, rate, percentage...) in an article."""
+    """one arm's figure (median, rate, percentage...) in an article."""
 
     result_id: Series[str] = _f("core.arm_results", "result_id", unique=True)
     endpoint: Series[str] = _f("core.arm_results", "endpoint", isin=ENDPOINTS)
@@ -127,7 +127,7 @@ class ArmResults(_Evidence):
 
 
 class Arms(_Evidence):
-    """core.arms: a randomized arm named with its size."""
+    """a randomized arm named with its size."""
 
     arm_id: Series[str] = _f("core.arms", "arm_id", unique=True)
     arm: Series[str] = _f("core.arms", "arm", str_length={"min_value": 1})
@@ -139,7 +139,7 @@ class Arms(_Evidence):
 
 
 class Trials(pa.DataFrameModel):
-    """core.trials: one row per trial met in the articles."""
+    """one row per trial met in the articles."""
 
     trial_id: Series[str] = _f("core.trials", "trial_id", unique=True)
     acronym: Series[str] = _f("core.trials", "acronym", nullable=True)
@@ -153,7 +153,7 @@ class Trials(pa.DataFrameModel):
 
 
 class ArticleFacts(pa.DataFrameModel):
-    """core.article_facts: what an article states about its trial (design, phase...)."""
+    """what an article states about its trial (design, phase...)."""
 
     article_id: Series[str] = _f("core.article_facts", "article_id", unique=True)
     trial_id: Series[str] = _f("core.article_facts", "trial_id", nullable=True)

@@ -5,6 +5,8 @@ import duckdb
 import pandas as pd
 import pandera.pandas as pa
 
+from schemas.docs import core_docs
+
 # Every asset that writes the warehouse sits in this pool; dagster.yaml limits it to one run
 # at a time, since a run builds a private copy of the warehouse and publishes it whole.
 WAREHOUSE_POOL = "warehouse"
@@ -39,6 +41,17 @@ def column_schema(model: type[pa.DataFrameModel]) -> dg.TableSchema:
             for name, column in schema.columns.items()
         ]
     )
+
+
+def documented_columns(table: str) -> dg.TableSchema:
+    """Column metadata for a table written by Python, from its descriptions in sql/core.yml."""
+    columns = (core_docs().get(table) or {}).get("columns") or {}
+    return dg.TableSchema(columns=[dg.TableColumn(name=c, description=d) for c, d in columns.items()])
+
+
+def table_description(table: str) -> str:
+    """The table's description in sql/core.yml, as one line."""
+    return " ".join(str((core_docs().get(table) or {}).get("description", "")).split())
 
 
 def markdown_table(frame: pd.DataFrame, limit: int = 10) -> str:

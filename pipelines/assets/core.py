@@ -9,7 +9,14 @@ import dagster as dg
 import pandas as pd
 import pandera.pandas as pa
 
-from pipelines.assets.common import WAREHOUSE_POOL, column_schema, markdown_table, replace_rows
+from pipelines.assets.common import (
+    WAREHOUSE_POOL,
+    column_schema,
+    documented_columns,
+    markdown_table,
+    replace_rows,
+    table_description,
+)
 from pipelines.assets.extract import EXTRACTED_RECORDS
 from pipelines.extraction import trial_id_for
 from pipelines.resources import WarehouseResource
@@ -222,7 +229,7 @@ _CHECKS = [
     specs=[
         dg.AssetSpec(
             key,
-            description=CORE_MODELS[table].__doc__,
+            description=table_description(f"core.{table}"),
             group_name="core",
             kinds={"pandas", "duckdb"},
             deps=[EXTRACTED_RECORDS, dg.AssetKey(["raw", "articles"])],
@@ -233,9 +240,10 @@ _CHECKS = [
     + [
         dg.AssetSpec(
             QUARANTINE,
-            description="Extracted rows that failed validation, with the check that failed and the row as JSON.",
+            description=table_description("quarantine.rejected_records"),
             group_name="core",
             kinds={"pandas", "duckdb"},
+            metadata={"dagster/column_schema": documented_columns("quarantine.rejected_records")},
             deps=[EXTRACTED_RECORDS],
         )
     ],

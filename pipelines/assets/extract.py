@@ -6,7 +6,7 @@ import json
 import dagster as dg
 import pandas as pd
 
-from pipelines.assets.common import WAREHOUSE_POOL
+from pipelines.assets.common import WAREHOUSE_POOL, documented_columns
 from pipelines.assets.ingest import RAW_ARTICLES
 from pipelines.extraction import EXTRACTOR_VERSION
 from pipelines.parallel import extract_many
@@ -24,6 +24,7 @@ RECORD_COLUMNS = [
     deps=[RAW_ARTICLES],
     group_name="extract",
     kinds={"python", "duckdb"},
+    metadata={"dagster/column_schema": documented_columns("staging.extracted_records")},
     pool=WAREHOUSE_POOL,
 )
 def extracted_records(context: dg.AssetExecutionContext, warehouse: WarehouseResource):

@@ -5,7 +5,13 @@ import datetime as dt
 import dagster as dg
 import pandas as pd
 
-from pipelines.assets.common import WAREHOUSE_POOL, markdown_table, replace_rows
+from pipelines.assets.common import (
+    WAREHOUSE_POOL,
+    documented_columns,
+    markdown_table,
+    replace_rows,
+    table_description,
+)
 from pipelines.ingest.readers import ingest_folder
 from pipelines.resources import ArticlesFolder, WarehouseResource
 
@@ -23,15 +29,17 @@ ERROR_COLUMNS = ["source_path", "error", "detail", "seen_at"]
     specs=[
         dg.AssetSpec(
             RAW_ARTICLES,
-            description="Every article read from the articles folder: its text as read, metadata and content hash.",
+            description=table_description("raw.articles"),
             group_name="ingest",
             kinds={"python", "duckdb"},
+            metadata={"dagster/column_schema": documented_columns("raw.articles")},
         ),
         dg.AssetSpec(
             RAW_INGEST_ERRORS,
-            description="Every file or record of the articles folder that could not be ingested, with the reason.",
+            description=table_description("raw.ingest_errors"),
             group_name="ingest",
             kinds={"python", "duckdb"},
+            metadata={"dagster/column_schema": documented_columns("raw.ingest_errors")},
         ),
     ],
     pool=WAREHOUSE_POOL,

@@ -54,9 +54,10 @@ def _sql_asset(model: Model) -> dg.AssetsDefinition:
 
 
 def _data_check(test: DataTest) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=key_of(test.target), name=test.name, description=test.description, pool=WAREHOUSE_POOL
-    )
+    # The check sits on its table's page, so it is named after the rule alone.
+    rule = test.name.split("__", 1)[-1]
+
+    @dg.asset_check(asset=key_of(test.target), name=rule, description=test.description, pool=WAREHOUSE_POOL)
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.warehouse.connect() as con:
             failing, sample = run_data_test(con, test)
@@ -87,6 +88,8 @@ def cross_trial_subgroups_asset(context: dg.AssetExecutionContext, warehouse: Wa
     with warehouse.warehouse.connect() as con:
         svo = con.execute("select * from marts.subgroup_vs_overall").df()
         pooled = cross_trial_subgroups(svo)
+        # Text columns as pandas strings, so that an empty result still makes VARCHAR columns.
+        pooled = pooled.astype({c: "string" for c in pooled.columns if pooled[c].dtype == object})
         con.register("_pooled", pooled[CROSS_TRIAL_COLUMNS])
         con.execute("create or replace table marts.cross_trial_subgroups as select * from _pooled")
         con.unregister("_pooled")
