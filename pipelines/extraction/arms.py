@@ -43,8 +43,8 @@ _NAME_DELIM = re.compile(r"(?i)[;:,()]|\.(?!\d)|\b(?:with|to|for|given|received|
 _NOT_ARM = re.compile(r"(?i)%|[<>\u2264\u2265]|\b(?:disease|cohort|population|subgroup|patients|pts|participants"
                       r"|cancer|tumou?rs?|mutations?|mutated)\b|^(?:treatment|therapy|study|trial|randomi[sz]ation)$")
 _ASSIGNED_LIST_RE = re.compile(
-    r"(?i)(?:randomi[sz]ed|randomly assigned|assigned|allocated)(?: \(?\d:\d\)?)?,\s*+(?:including\s+)?"
-    rf"(?P<n>\d{{1,3}}(?:,\d{{3}})+|\d{{2,}}) to (?:receive )?(?:the )?{_ARM_TEXT}")
+    r"(?i)(?:randomi[sz]ed|randomly assigned|assigned|allocated)(?: \(?\d:\d\)?)?(?:,\s*+(?:including\s+)?|\s++)"
+    rf"(?P<n>\d{{1,3}}(?:,\d{{3}})+|\d{{2,}})(?: (?:patients|participants|pts))? to (?:receive )?(?:the )?{_ARM_TEXT}")
 _N_PATIENTS_NAMED_RE = re.compile(r"\((?P<n>\d{1,3}(?:,\d{3})+|\d+) (?:patients|participants)[;,] (?:the )?(?P<arm>[^()]{2,60}?)\)")
 _SIZES_RESPECTIVELY_RE = re.compile(
     r"\(\s*(?P<list>\d[\d,]*(?:\s*,\s*(?:and\s+)?\d[\d,]*|\s+and\s+\d[\d,]*)+)\s+(?:patients|participants|pts)?"

@@ -10,6 +10,7 @@ from pipelines.extraction.vocab import (
     ENDPOINT_RE,
     PopulationCue,
     ascii_lower,
+    band_level,
     content_words,
     endpoint_mentions,
     population_cues,
@@ -197,9 +198,21 @@ def doc_cues(doc: Doc, start: int, end: int) -> list[PopulationCue]:
         cached = doc.cue_cache.get(si)
         if cached is None:
             sent = doc.sents[si]
-            cached = doc.cue_cache[si] = population_cues(doc.text, sent.start, sent.end, doc.trial_words)
+            cached = population_cues(doc.text, sent.start, sent.end, doc.trial_words)
+            cached = doc.cue_cache[si] = [_band_variable(doc, si, c) for c in cached]
         out.extend(c for c in cached if c.start >= start and c.end <= end)
     return out
+
+
+def _band_variable(doc: Doc, si: int, cue: PopulationCue) -> PopulationCue:
+    """A bare band ('the 41-49% group') is of the measurement an earlier sentence gave that band for."""
+    if cue.overall or cue.variable is not None or cue.level is None:
+        return cue
+    for j in range(si - 1, -1, -1):
+        for earlier in doc_cues(doc, doc.sents[j].start, doc.sents[j].end):
+            if earlier.variable and earlier.level and band_level(earlier.level) == cue.level:
+                return PopulationCue(cue.start, cue.end, False, cue.label, earlier.variable, earlier.level)
+    return cue
 
 
 def sentence_index(doc: Doc, pos: int) -> int:
@@ -224,8 +237,13 @@ def endpoint_before(doc: Doc, si: int, pos: int, floor: int | None = None) -> tu
     return None, None
 
 
-def endpoint_carried(doc: Doc, si: int, pos: int, back: int = 4) -> str | None:
+_PRIMARY = object()
+
+
+def endpoint_carried(doc: Doc, si: int, pos: int, back: int = 4, fallback=_PRIMARY) -> str | None:
     """Carry the endpoint from the current sentence start or the few sentences before it.
+
+    With nothing to carry, the article's primary endpoint, or ``fallback`` when one is given.
 
     A sentence listing a composite's parts ("Events included CV death, MI or stroke") names the
     composite, not its parts, so only a composite named there is carried.
@@ -244,7 +262,7 @@ def endpoint_carried(doc: Doc, si: int, pos: int, back: int = 4) -> str | None:
             resolved = resolve_endpoint(doc, label)
             if resolved:
                 return resolved
-    return doc.primary
+    return doc.primary if fallback is _PRIMARY else fallback
 
 
 def last_population_cue(doc: Doc, start: int, end: int) -> PopulationCue | None:

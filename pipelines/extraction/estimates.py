@@ -251,8 +251,15 @@ def _endpoint(doc: Doc, est: Estimate, lead_start: int, trailing) -> tuple[str |
     if found:
         end = next((e for s, e, _l in mentions(doc, pos, pos + 120) if s == pos), pos)
         return found, text[pos:end]
-    carried = endpoint_carried(doc, est.sent, doc.sents[est.sent].start)
-    return carried, None
+    carried = endpoint_carried(doc, est.sent, doc.sents[est.sent].start, fallback=None)
+    if carried:
+        return carried, None
+    # Nothing named before: "... (HR 0.57 ...), with median progression-free survival of ..." names it after.
+    for s, e, label in mentions(doc, est.end, doc.sents[est.sent].end):
+        resolved = resolve_endpoint(doc, label)
+        if resolved:
+            return resolved, text[s:e]
+    return doc.primary, None
 
 
 def _population(doc: Doc, est: Estimate, lead_start: int, trailing, done: list[Estimate]) -> Population:

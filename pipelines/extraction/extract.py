@@ -9,7 +9,7 @@ from pipelines.extraction.numbers import measure_cues
 from pipelines.extraction.results import arm_result_records
 
 # Bump whenever the records extract() returns for some text could change.
-EXTRACTOR_VERSION = "1.0.0"
+EXTRACTOR_VERSION = "1.1.0"
 
 # How many sentences a measure named once ("HRs (95% CIs):") keeps applying to bare figures.
 _INHERIT_SENTENCES = 2

@@ -98,6 +98,11 @@ GENERIC_SUBGROUP_RE = re.compile(
 PATIENTS_WITH_RE = re.compile(
     r"\b(?:in|among|for) (?:the )?(?:\d[\d,]* )?(?:patients|participants|pts|those|women|men) "
     r"(?:with(?:out)?|whose|who had|who have)\s+(?P<x>[^,;()\d]{3,60})", re.IGNORECASE)
+# "in the 41-49% group": a band of some measurement, named by its range alone; the caller may learn
+# which measurement from an earlier mention of the same band ("LVEF 41-49%").
+BAND_RE = re.compile(
+    r"\b(?:in|among|for) the (?P<level>\d+(?:\.\d+)?\s?-\s?\d+(?:\.\d+)?\s?%|[<>\u2264\u2265]=?\s?\d+(?:\.\d+)?\s?%)"
+    r" (?:group|subgroup|stratum|band|category)\b", re.IGNORECASE)
 _TRIAL_WORD_MIN = 4
 _CLAUSE_START_RE = re.compile(r"(?:[;:(,.\n]|\b(?:and|but|while|whereas))\s*$", re.IGNORECASE)
 
@@ -200,6 +205,9 @@ def population_cues(text: str, start: int, end: int, trial_words: frozenset[str]
             fronted = not before.strip() or _CLAUSE_START_RE.search(before)
             if fronted and words and not words & trial_words and not re.match(r"(?i)(?:or|and) without", m.group("x")):
                 cues.append(PopulationCue(m.start(), m.end(), False, _generic_label(text, m), None, None))
+    for m in BAND_RE.finditer(text, start, end):
+        label = re.sub(r"^(?:in|among|for) the ", "", m.group(0), flags=re.IGNORECASE)
+        cues.append(PopulationCue(m.start(), m.end(), False, label, None, band_level(m.group("level"))))
     for m in OVERALL_RE.finditer(text, start, end):
         before = text[max(0, m.start() - 20):m.start()].lower()
         if before.endswith(("consistent with the ", "similar to the ", "similar results to the ",
@@ -221,6 +229,11 @@ def population_cues(text: str, start: int, end: int, trial_words: frozenset[str]
             continue
         kept.append(c)
     return kept
+
+
+def band_level(level: str) -> str:
+    """A band written with or without blanks ('41 - 49 %', '41-49%') as one level."""
+    return re.sub(r"\s+", "", level)
 
 
 _GENERIC_WORDS = {"patients", "participants", "disease", "treatment", "therapy", "those", "their", "with", "without",
