@@ -15,11 +15,15 @@ _STOP = {"the", "a", "an", "of", "with", "and", "or", "in", "to", "vs", "versus"
          "receiving", "received", "given", "treated", "those", "group", "arm", "alone", "plus", "for", "on",
          "were", "was", "participants", "mg", "once", "daily", "orally", "both", "either", "receive", "at",
          "dose", "that", "this", "all", "each", "their", "trial", "study", "than", "compared"}
-_GENERIC = {"therapy", "treatment", "monotherapy", "regimen", "care", "oral", "doses", "endocrine", "chemotherapy"}
+_GENERIC = {"therapy", "treatment", "monotherapy", "regimen", "care", "oral", "doses", "endocrine", "chemotherapy",
+            "combination", "doublet", "triplet"}
 _NOT_GROUP_WORDS = {"between", "two", "2", "both", "three", "treatment", "research", "study", "smaller", "additional",
                     "across", "balanced", "other", "each", "same", "different", "age", "all", "its", "per", "by"}
 _CONTROL = re.compile(r"(?i)\b(?:placebo|control|standard|SOC|usual care|TPC|physician|continuation|alone"
                       r"|observation|PBO|comparator)\b")
+# A control arm named by a word of its own; "alone" only marks the monotherapy side of a comparison.
+_CONTROL_MENTION = re.compile(r"(?i)\b(?:placebo|control|standard|SOC|usual care|TPC|physician|continuation"
+                              r"|observation|PBO|comparator)\b")
 _CUT = re.compile(r"(?i)\s(?:at (?:a )?dose|at \d|\d[\d.]*\s?(?:mg|g|IU|mL|mcg)\b|once|twice|daily|every|administered"
                   r"|for \d|for up|until|following|stratified|in addition|as |with randomi|\(n\b|in a \d|who\b|on day)")
 _ASSIGN_RE = re.compile(
@@ -27,7 +31,7 @@ _ASSIGN_RE = re.compile(
     r"| \(\d:\d ratio\))?(?:[^.;:]{0,25}?)\bto (?:receive )?(?:either )?(?P<list>[^.;:]{3,220})")
 _EITHER_RE = re.compile(r"(?i)\s(?:with )?either (?P<a>[^,;()]+?) or (?P<b>[^,;()]+?)(?=\s*+(?:\(|,|$))")
 _LIST_SPLIT = re.compile(r"(?i)\s*+(?:\([^()]{0,40}\))?\s*+(?:,\s*+(?:or |and )?|(?<=\s)(?:or|vs\.?|versus)\s|(?<=\s)and\s(?=to\b))")
-_GROUP_RE = re.compile(rf"\b((?:{_WORD}\s){{0,2}}{_WORD})\s(?:group|arm)\b")
+_GROUP_RE = re.compile(rf"\b((?:{_WORD} ){{0,2}}{_WORD}) (?:group|arm)\b")
 _N_AFTER_RE = re.compile(r"\(\s*[nN]\s*=\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)\s*[;)]")
 _N_INSIDE_RE = re.compile(r"[(;]\s*(?P<arm>[^,;()]{2,60}?),\s*[nN]\s*=\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)\s*(?=[;)])")
 _N_PATIENTS_RE = re.compile(r"\(\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+) (?:patients|participants|pts)\)")
@@ -79,8 +83,33 @@ def _clean(name: str) -> str:
     name = re.sub(r"\s*\([^()]*\d[^()]*\)?", "", name)
     name = re.sub(r"(?i)^(?:the|a|an|to|receive|either|those|patients|with|in|on)\s+", "", name.strip())
     name = re.sub(r"(?i)^(?:the|a|an|to|receive|either|and|or|oral|intravenous|subcutaneous)\s+", "", name.strip())
+    name = re.sub(r"(?i)^(?:the )?combination of\s+", "", name)
     name = re.sub(r"(?i)\s+(?:group|arm)s?$", "", name.strip(" ,;:-"))
     return name.strip(" ,;:-")
+
+
+# Words that only ever join a sentence to the next one; inside a name they show it ran past a sentence end.
+_SENTENCE_OPENERS = {"The", "This", "These", "In", "Among", "After", "For", "During", "However", "Overall"}
+_PURE_NUMBER = re.compile(r"^[(\[]?\d[\d.,%]*[)\]]?$|^\d+(?:\.\d+)+\.")
+_NOT_NAME_START = re.compile(r"(?i)^(?:each|both|with|without|and|or|to|of|day|cycle|than)\b")
+_COMBINATION = re.compile(r"(?i)\b(?:combination|doublet|triplet|combined regimen)\b")
+
+
+def clean_name(name: str | None) -> str | None:
+    """An arm name as a clean noun phrase, or None when the words cannot be one (numbers, two sentences...)."""
+    if not name:
+        return None
+    name = " ".join(name.split())
+    if name.count("(") > name.count(")"):
+        name = name[:name.rfind("(")]
+    name = re.sub(r"(?i)(?:-treated)?\s+(?:patients|participants|pts)$|-treated$", "", name.strip(" ,;:-"))
+    name = name.strip(" ,;:-")
+    words = name.split()
+    if not words or len(words) > 8 or _NOT_NAME_START.match(name):
+        return None
+    if any(_PURE_NUMBER.match(w) for w in words) or any(w in _SENTENCE_OPENERS for w in words[1:]):
+        return None
+    return name
 
 
 @dataclass
@@ -89,14 +118,18 @@ class ArmSet:
 
     names: list[str] = field(default_factory=list)
     sizes: list[tuple[str, int, int, int]] = field(default_factory=list)
+    # The arms given with their randomized sizes, each once, in text order: what comparisons are named by.
+    randomized: list[str] = field(default_factory=list)
+    _lookup: list[tuple[str, re.Pattern, re.Pattern | None]] | None = None
 
     def add(self, name: str) -> None:
-        name = _clean(name)
+        name = clean_name(_clean(name))
         if not name or not tokens(name) or len(name) > 70 or len(self.names) >= MAX_ARMS:
             return
         if any(tokens(name) == tokens(n) for n in self.names):
             return
         self.names.append(name)
+        self._lookup = None
 
     def vocabulary(self) -> set[str]:
         out: set[str] = set()
@@ -104,55 +137,138 @@ class ArmSet:
             out |= tokens(n)
         return out
 
-    def find(self, text: str, start: int, end: int) -> list[tuple[int, str]]:
-        """Arm names mentioned in text[start:end] (whole, joined differently, or by a word no other arm has)."""
-        found = []
-        chunk = text[start:end]
-        for name in self.names:
-            hits = list(_name_pattern(name).finditer(chunk))
-            if not hits:
+    def _patterns(self) -> list[tuple[str, re.Pattern, re.Pattern | None]]:
+        """Per name: its whole-name pattern and one for the words no other arm has (built once per article)."""
+        if self._lookup is None:
+            self._lookup = []
+            for name in self.names:
                 others = set().union(*(tokens(n) for n in self.names if n != name))
-                own = tokens(name) - others - _GENERIC
-                hits = [w for w in (re.search(rf"\b{re.escape(t)}\b", chunk, re.IGNORECASE) for t in own) if w][:1]
-            found.extend((start + m.start(), start + m.end(), name) for m in hits)
+                own = sorted(tokens(name) - others - _GENERIC)
+                own_re = re.compile(r"\b(?:" + "|".join(map(re.escape, own)) + r")\b", re.IGNORECASE) if own else None
+                self._lookup.append((name, _name_pattern(name), own_re))
+        return self._lookup
+
+    def find(self, text: str, start: int, end: int) -> list[tuple[int, str, str]]:
+        """(position, arm, words as written) of arm names in text[start:end], whole or by a word no other arm has."""
+        found = []
+        for name, whole, own in self._patterns():
+            hits = list(whole.finditer(text, start, end))
+            if not hits and own is not None:
+                first = own.search(text, start, end)
+                hits = [first] if first else []
+            found.extend((m.start(), m.end(), name) for m in hits)
         found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
-        out: list[tuple[int, str]] = []
+        out: list[tuple[int, str, str]] = []
         covered = -1
         for pos, stop, name in found:
             # A name found inside another one's mention ("imlunestrant" in "imlunestrant-abemaciclib") is that one.
             if pos < covered:
                 continue
-            out.append((pos, name))
+            whole = _name_pattern(name).fullmatch(text, pos, stop)
+            out.append((pos, name, text[pos:stop] if whole else _as_written(text, pos, stop, name, end)))
             covered = stop
         return out
 
     def canonical(self, name: str) -> str:
         """The first-named arm this name refers to, so one comparison reads the same across sentences."""
-        words = tokens(name) - _GENERIC
-        for known in self.names:
+        return self.resolve(name) or name
+
+    def targets(self) -> list[str]:
+        """Names comparisons are written with: the randomized arms when two or more are known, else every name."""
+        return self.randomized if len(self.randomized) >= 2 else self.names
+
+    def resolve(self, mention: str) -> str | None:
+        """The article's arm a mention stands for: same words, a control or combination word, or a unique superset."""
+        names = self.targets()
+        words = tokens(mention) - _GENERIC
+        for known in names:
             if words and words == tokens(known) - _GENERIC:
                 return known
-        return name
+        if is_control(mention) and not words - _CONTROL_WORDS:
+            return next((n for n in names if is_control(n)), None)
+        if _COMBINATION.search(mention) and not words - {"combination", "doublet", "triplet", "combined", "regimen"}:
+            combos = [n for n in names if self.is_combination(n)]
+            return combos[0] if len(combos) == 1 else None
+        wider = [n for n in names if tokens(mention) and tokens(mention) <= tokens(n)]
+        wider.sort(key=lambda n: len(tokens(n)))
+        if wider and (len(wider) == 1 or len(tokens(wider[0])) < len(tokens(wider[1]))):
+            return wider[0]
+        return None
+
+    def is_combination(self, name: str) -> bool:
+        """A name adding a drug to another arm ('A plus B' beside 'A')."""
+        own = tokens(name)
+        return any(tokens(n) < own for n in self.targets() if n != name)
 
     def comparison_near(self, doc: Doc, si: int, pos: int) -> tuple[str | None, str | None]:
         """(experimental, comparator) of a figure: arms named in its sentence, else the article's arms."""
         sent = doc.sents[si]
-        seen: list[str] = []
-        for _p, name in self.find(doc.text, sent.start, sent.end):
-            name = self.canonical(name)
-            if name not in seen:
-                seen.append(name)
-        for name in self.names:
-            if len(seen) >= 2:
-                break
-            if name not in seen and not any(tokens(name) == tokens(s) for s in seen):
-                seen.append(name)
+        seen = self._mentioned(doc.text, sent.start, sent.end)
+        if len(seen) == 1:
+            partner = self._partner(seen[0])
+            seen += [partner] if partner else []
+        if not seen:
+            seen = main_pair(self.targets())
         if len(seen) < 2:
             return (seen[0] if seen else None), None
-        first, second = seen[0], seen[1]
-        if _CONTROL.search(first) and not _CONTROL.search(second):
-            first, second = second, first
-        return first, second
+        return orient(seen[0], seen[1])
+
+    def _mentioned(self, text: str, start: int, end: int) -> list[str]:
+        """Arms a sentence names, in order, each as the article's arm it stands for."""
+        found = [(p, name, True) for p, name, _w in self.find(text, start, end)]
+        found += [(m.start(), m.group(0), False)
+                  for m in (*_CONTROL_MENTION.finditer(text, start, end), *_COMBINATION.finditer(text, start, end))]
+        found.sort()
+        out: list[str] = []
+        loose = self.targets() is self.names
+        for _p, mention, named in found:
+            arm = self.resolve(mention)
+            if arm is None and is_control(mention) and out:
+                arm = self._partner(out[0])
+            if arm is None and named and loose:
+                arm = mention
+            if arm and arm not in out:
+                out.append(arm)
+        return out
+
+    def _partner(self, arm: str) -> str | None:
+        """The arm compared with ``arm`` when only it is named: the monotherapy a combination adds to, else control."""
+        others = [n for n in self.targets() if n != arm and tokens(n) != tokens(arm)]
+        if is_control(arm):
+            return next((n for n in others if not is_control(n)), None)
+        inner = [n for n in others if tokens(n) < tokens(arm)]
+        if inner:
+            return inner[0]
+        return next((n for n in others if is_control(n)), None) or next(
+            (n for n in others if not tokens(n) & tokens(arm)), None) or next(iter(others), None)
+
+
+_CONTROL_WORDS = {"placebo", "control", "standard", "soc", "usual", "tpc", "physician", "continuation",
+                  "observation", "pbo", "comparator", "of"}
+
+
+def _as_written(text: str, start: int, stop: int, name: str, end: int) -> str:
+    """A mention found by one word, widened over the words of that arm around it ('standard' -> 'standard therapy')."""
+    allowed = tokens(name) | _GENERIC
+    while (m := re.match(r"[ -]([A-Za-z][\w/+-]*)", text[stop:min(end, stop + 30)])) and m.group(1).lower() in allowed:
+        stop += m.end()
+    return text[start:stop]
+
+
+def orient(a: str, b: str) -> tuple[str, str]:
+    """(experimental, comparator): a control arm, or the monotherapy a combination adds to, is the comparator."""
+    if is_control(a) and not is_control(b):
+        return b, a
+    if not is_control(a) and not is_control(b) and tokens(a) < tokens(b):
+        return b, a
+    return a, b
+
+
+def main_pair(names: list[str]) -> list[str]:
+    """The article's main pair: its first experimental arm and its first control arm."""
+    exp = [n for n in names if not is_control(n)]
+    ctl = [n for n in names if is_control(n)]
+    return (exp[:1] + ctl[:1]) if exp and ctl else names[:2]
 
 
 def article_arms(doc: Doc, estimates) -> ArmSet:
@@ -185,7 +301,17 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
     arms.sizes = _sizes(doc, arms)
     for name, _n, _s, _e in arms.sizes:
         arms.add(name)
+    arms.randomized = _randomized(arms)
     return arms
+
+
+def _randomized(arms: ArmSet) -> list[str]:
+    out: list[str] = []
+    for name, _n, _s, _e in sorted(arms.sizes, key=lambda s: s[2]):
+        name = clean_name(name)
+        if name and not any(tokens(name) - _GENERIC == tokens(n) - _GENERIC for n in out):
+            out.append(name)
+    return out
 
 
 _VS_PAIR_RE = re.compile(r"(?<![\w+/-])(?P<x>[A-Za-z][\w+/-]{1,40}) (?:vs\.?|versus) (?P<y>[A-Za-z][\w+/-]{1,40})(?![\w+/-])")

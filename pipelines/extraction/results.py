@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipelines.extraction.arms import ArmSet, is_control, name_before, tokens
+from pipelines.extraction.arms import ArmSet, clean_name, is_control, main_pair, name_before, tokens
 from pipelines.extraction.context import (
     Doc,
     Population,
@@ -321,7 +321,7 @@ _VS_PHRASE_RE = re.compile(
 def _sentence_arms(doc: Doc, arms: ArmSet, start: int, end: int) -> list[str]:
     """Arms named in text[start:end], in order: known names and the other side of a 'vs'."""
     seen: list[str] = []
-    found = arms.find(doc.text, start, end)
+    found = [(pos, written) for pos, _name, written in arms.find(doc.text, start, end)]
     for m in _VS_PHRASE_RE.finditer(doc.text, start, end):
         phrase = m.group("arm")
         if tokens(phrase) & arms.vocabulary() and not _NOT_ARM_PHRASE.search(phrase):
@@ -351,24 +351,18 @@ def _assign(doc: Doc, si: int, pair: Pair, arms: ArmSet, carried: list[str]) -> 
     if all(named):
         return named
     if named[0] is None and named[1] is None:
-        for source in (context, carried, _order(arms.names)):
+        for source in (context, carried, main_pair(arms.targets())):
             if len(source) >= 2:
                 ordered = list(source[:2])
                 return list(reversed(ordered)) if pair.reverse else ordered
         return [None, None]
     known = named[0] or named[1]
     other = None
-    for source in (context, carried, _order(arms.names), arms.names):
+    for source in (context, carried, main_pair(arms.targets()), arms.names):
         other = next((c for c in source if tokens(c) - tokens(known) and not tokens(c) <= tokens(known)), None)
         if other:
             break
     return [known, other] if named[0] else [other, known]
-
-
-def _order(names: list[str]) -> list[str]:
-    exp = [n for n in names if not is_control(n)]
-    ctl = [n for n in names if is_control(n)]
-    return (exp[:1] + ctl[:1]) if exp and ctl else names[:2]
 
 
 def _neighbour_estimate(pair: Pair, estimates: list[Estimate], si: int) -> Estimate | None:

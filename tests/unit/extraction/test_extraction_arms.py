@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pipelines.extraction import extract
+from pipelines.extraction.arms import clean_name
 
 
 def _of_type(text: str, kind: str) -> list[dict]:
@@ -39,3 +42,60 @@ def test_endpoint_named_only_after_the_estimate_in_its_sentence():
             "overall survival of 21.0 vs 16.5 months.")
     (est,) = _of_type(text, "estimate")
     assert est["endpoint"] == "OS"
+
+
+THREE_ARMS = ("Investigators randomized 400 patients to tazarestrant, 398 to standard endocrine therapy and 250 to "
+              "tazarestrant plus ribovelib. ")
+
+
+def _comparisons(text: str) -> dict[float, str]:
+    return {e["value"]: e["comparison"] for e in _of_type(text, "estimate")}
+
+
+def test_one_pair_of_arms_reads_the_same_in_every_sentence():
+    text = (THREE_ARMS + "Tazarestrant beat SOC in the overall population (HR 0.81; 95% CI 0.68-0.96). "
+            "Compared with endocrine therapy, tazarestrant alone also helped in women (HR 0.77; 95% CI 0.60-0.98). "
+            "Against standard therapy, tazarestrant monotherapy lowered the risk of death (HR 0.85; 95% CI 0.72-0.99).")
+    assert set(_comparisons(text).values()) == {"tazarestrant vs standard endocrine therapy"}
+
+
+def test_the_combination_is_the_experimental_arm_against_its_monotherapy():
+    text = (THREE_ARMS + "Tazarestrant alone did worse than the combination (HR 0.58; 95% CI 0.45-0.75). "
+            "The doublet outperformed tazarestrant (HR 0.60; 95% CI 0.47-0.77).")
+    assert set(_comparisons(text).values()) == {"tazarestrant plus ribovelib vs tazarestrant"}
+
+
+def test_a_control_arm_is_the_comparator_whichever_is_named_first():
+    text = ("Patients were assigned to placebo (n = 300) or velmitide (n = 302). "
+            "Compared with placebo, velmitide reduced admissions (HR 0.72; 95% CI 0.58-0.90).")
+    (est,) = _of_type(text, "estimate")
+    assert (est["experimental_arm"], est["comparator_arm"]) == ("velmitide", "placebo")
+
+
+def test_a_mention_by_one_word_is_reported_as_written():
+    text = (THREE_ARMS + "In the overall population, median progression-free survival was 6.1 months with tazarestrant "
+            "and 4.2 months with standard therapy (HR 0.79; 95% CI 0.66-0.94).")
+    arms = {r["value"]: r["arm"] for r in _of_type(text, "arm_result")}
+    assert arms == {6.1: "tazarestrant", 4.2: "standard therapy"}
+
+
+@pytest.mark.parametrize("junk", ["abemaciclib The combination", "238 elacestrant fulvestrant to", "200 mg orally",
+                                  "day 1 of each cycle", "6.4.TPC", "each with fulvestrant"])
+def test_junk_is_no_arm_name(junk):
+    assert clean_name(junk) is None
+
+
+@pytest.mark.parametrize(("raw", "clean"), [("pembrolizumab plus chemotherapy (nab-paclitaxel", "pembrolizumab plus chemotherapy"),
+                                            ("fulvestrant-treated patients", "fulvestrant"),
+                                            ("imlunestrant plus abemaciclib", "imlunestrant plus abemaciclib")])
+def test_clean_names(raw, clean):
+    assert clean_name(raw) == clean
+
+
+def test_arm_names_never_hold_numbers_or_two_sentences():
+    text = (THREE_ARMS + "Ribovelib added to tazarestrant\nThe combination arm was strong. Median survival was "
+            "9.1 vs 5.2 months with the combination and tazarestrant alone (HR 0.57; 95% CI 0.44-0.73).")
+    for rec in extract(text, "t.txt"):
+        for key in ("arm", "experimental_arm", "comparator_arm"):
+            name = rec.get(key)
+            assert name is None or clean_name(name) == name, (key, name)
