@@ -45,7 +45,7 @@ _ASSIGNED_NEXT_RE = re.compile(
 _NAME_DELIM = re.compile(r"(?i)[;:,()]|\.(?!\d)|\b(?:with|to|for|given|received|receiving|in|of|that|than|who|or|vs|versus"
                          r"|results|on)\b")
 _NOT_ARM = re.compile(r"(?i)%|[<>\u2264\u2265]|\b(?:disease|cohort|population|subgroup|patients|pts|participants"
-                      r"|cancer|tumou?rs?|mutations?|mutated)\b|^(?:treatment|therapy|study|trial|randomi[sz]ation)$")
+                      r"|cancer|tumou?rs?|mutations?|mutated|mutant|altered|alterations?|wild-type|positive|negative)\b|^(?:treatment|therapy|study|trial|randomi[sz]ation)$")
 _ASSIGNED_LIST_RE = re.compile(
     r"(?i)(?:randomi[sz]ed|randomly assigned|assigned|allocated)(?: \(?\d:\d\)?)?(?:,\s*+(?:including\s+)?|\s++)"
     rf"(?P<n>\d{{1,3}}(?:,\d{{3}})+|\d{{2,}})(?: (?:patients|participants|pts))? to (?:receive )?(?:the )?{_ARM_TEXT}")
@@ -102,6 +102,7 @@ def clean_name(name: str | None) -> str | None:
     name = " ".join(name.split())
     if name.count("(") > name.count(")"):
         name = name[:name.rfind("(")]
+    name = re.sub(r"(?i)\s(?:in combination|combined|each|both) with\b.*", "", name)
     name = re.sub(r"(?i)(?:-treated)?\s+(?:patients|participants|pts)$|-treated$", "", name.strip(" ,;:-"))
     name = name.strip(" ,;:-")
     words = name.split()
@@ -293,6 +294,11 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
             words = words[1:]
         if words and not _NOT_ARM.search(" ".join(words)):
             arms.add(" ".join(words))
+    for m in _COMPARED_RE.finditer(text):
+        pair = [_clean(m.group("a")), _clean(m.group("b"))]
+        if all(p and not _NOT_ARM.search(p) for p in pair):
+            for name in pair:
+                arms.add(name)
     for m in _VS_PAIR_RE.finditer(text):
         pair = [m.group("x"), m.group("y")]
         if all(_plausible_vs_name(text, w) for w in pair) and any(is_control(w) for w in pair):
@@ -314,6 +320,10 @@ def _randomized(arms: ArmSet) -> list[str]:
     return out
 
 
+# A design sentence naming both arms: "the trial compared A plus B with placebo plus B in ...".
+_COMPARED_RE = re.compile(r"(?i)\b(?:compared|comparing|tested|evaluated) (?!with\b|to\b|the (?:efficacy|safety)\b)"
+                          r"(?P<a>[^,;.()]{2,60}?) (?:with|to|versus|vs\.?|against) (?P<b>[^,;.()]{2,60}?)"
+                          r"(?= (?:in|among|for|as|after)\b|[,.;]|$)")
 _VS_PAIR_RE = re.compile(r"(?<![\w+/-])(?P<x>[A-Za-z][\w+/-]{1,40}) (?:vs\.?|versus) (?P<y>[A-Za-z][\w+/-]{1,40})(?![\w+/-])")
 _NOT_VS_WORDS = {"months", "patients", "group", "arm", "the", "a", "an", "those", "and", "or", "with", "without",
                  "baseline", "weeks", "years", "days", "rates", "rate", "events", "median", "mean", "each"}

@@ -472,7 +472,7 @@ def _pair_records(doc: Doc, si: int, pair: Pair, sent_est: list[Estimate], arms:
         endpoint, endpoint_text = endpoint_carried(doc, si, doc.sents[si].start), None
     if endpoint is None:
         return []
-    names = _assign(doc, si, pair, arms, carried)
+    names = [clean_name(n) for n in _assign(doc, si, pair, arms, carried)]
     if len(pair.items) == 1 and (names[0] is None or not _single_ok(doc, si, pair.items[0])):
         return []
     pop = _population(doc, si, pair, est)

@@ -99,3 +99,11 @@ def test_arm_names_never_hold_numbers_or_two_sentences():
         for key in ("arm", "experimental_arm", "comparator_arm"):
             name = rec.get(key)
             assert name is None or clean_name(name) == name, (key, name)
+
+
+def test_a_design_sentence_names_both_arms_for_later_estimates():
+    text = ("The phase 3 study compared torvasib plus letrozole with placebo plus letrozole in postmenopausal women. "
+            "In the biomarker-altered group, progression-free survival favored the experimental arm "
+            "(HR 0.55; 95% CI 0.41-0.74).")
+    (est,) = _of_type(text, "estimate")
+    assert est["comparison"] == "torvasib plus letrozole vs placebo plus letrozole"
