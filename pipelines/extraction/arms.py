@@ -18,7 +18,8 @@ _STOP = {"the", "a", "an", "of", "with", "and", "or", "in", "to", "vs", "versus"
 _GENERIC = {"therapy", "treatment", "monotherapy", "regimen", "care", "oral", "doses", "endocrine", "chemotherapy",
             "combination", "doublet", "triplet"}
 _NOT_GROUP_WORDS = {"between", "two", "2", "both", "three", "treatment", "research", "study", "smaller", "additional",
-                    "across", "balanced", "other", "each", "same", "different", "age", "all", "its", "per", "by"}
+                    "across", "balanced", "other", "each", "same", "different", "age", "all", "its", "per", "by",
+                    "experimental", "investigational", "intervention", "active", "treated"}
 _CONTROL = re.compile(r"(?i)\b(?:placebo|control|standard|SOC|usual care|TPC|physician|continuation|alone"
                       r"|observation|PBO|comparator)\b")
 # A control arm named by a word of its own; "alone" only marks the monotherapy side of a comparison.
