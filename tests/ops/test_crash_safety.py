@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,14 @@ def _kill_after(articles: Path, warehouse: Path, seconds: float, log: Path, env:
     return run.kill(), finished
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns
+
+
 def _plots(folder: Path) -> dict[str, int]:
     found = {}
     for path in folder.rglob("*.png"):
@@ -45,16 +54,23 @@ def _plots(folder: Path) -> dict[str, int]:
     return found
 
 
-def _kill_when_plots_appear(articles: Path, warehouse: Path, log: Path, env: dict) -> float:
-    """Start a run and SIGKILL it the moment it writes its first forest plot (anywhere in the
-    warehouse's folder): the reports step, the last one before publishing."""
-    before = _plots(warehouse.parent)
+def _kill_when(articles: Path, warehouse: Path, log: Path, env: dict, happened: Callable[[], bool]) -> float:
+    """Start a run and SIGKILL it the moment ``happened()`` turns true."""
     run = start_trialfx(articles, warehouse, log, env)
     while run.process.poll() is None:
-        if _plots(warehouse.parent) != before:
+        if happened():
             return run.kill()
         time.sleep(0.005)
-    raise AssertionError(f"the run ended before writing a plot:\n{run.output()}")
+    raise AssertionError(f"the run ended before the moment to kill it:\n{run.output()}")
+
+
+def _kill_when_plots_appear(articles: Path, warehouse: Path, log: Path, env: dict) -> float:
+    """SIGKILL a run the moment it writes its first forest plot (anywhere in the warehouse's
+    folder; plots a killed run left behind do not count): the reports step, the last one
+    before publishing."""
+    since = time.time_ns()
+    return _kill_when(articles, warehouse, log, env,
+                      lambda: any(mtime > since for mtime in _plots(warehouse.parent).values()))
 
 
 def _assert_untouched(warehouse: Path, file_digest: str, state: dict, when: str) -> None:
@@ -62,17 +78,40 @@ def _assert_untouched(warehouse: Path, file_digest: str, state: dict, when: str)
     assert snapshot(warehouse) == state, f"{when}: published tables changed"
 
 
+class _BuildStarted:
+    """True from the moment a run starts its own build copy (a killed run's leftover discarded)
+    plus ``delay`` seconds; remembers when that was."""
+
+    def __init__(self, warehouse: Path, delay: float = 0.0):
+        self.build = Path(str(warehouse) + ".build")
+        self.leftover = _identity(self.build)
+        self.delay = delay
+        self.at: float | None = None
+
+    def __call__(self) -> bool:
+        if self.at is None and _identity(self.build) not in (self.leftover, None):
+            self.at = time.perf_counter()
+        return self.at is not None and time.perf_counter() - self.at >= self.delay
+
+
 @pytest.mark.slow
 def test_sigkill_at_any_moment_keeps_the_published_state(published_demo, tmp_path):
     timings: dict[str, float] = {}
     env = run_env(tmp_path / "dagster-home")
 
-    # A full run of the changed folder, on its own copy: how long it takes and what it publishes.
+    # A full run of the changed folder, on its own copy: how long its start-up and its work on the
+    # build take, and what it publishes.
     articles, reference = published_demo.copy_to(tmp_path / "reference")
     add_new_articles(articles)
-    started = time.perf_counter()
-    run_trialfx(articles, reference, env)
-    full_run = timings["full run of the changed folder"] = time.perf_counter() - started
+    run, build_started = start_trialfx(articles, reference, tmp_path / "reference.log", env), _BuildStarted(reference)
+    while run.process.poll() is None:
+        build_started()
+        time.sleep(0.005)
+    assert run.process.returncode == 0 and build_started.at is not None, run.output()
+    ended = time.perf_counter()
+    timings["full run of the changed folder"] = ended - run.started
+    timings["of which start-up before the build"] = build_started.at - run.started
+    work = timings["of which work on the build"] = ended - build_started.at
     new_state = snapshot(reference, ignore=RUN_TIME_COLUMNS)
 
     articles, warehouse = published_demo.copy_to(tmp_path / "crash")
@@ -81,16 +120,23 @@ def test_sigkill_at_any_moment_keeps_the_published_state(published_demo, tmp_pat
     assert snapshot(warehouse, ignore=RUN_TIME_COLUMNS) != new_state, "the new articles change nothing"
 
     outcomes = []
-    for seconds in (0.5, 2.0, 4.0, full_run / 2):
+    for seconds in (0.5, 2.0, 4.0):
         killed_at, finished = _kill_after(articles, warehouse, seconds, tmp_path / f"kill-{seconds:.1f}.log", env)
         assert not finished, f"the run finished within {seconds:.1f} s; kill earlier"
         _assert_untouched(warehouse, old_digest, old_state, f"killed at {killed_at:.2f} s")
         outcomes.append((round(killed_at, 2), "old state kept"))
 
+    # Spread over the work on the build: as its copy begins, then a third and two thirds in.
+    for share in (0.0, 1 / 3, 2 / 3):
+        moment = _BuildStarted(warehouse, delay=share * work)
+        killed_at = _kill_when(articles, warehouse, tmp_path / f"kill-build-{share:.2f}.log", env, moment)
+        _assert_untouched(warehouse, old_digest, old_state, f"killed at {killed_at:.2f} s")
+        outcomes.append((round(killed_at, 2), f"{share:.0%} into the build: old state kept"))
+
     # Just before the end: the reports step is the last before publishing.
     killed_at = _kill_when_plots_appear(articles, warehouse, tmp_path / "kill-plots.log", env)
     _assert_untouched(warehouse, old_digest, old_state, f"killed while writing plots at {killed_at:.2f} s")
-    outcomes.append((round(killed_at, 2), "killed writing plots: old state kept"))
+    outcomes.append((round(killed_at, 2), "writing plots: old state kept"))
 
     started = time.perf_counter()
     run_trialfx(articles, warehouse, env)
