@@ -87,7 +87,7 @@ def forest_plots(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     return dg.MaterializeResult(
         metadata={
             "plots": len(written),
-            "folder": dg.MetadataValue.path(str(out)),
+            "folder": dg.MetadataValue.path(str(wh.published_reports_dir)),
             "preview": dg.MetadataValue.md("\n\n".join(inline) or "No plots yet."),
         }
     )
