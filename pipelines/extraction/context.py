@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from pipelines.extraction.numbers import Cue, measure_cues
 from pipelines.extraction.text import Normalized, Sentence, normalize, sentences
 from pipelines.extraction.vocab import (
     ENDPOINT_RE,
@@ -67,6 +68,7 @@ class Doc:
     lowered: str = ""
     trial_words: frozenset[str] = frozenset()
     cue_cache: dict[int, list[PopulationCue]] = field(default_factory=dict)
+    measure_cache: dict[int, list[Cue]] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -213,6 +215,15 @@ def _band_variable(doc: Doc, si: int, cue: PopulationCue) -> PopulationCue:
             if earlier.variable and earlier.level and band_level(earlier.level) == cue.level:
                 return PopulationCue(cue.start, cue.end, False, cue.label, earlier.variable, earlier.level)
     return cue
+
+
+def sentence_measure_cues(doc: Doc, si: int) -> list[Cue]:
+    """Measure words (HR, odds ratio, ...) of one sentence, found once: several steps read them."""
+    cached = doc.measure_cache.get(si)
+    if cached is None:
+        sent = doc.sents[si]
+        cached = doc.measure_cache[si] = measure_cues(doc.text, sent.start, sent.end)
+    return cached
 
 
 def sentence_index(doc: Doc, pos: int) -> int:

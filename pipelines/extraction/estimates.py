@@ -17,6 +17,7 @@ from pipelines.extraction.context import (
     resolve_anaphora,
     resolve_endpoint,
     sentence_index,
+    sentence_measure_cues,
 )
 from pipelines.extraction.numbers import (
     LEVEL_RE,
@@ -24,7 +25,6 @@ from pipelines.extraction.numbers import (
     FigureCI,
     PValue,
     figures_with_ci,
-    measure_cues,
     p_values,
     ratios_without_ci,
 )
@@ -199,10 +199,10 @@ def sentence_estimates(doc: Doc, si: int, inherited: str | None, previous: Estim
     sent = doc.sents[si]
     text = doc.text
     figs = figures_with_ci(text, sent.start, sent.end)
-    figs = sorted(figs + ratios_without_ci(text, sent.start, sent.end, figs), key=lambda f: f.start)
+    cues = sentence_measure_cues(doc, si)
+    figs = sorted(figs + ratios_without_ci(text, sent.start, sent.end, figs, cues), key=lambda f: f.start)
     out: list[Estimate] = []
     lead_start = sent.start
-    cues = measure_cues(text, sent.start, sent.end)
     for k, fig in enumerate(figs):
         next_start = figs[k + 1].start if k + 1 < len(figs) else sent.end
         measure, cue_start, own = _measure_for(cues, fig, lead_start, inherited)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from pipelines.extraction.arms import arm_records, article_arms
-from pipelines.extraction.context import Doc, prepare
+from pipelines.extraction.context import Doc, prepare, sentence_measure_cues
 from pipelines.extraction.estimates import Estimate, sentence_estimates
-from pipelines.extraction.numbers import measure_cues
 from pipelines.extraction.results import arm_result_records
 
 # Bump whenever the records extract() returns for some text could change.
@@ -44,7 +43,7 @@ def _estimates(doc: Doc) -> list[Estimate]:
         found = sentence_estimates(doc, si, inherited if since <= _INHERIT_SENTENCES else None,
                                    out[-1] if out else None)
         out.extend(found)
-        cues = measure_cues(doc.text, sent.start, sent.end)
+        cues = sentence_measure_cues(doc, si)
         if found:
             inherited, since = found[-1].measure, 0
         elif cues and _is_header(doc, si):

@@ -34,7 +34,8 @@ _CUE_PARTS = (
     ("RD", r"(?i:risk differences?|(?:absolute|estimated|treatment|between-group)(?: risk| treatment)? differences?)"
            r"|\bARD\b|\u0394"),
 )
-CUE_RE = re.compile("|".join(f"(?P<{name}>{pat})" for name, pat in _CUE_PARTS))
+# The leading class lists every letter a cue can start with, so the scan skips other positions quickly.
+CUE_RE = re.compile("(?=[HOIRMAETBhoirmaetb\u0394])(?:" + "|".join(f"(?P<{name}>{pat})" for name, pat in _CUE_PARTS) + ")")
 NOT_AN_ESTIMATE_RE = re.compile(
     r"number needed|\bNNTs?\b|posterior|powered|to detect|(?i:per (?:\d+[- ])?(?:point|unit|%|SD))",
 )
@@ -104,21 +105,33 @@ def figures_with_ci(text: str, start: int, end: int) -> list[FigureCI]:
     return out
 
 
+@dataclass(frozen=True)
+class Cue:
+    """A word naming an effect measure (HR, odds ratio, ...)."""
+
+    start: int
+    end: int
+    measure: str
+
+
 _BARE_AFTER_CUE_RE = re.compile(
     r"(?:\s*+\[[A-Za-z]{2,4}\])?(?:\s*+\([A-Za-z]{2,4}\))?\s*+(?:[,:=]|\bof\b|\bwas\b|\bwere\b)?\s*+"
     r"(?P<val>\d{1,2}\.\d{1,4})(?![\d.]|\s?%|\s(?:months?|mo|years?|weeks?)\b)")
 
 
-def ratios_without_ci(text: str, start: int, end: int, taken: list[FigureCI]) -> list[FigureCI]:
-    """Ratios stated with no interval ('HR, 0.62; P = .01'): a measure word right before a decimal."""
+def ratios_without_ci(text: str, start: int, end: int, taken: list[FigureCI], cues: list[Cue]) -> list[FigureCI]:
+    """Ratios stated with no interval ('HR, 0.62; P = .01'): a measure word right before a decimal.
+
+    ``cues`` are the measure words of text[start:end].
+    """
     out = []
-    for cue in CUE_RE.finditer(text, start, end):
-        if cue.lastgroup in ("RD", "MD"):
+    for cue in cues:
+        if cue.measure in ("RD", "MD"):
             continue
-        m = _BARE_AFTER_CUE_RE.match(text, cue.end(), end)
+        m = _BARE_AFTER_CUE_RE.match(text, cue.end, end)
         if not m or any(f.start <= m.start("val") < f.end for f in taken):
             continue
-        if INTERACTION_RE.search(text, max(start, cue.start() - 30), m.end()):
+        if INTERACTION_RE.search(text, max(start, cue.start - 30), m.end()):
             continue
         value = to_float(m.group("val"))
         if value is not None and 0 < value < 20:
@@ -166,15 +179,6 @@ def p_values(text: str, start: int, end: int, allow_bare: bool = False) -> list[
         if m and (val := to_float(m.group("num"))) is not None:
             out.append(PValue(m.start() + 1, m.end(), m.group("rel"), val))
     return out
-
-
-@dataclass(frozen=True)
-class Cue:
-    """A word naming an effect measure (HR, odds ratio, ...)."""
-
-    start: int
-    end: int
-    measure: str
 
 
 def measure_cues(text: str, start: int, end: int) -> list[Cue]:

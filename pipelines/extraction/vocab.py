@@ -49,7 +49,9 @@ ENDPOINT_RE = re.compile("|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate(_E
                          re.IGNORECASE)
 # Matching lower-cased patterns on ASCII-lower-cased text (same length) is several times faster than
 # IGNORECASE on this long alternation; every pattern above is written so that lower-casing keeps it valid.
-_ENDPOINT_LOWER_RE = re.compile("|".join(f"(?P<g{i}>{p.lower()})" for i, (_, p) in enumerate(_ENDPOINT_PATTERNS)))
+# Every endpoint name starts a word, so positions inside words are ruled out before the long alternation runs.
+_ENDPOINT_LOWER_RE = re.compile(r"(?=[a-z])(?<![a-z0-9])(?:"
+                                + "|".join(f"(?P<g{i}>{p.lower()})" for i, (_, p) in enumerate(_ENDPOINT_PATTERNS)) + ")")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
