@@ -159,9 +159,35 @@ class PopulationCue:
     level: str | None = None
 
 
+@lru_cache(maxsize=4)
+def _any_subgroup_re(terms: tuple[SubgroupTerm, ...]) -> re.Pattern | None:
+    """One pattern matching where any vocabulary pattern could: most sentences name no subgroup at all.
+
+    Patterns opening with a word boundary share one check of it, which makes the scan several times
+    faster than running each pattern; the first hit is where the single patterns start looking.
+    """
+    at_word, other = [], []
+    for term in terms:
+        for pat in term.patterns:
+            body = re.sub(r"\(\?P<\w+>", "(?:", pat.pattern)
+            (at_word if body.startswith("\\b") else other).append(body[2:] if body.startswith("\\b") else body)
+    parts = ([r"(?=\w)(?<!\w)(?:" + "|".join(at_word) + ")"] if at_word else []) + [f"(?:{b})" for b in other]
+    try:
+        return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+    except re.error:
+        return None
+
+
 def _vocab_cues(text: str, start: int, end: int) -> list[PopulationCue]:
     out = []
-    for term in load_subgroups():
+    terms = load_subgroups()
+    anywhere = _any_subgroup_re(terms)
+    if anywhere is not None:
+        first = anywhere.search(text, start, end)
+        if first is None:
+            return out
+        start = first.start()
+    for term in terms:
         for pat in term.patterns:
             for m in pat.finditer(text, start, end):
                 before = text[max(0, m.start() - 40):m.start()]
