@@ -75,8 +75,10 @@ def is_control(name: str) -> bool:
     return bool(_CONTROL.search(name))
 
 
-def tokens(name: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9]+", name.lower()) if w not in _STOP and len(w) > 1}
+@lru_cache(maxsize=4096)
+def tokens(name: str) -> frozenset[str]:
+    """The content words of a name; asked for the same few names many times per article."""
+    return frozenset(w for w in re.findall(r"[a-z0-9]+", name.lower()) if w not in _STOP and len(w) > 1)
 
 
 def _clean(name: str) -> str:

@@ -45,6 +45,8 @@ _SIGNIFICANT_NEG_RE = re.compile(
     re.IGNORECASE)
 _SIGNIFICANT_POS_RE = re.compile(r"\bsignifican(?:t|tly|ce)\b", re.IGNORECASE)
 
+_DIGIT_RE = re.compile(r"\d")
+
 
 @dataclass
 class Estimate:
@@ -198,6 +200,8 @@ def sentence_estimates(doc: Doc, si: int, inherited: str | None, previous: Estim
     """Estimates of one sentence, in order, with measure, interval level and p-value."""
     sent = doc.sents[si]
     text = doc.text
+    if not _DIGIT_RE.search(text, sent.start, sent.end):
+        return []
     figs = figures_with_ci(text, sent.start, sent.end)
     cues = sentence_measure_cues(doc, si)
     figs = sorted(figs + ratios_without_ci(text, sent.start, sent.end, figs, cues), key=lambda f: f.start)

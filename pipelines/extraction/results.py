@@ -58,6 +58,8 @@ _RESPECTIVELY_ARMS_RE = re.compile(
 _MEAN_RE = re.compile(r"(?i)\bmean\b")
 _N_NEAR_RE = re.compile(r"[(\[;,]\s*[nN]\s*=\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)")
 _TIME_UNITS = ("months", "month", "mo")
+_DIGIT_RE = re.compile(r"\d")
+_JOINED_RE = re.compile(r"\s*+(?:vs\.?|versus|and|to|compared with)?\s*+")
 
 
 @dataclass
@@ -130,6 +132,8 @@ def sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
     """Every candidate per-arm figure of a sentence, in order."""
     sent = doc.sents[si]
     text = doc.text
+    if not _DIGIT_RE.search(text, sent.start, sent.end):
+        return []
     blocked = _blocked(doc, sent.start, sent.end, estimates)
     items: list[Item] = []
     for m in _COUNT_RE.finditer(text, sent.start, sent.end):
@@ -192,9 +196,8 @@ def _table_rows(doc: Doc, si: int, items: list[Item]) -> None:
 
 def _propagate_units(text: str, items: list[Item], endpoint_named_before) -> list[Item]:
     """'18.2 vs 10.0 months', '3.1 vs 3.7 per 100 person-years': the first figure takes the second's unit."""
-    joined = re.compile(r"\s*+(?:vs\.?|versus|and|to|compared with)?\s*+")
     for a, b in zip(items, items[1:]):
-        if not joined.fullmatch(text[a.end:b.start]):
+        if not _JOINED_RE.fullmatch(text[a.end:b.start]):
             continue
         if a.unit is None and not a.rate and a.count is None and b.count is None and (b.unit or b.rate):
             a.unit, a.rate = b.unit, b.rate
