@@ -91,11 +91,15 @@ def prepare(original: str) -> Doc:
 
 def _unwrap_lines(norm: Normalized, sents: list[Sentence]) -> Normalized:
     """Line breaks inside a hard-wrapped sentence read as spaces (same length, so offsets hold)."""
-    chars = list(norm.text)
+    text = norm.text
+    if "\n" not in text:
+        return norm
+    chars = list(text)
     for sent in sents:
-        for i in range(sent.start, sent.end):
-            if chars[i] == "\n" and i != sent.start:
-                chars[i] = " "
+        i = text.find("\n", sent.start + 1, sent.end)
+        while i != -1:
+            chars[i] = " "
+            i = text.find("\n", i + 1, sent.end)
     return Normalized("".join(chars), norm.starts, norm.ends, norm.original)
 
 
@@ -107,7 +111,7 @@ def _learn_abbreviations(doc: Doc) -> dict[str, str]:
         abbr = m.group(1)
         if ENDPOINT_RE.fullmatch(abbr):
             continue
-        before = endpoint_mentions(text, max(0, m.start() - 80), m.start())
+        before = endpoint_mentions(text, max(0, m.start() - 80), m.start(), doc.lowered)
         if not before or m.start() - before[-1][1] > 2:
             continue
         long_form = text[before[-1][0]:before[-1][1]]
