@@ -28,8 +28,8 @@ _CONTROL_MENTION = re.compile(r"(?i)\b(?:placebo|control|standard|SOC|usual care
 _CUT = re.compile(r"(?i)\s(?:at (?:a )?dose|at \d|\d[\d.]*\s?(?:mg|g|IU|mL|mcg)\b|once|twice|daily|every|administered"
                   r"|for \d|for up|until|following|stratified|in addition|as |with randomi|\(n\b|in a \d|who\b|on day)")
 _ASSIGN_RE = re.compile(
-    r"(?i)(?:randomi[sz]ed|randomly (?:assigned|allocated)|assigned|allocated)\b(?: \(?\d:\d\)?| in a \d:\d ratio"
-    r"| \(\d:\d ratio\))?(?:[^.;:]{0,25}?)\bto (?:receive )?(?:either )?(?P<list>[^.;:]{3,220})")
+    r"(?i)(?:(?:randomi[sz]ed|randomly (?:assigned|allocated)|assigned|allocated)\b(?: \(?\d:\d\)?| in a \d:\d ratio"
+    r"| \(\d:\d ratio\))?(?:[^.;:]{0,25}?)\bto|(?<![\d:])[1-3]:[1-3] to) (?:receive )?(?:either )?(?P<list>[^.;:]{3,220})")
 _EITHER_RE = re.compile(r"(?i)\s(?:with )?either (?P<a>[^,;()]+?) or (?P<b>[^,;()]+?)(?=\s*+(?:\(|,|$))")
 _LIST_SPLIT = re.compile(r"(?i)\s*+(?:\([^()]{0,40}\))?\s*+(?:,\s*+(?:or |and )?|(?<=\s)(?:or|vs\.?|versus)\s|(?<=\s)and\s(?=to\b))")
 _GROUP_RE = re.compile(rf"\b((?:{_WORD} ){{0,2}}{_WORD}) (?:group|arm)\b")

@@ -59,6 +59,8 @@ _MEAN_RE = re.compile(r"(?i)\bmean\b")
 _N_NEAR_RE = re.compile(r"[(\[;,]\s*[nN]\s*=\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)")
 _TIME_UNITS = ("months", "month", "mo")
 _DIGIT_RE = re.compile(r"\d")
+_OCCURRED_RE = re.compile(r"\b(?:occurred|were reported|was reported|was seen|were seen) in\b")
+_OCCURRED_IN_RE = re.compile(_OCCURRED_RE.pattern + r"\s*$")
 _JOINED_RE = re.compile(r"\s*+(?:vs\.?|versus|and|to|compared with)?\s*+")
 
 
@@ -289,8 +291,17 @@ def _arm_from_phrase(between: str) -> str:
 def _parallel(doc: Doc, a: Item, b: Item, sent_end: int) -> bool:
     """'98% had any event and 48% a grade 3 event': each figure names its own endpoint, so no comparison."""
     inner = mentions(doc, a.end, b.start)
+    if not inner:
+        return False
     after = mentions(doc, b.end, min(sent_end, b.end + 60))
-    return bool(inner) and bool(after) and after[0][0] - b.end < 40
+    if after and after[0][0] - b.end < 40:
+        return True
+    # 'hyperglycemia occurred in 32.7% and rash in 9.9%': each figure follows a different outcome of its own;
+    # 'arm A (median PFS = x) vs arm B (median PFS = y)' repeats one outcome and stays a comparison.
+    before = mentions(doc, max(0, a.start - 40), a.start)
+    text = doc.text
+    return (bool(before) and b.start - inner[-1][1] < 20
+            and text[before[-1][0]:before[-1][1]].lower() != text[inner[-1][0]:inner[-1][1]].lower())
 
 
 def _known_arm(arms: ArmSet, phrase: str | None) -> str | None:
@@ -405,7 +416,7 @@ def _endpoint(doc: Doc, si: int, pair: Pair, est: Estimate | None) -> tuple[str 
     return None, None
 
 
-def _population(doc: Doc, si: int, pair: Pair, est: Estimate | None) -> Population:
+def _population(doc: Doc, si: int, pair: Pair, est: Estimate | None, endpoint: str | None) -> Population:
     if est is not None and est.population is not None:
         return est.population
     sent = doc.sents[si]
@@ -413,6 +424,9 @@ def _population(doc: Doc, si: int, pair: Pair, est: Estimate | None) -> Populati
     cues = doc_cues(doc, sent.start, pair.items[0].start)
     if cues:
         return resolve_anaphora(doc, si, cues[-1]).within(frame)
+    if endpoint == "AE":
+        # Harms are reported for everyone treated; a subgroup of the sentence before is about efficacy.
+        return frame or Population()
     return frame or population_carried(doc, si)
 
 
@@ -478,7 +492,7 @@ def _pair_records(doc: Doc, si: int, pair: Pair, sent_est: list[Estimate], arms:
     names = [clean_name(n) for n in _assign(doc, si, pair, arms, carried)]
     if len(pair.items) == 1 and (names[0] is None or not _single_ok(doc, si, pair.items[0])):
         return []
-    pop = _population(doc, si, pair, est)
+    pop = _population(doc, si, pair, est, endpoint)
     out = []
     for k, (item, arm) in enumerate(zip(pair.items, names)):
         if arm is None:
@@ -520,7 +534,12 @@ def _single_ok(doc: Doc, si: int, item: Item) -> bool:
     if item.count_of is not None or item.row_arm:
         return True
     lead = text[max(doc.sents[si].start, item.start - 30):item.start]
-    if re.search(r"\b(?:occurred|were reported|was reported|was seen|were seen) in\s*$", lead):
+    if _OCCURRED_IN_RE.search(lead):
+        return True
+    # '... hyperglycemia occurred in 32.7% and rash in 9.9%': the verb is understood for the second outcome.
+    if lead.endswith(" in ") and mentions(doc, item.start - 30, item.start) and \
+            _OCCURRED_RE.search(text, doc.sents[si].start, item.start) is not None and \
+            re.search(r"\b(?:and|or)\b", lead):
         return True
     return bool(re.match(r"\s*(?:of [\w\s-]{0,60}?)?(?:experienc\w+|had|developed|remained|reported)\b", after))
 

@@ -107,3 +107,35 @@ def test_a_design_sentence_names_both_arms_for_later_estimates():
             "(HR 0.55; 95% CI 0.41-0.74).")
     (est,) = _of_type(text, "estimate")
     assert est["comparison"] == "torvasib plus letrozole vs placebo plus letrozole"
+
+
+def _drug(arm: str) -> str:
+    """An arm name without the 'arm'/'group' the text may add to it."""
+    return arm.removesuffix(" arm").removesuffix(" group")
+
+
+def test_a_ratio_then_to_names_the_arms():
+    text = ("The trial randomized adults with stable angina who had a prior stent, 1:1 to ostagrel or placebo, each "
+            "on top of aspirin. Ischemic events were fewer (HR 0.76; 95% CI 0.64-0.90).")
+    (est,) = _of_type(text, "estimate")
+    assert est["comparison"] == "ostagrel vs placebo"
+
+
+def test_two_harms_named_each_before_its_own_figure_are_one_arm_each():
+    text = ("In the ostagrel group, grade 3 bleeding occurred in 4.1% and grade 3 rash in 2.2% of patients.")
+    got = sorted((r["value"], _drug(r["arm"]), r["endpoint"]) for r in _of_type(text, "arm_result"))
+    assert got == [(2.2, "ostagrel", "AE"), (4.1, "ostagrel", "AE")]
+
+
+def test_one_outcome_repeated_for_both_arms_stays_a_comparison():
+    text = ("Survival was longer in the ostagrel arm (median OS = 20.1 months) vs the placebo arm "
+            "(median OS = 15.3 months), with a hazard ratio of 0.70 (95% CI 0.55-0.89).")
+    got = sorted((r["value"], _drug(r["arm"])) for r in _of_type(text, "arm_result"))
+    assert got == [(15.3, "placebo"), (20.1, "ostagrel")]
+
+
+def test_harms_after_a_subgroup_sentence_are_for_everyone_treated():
+    text = ("Among patients with diabetes, the response rate was 41% with ostagrel vs 30% with placebo. "
+            "Grade 3 rash occurred in 5.5% of patients receiving ostagrel and in 1.0% of those receiving placebo.")
+    harms = [r for r in _of_type(text, "arm_result") if r["endpoint"] == "AE"]
+    assert len(harms) == 2 and {r["population"] for r in harms} == {"overall"}
