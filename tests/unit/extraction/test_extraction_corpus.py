@@ -94,3 +94,18 @@ def test_demo_text_articles_are_read_correctly():
     for kind in ("estimate", "arm_result", "arm"):
         assert result[kind]["recall"] == 1.0 and result[kind]["precision"] == 1.0, kind
     assert result["estimate"]["endpoint_acc"] == 1.0 and result["estimate"]["p_acc"] == 1.0
+
+
+@pytest.mark.corpus
+def test_demo_articles_in_every_format_are_read_correctly():
+    if not DEMO_GOLD.is_file():
+        pytest.skip("demo gold records not present")
+    from pipelines.ingest.readers import ingest_folder
+
+    score = _scorer()
+    articles = {a.article_id: a.text for a in ingest_folder(DEMO_ARTICLES).articles}
+    result = score.score(score.load(str(DEMO_GOLD)), _predict(articles))
+    for kind in ("estimate", "arm_result", "arm"):
+        assert (result[kind]["precision"], result[kind]["recall"]) == (1.0, 1.0), kind
+    est = result["estimate"]
+    assert (est["endpoint_acc"], est["population_acc"], est["p_acc"]) == (1.0, 1.0, 1.0)
