@@ -338,8 +338,12 @@ def _plausible_vs_name(text: str, word: str) -> bool:
 
 
 def name_before(text: str, pos: int) -> str:
+    """The arm named right before ``pos``; 'fulvestrant or exemestane (n = 330)' is one arm of two options."""
     chunk = text[max(0, pos - 70):pos]
-    cuts = [m.end() for m in _NAME_DELIM.finditer(chunk)]
+    delims = list(_NAME_DELIM.finditer(chunk))
+    cuts = [m.end() for m in delims]
+    if len(delims) >= 2 and delims[-1].group(0).lower() == "or" and delims[-2].group(0) not in ",;:()":
+        cuts.pop()
     tail = " " + (chunk[cuts[-1]:] if cuts else chunk).strip()
     tail = _CUT.split(tail, maxsplit=1)[0]
     return _clean(" ".join(tail.split()[-5:]))

@@ -139,3 +139,10 @@ def test_harms_after_a_subgroup_sentence_are_for_everyone_treated():
             "Grade 3 rash occurred in 5.5% of patients receiving ostagrel and in 1.0% of those receiving placebo.")
     harms = [r for r in _of_type(text, "arm_result") if r["endpoint"] == "AE"]
     assert len(harms) == 2 and {r["population"] for r in harms} == {"overall"}
+
+
+def test_an_arm_of_two_options_keeps_both_names():
+    text = ("A total of 600 patients were randomly assigned to velotinib (n = 301) or the investigator's choice of "
+            "letrozole or anastrozole (n = 299).")
+    arms = {(a["arm"], a["n"]) for a in _of_type(text, "arm")}
+    assert arms == {("velotinib", 301), ("letrozole or anastrozole", 299)}
