@@ -185,11 +185,12 @@ class ArmSet:
         """The article's arm a mention stands for: same words, a control or combination word, or a unique superset."""
         names = self.targets()
         words = tokens(mention) - _GENERIC
+        if is_control(mention) and not words - _CONTROL_WORDS:
+            # 'control', 'placebo', 'SOC' alone: the article's first control arm, however it is named.
+            return next((n for n in names if is_control(n)), None)
         for known in names:
             if words and words == tokens(known) - _GENERIC:
                 return known
-        if is_control(mention) and not words - _CONTROL_WORDS:
-            return next((n for n in names if is_control(n)), None)
         if _COMBINATION.search(mention) and not words - {"combination", "doublet", "triplet", "combined", "regimen"}:
             combos = [n for n in names if self.is_combination(n)]
             return combos[0] if len(combos) == 1 else None

@@ -146,3 +146,10 @@ def test_an_arm_of_two_options_keeps_both_names():
             "letrozole or anastrozole (n = 299).")
     arms = {(a["arm"], a["n"]) for a in _of_type(text, "arm")}
     assert arms == {("velotinib", 301), ("letrozole or anastrozole", 299)}
+
+
+def test_a_bare_control_word_means_the_named_control_arm():
+    text = ("Patients switched to ostagrel (n = 150) or stayed on AI continuation (n = 149). "
+            "Progression-free survival favoured ostagrel over AI continuation (HR 0.44; 95% CI 0.31-0.62). "
+            "Second progression was also later than in the control arm (HR 0.63; 95% CI 0.46-0.86).")
+    assert set(_comparisons(text).values()) == {"ostagrel vs AI continuation"}
