@@ -28,7 +28,7 @@ _CONTROL_MENTION = re.compile(r"(?i)\b(?:placebo|control|standard|SOC|usual care
 _CUT = re.compile(r"(?i)\s(?:at (?:a )?dose|at \d|\d[\d.]*\s?(?:mg|g|IU|mL|mcg)\b|once|twice|daily|every|administered"
                   r"|for \d|for up|until|following|stratified|in addition|as |with randomi|\(n\b|in a \d|who\b|on day)")
 _ASSIGN_RE = re.compile(
-    r"(?i)(?:(?:randomi[sz]ed|randomly (?:assigned|allocated)|assigned|allocated)\b(?: \(?\d:\d\)?| in a \d:\d ratio"
+    r"(?i)(?=[ra1-3])(?:(?:randomi[sz]ed|randomly (?:assigned|allocated)|assigned|allocated)\b(?: \(?\d:\d\)?| in a \d:\d ratio"
     r"| \(\d:\d ratio\))?(?:[^.;:]{0,25}?)\bto|(?<![\d:])[1-3]:[1-3] to) (?:receive )?(?:either )?(?P<list>[^.;:]{3,220})")
 _EITHER_RE = re.compile(r"(?i)\s(?:with )?either (?P<a>[^,;()]+?) or (?P<b>[^,;()]+?)(?=\s*+(?:\(|,|$))")
 _LIST_SPLIT = re.compile(r"(?i)\s*+(?:\([^()]{0,40}\))?\s*+(?:,\s*+(?:or |and )?|(?<=\s)(?:or|vs\.?|versus)\s|(?<=\s)and\s(?=to\b))")
@@ -39,7 +39,7 @@ _N_PATIENTS_RE = re.compile(r"\(\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+) (?:patients|par
 _N_OF_RE = re.compile(r"\(\s*\d+ of (?P<n>\d+)\)")
 _ARM_TEXT = r"(?P<arm>(?:(?! (?:and|or) \d)[^,;.()]){2,60})"
 _ASSIGNED_N_RE = re.compile(
-    r"(?i)(?<!\d )(?<![\d,.])(?!0)(?P<n>\d{1,3}(?:,\d{3})+|\d{2,})(?: (?:patients|pts|participants))?(?: were)?"
+    r"(?i)(?=[1-9])(?<!\d )(?<![\d,.])(?P<n>\d{1,3}(?:,\d{3})+|\d{2,})(?: (?:patients|pts|participants))?(?: were)?"
     rf"(?: randomly)? (?:assigned|randomi[sz]ed|allocated|R) to (?:receive )?(?:the )?{_ARM_TEXT}")
 _ASSIGNED_NEXT_RE = re.compile(
     rf"(?i)^,?\s*(?:and\s+)?(?P<n>\d{{1,3}}(?:,\d{{3}})+|\d{{2,}}) to (?:receive )?(?:the )?{_ARM_TEXT}")
@@ -48,7 +48,7 @@ _NAME_DELIM = re.compile(r"(?i)[;:,()]|\.(?!\d)|\b(?:with|to|for|given|received|
 _NOT_ARM = re.compile(r"(?i)%|[<>\u2264\u2265]|\b(?:disease|cohort|population|subgroup|patients|pts|participants"
                       r"|cancer|tumou?rs?|mutations?|mutated|mutant|altered|alterations?|wild-type|positive|negative)\b|^(?:treatment|therapy|study|trial|randomi[sz]ation)$")
 _ASSIGNED_LIST_RE = re.compile(
-    r"(?i)(?:randomi[sz]ed|randomly assigned|assigned|allocated)(?: \(?\d:\d\)?)?(?:,\s*+(?:including\s+)?|\s++)"
+    r"(?i)(?=[ra])(?:randomi[sz]ed|randomly assigned|assigned|allocated)(?: \(?\d:\d\)?)?(?:,\s*+(?:including\s+)?|\s++)"
     rf"(?P<n>\d{{1,3}}(?:,\d{{3}})+|\d{{2,}})(?: (?:patients|participants|pts))? to (?:receive )?(?:the )?{_ARM_TEXT}")
 _N_PATIENTS_NAMED_RE = re.compile(r"\((?P<n>\d{1,3}(?:,\d{3})+|\d+) (?:patients|participants)[;,] (?:the )?(?P<arm>[^()]{2,60}?)\)")
 _SIZES_RESPECTIVELY_RE = re.compile(
@@ -325,7 +325,7 @@ def _randomized(arms: ArmSet) -> list[str]:
 
 
 # A design sentence naming both arms: "the trial compared A plus B with placebo plus B in ...".
-_COMPARED_RE = re.compile(r"(?i)\b(?:compared|comparing|tested|evaluated) (?!with\b|to\b|the (?:efficacy|safety)\b)"
+_COMPARED_RE = re.compile(r"(?i)(?=[cte])\b(?:compared|comparing|tested|evaluated) (?!with\b|to\b|the (?:efficacy|safety)\b)"
                           r"(?P<a>[^,;.()]{2,60}?) (?:with|to|versus|vs\.?|against) (?P<b>[^,;.()]{2,60}?)"
                           r"(?= (?:in|among|for|as|after)\b|[,.;]|$)")
 _VS_PAIR_RE = re.compile(r"(?<![\w+/-])(?P<x>[A-Za-z][\w+/-]{1,40}) (?:vs\.?|versus) (?P<y>[A-Za-z][\w+/-]{1,40})(?![\w+/-])")

@@ -16,7 +16,7 @@ _UNIT = (r"\s?%|\s(?:percentage points?|kg|months?|mo|years?|weeks?|days?|points
 _LVL = r"(?P<lvl{k}>\d{{2}}(?:\.\d)?)\s?%\s*+"
 _CIWORD = r"(?P<ci{k}>(?:CIs?|confidence inter(?:val|nal)s?)(?:\s*+[\[(]CIs?[\])])?\s*+[,:;=]?\s*+[(\[]?\s*+)"
 FIGURE_CI_RE = re.compile(
-    rf"(?<![\w.])(?P<val>{NUM})(?![\d])(?P<vunit>{_UNIT})?+"
+    rf"(?=[-.\d])(?<![\w.])(?P<val>{NUM})(?![\d])(?P<vunit>{_UNIT})?+"
     r"\s*+[,;:]?\s*+"
     rf"(?:(?P<open>[(\[])\s*+(?:{_LVL.format(k=1)})?{_CIWORD.format(k=1)}?|(?:{_LVL.format(k=2)})?{_CIWORD.format(k=2)})"
     rf"(?P<lo>{NUM})(?:\s?%|\s(?:months?|kg|years?|weeks?))?\s*+(?P<sep>-|to|,|;)\s*+"

@@ -23,12 +23,12 @@ from pipelines.extraction.numbers import FIGURE_CI_RE, LEVEL_RE, NUM, P_RE, pars
 from pipelines.extraction.vocab import ENDPOINT_RE
 
 _COUNT_RE = re.compile(
-    rf"(?<![\w.])(?P<c>\d{{1,3}}(?:,\d{{3}})+|\d+) of (?P<m>\d{{1,3}}(?:,\d{{3}})+|\d+)(?: (?:patients|participants|pts))?"
+    rf"(?=\d)(?:(?<![\w.])(?P<c>\d{{1,3}}(?:,\d{{3}})+|\d+) of (?P<m>\d{{1,3}}(?:,\d{{3}})+|\d+)(?: (?:patients|participants|pts))?"
     rf"(?:\s*+[\[(]\s*+(?P<p>{NUM})\s?%\s*+[\])])?"
     rf"|(?<![\w.])(?P<c2>\d{{1,3}}(?:,\d{{3}})+|\d+)(?: (?:patients|participants|pts))?\s*+[\[(]\s*+(?P<p2>{NUM})\s?%\s*+[\])]"
-    rf"(?: of (?P<m2>\d{{1,3}}(?:,\d{{3}})+|\d+))?")
+    rf"(?: of (?P<m2>\d{{1,3}}(?:,\d{{3}})+|\d+))?)")
 _PLAIN_RE = re.compile(
-    rf"(?<![\w.])(?P<val>{NUM})(?![\d])(?P<unit>\s?%|\s?(?:months?|mo)\b|\s(?:percentage points?|kg)\b)?"
+    rf"(?=[-.\d])(?<![\w.])(?P<val>{NUM})(?![\d])(?P<unit>\s?%|\s?(?:months?|mo)\b|\s(?:percentage points?|kg)\b)?"
     r"(?:(?P<rate>(?=\s(?:vs\.?|and|versus) -?[\d.]+ per 100 (?:person|patient)-years))| per 100 (?:person|patient)-years"
     r"|(?<=%) per (?:year|patient-year|person-year)\b)?")
 _CONNECTOR_RE = re.compile(

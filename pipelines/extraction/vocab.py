@@ -160,14 +160,14 @@ class PopulationCue:
 
 
 @lru_cache(maxsize=4)
-def _any_subgroup_re(terms: tuple[SubgroupTerm, ...]) -> re.Pattern | None:
+def _any_subgroup_re(path: str | None = None) -> re.Pattern | None:
     """One pattern matching where any vocabulary pattern could: most sentences name no subgroup at all.
 
     Patterns opening with a word boundary share one check of it, which makes the scan several times
     faster than running each pattern; the first hit is where the single patterns start looking.
     """
     at_word, other = [], []
-    for term in terms:
+    for term in load_subgroups(path):
         for pat in term.patterns:
             body = re.sub(r"\(\?P<\w+>", "(?:", pat.pattern)
             (at_word if body.startswith("\\b") else other).append(body[2:] if body.startswith("\\b") else body)
@@ -181,7 +181,7 @@ def _any_subgroup_re(terms: tuple[SubgroupTerm, ...]) -> re.Pattern | None:
 def _vocab_cues(text: str, start: int, end: int) -> list[PopulationCue]:
     out = []
     terms = load_subgroups()
-    anywhere = _any_subgroup_re(terms)
+    anywhere = _any_subgroup_re()
     if anywhere is not None:
         first = anywhere.search(text, start, end)
         if first is None:
