@@ -73,9 +73,13 @@ def _kill_when_plots_appear(articles: Path, warehouse: Path, log: Path, env: dic
                       lambda: any(mtime > since for mtime in _plots(warehouse.parent).values()))
 
 
-def _assert_untouched(warehouse: Path, file_digest: str, state: dict, when: str) -> None:
+def _assert_untouched(warehouse: Path, published: tuple[str, dict, dict], when: str) -> None:
+    """The file's bytes, its tables, and the forest plots beside it (they belong to the
+    published state too) are those of before the killed run."""
+    file_digest, state, reports = published
     assert file_sha256(warehouse) == file_digest, f"{when}: published file bytes changed"
     assert snapshot(warehouse) == state, f"{when}: published tables changed"
+    assert _reports(warehouse) == reports, f"{when}: published plots changed"
 
 
 class _BuildStarted:
@@ -116,26 +120,27 @@ def test_sigkill_at_any_moment_keeps_the_published_state(published_demo, tmp_pat
 
     articles, warehouse = published_demo.copy_to(tmp_path / "crash")
     add_new_articles(articles)
-    old_digest, old_state = file_sha256(warehouse), snapshot(warehouse)
+    old = (file_sha256(warehouse), snapshot(warehouse), _reports(warehouse))
+    assert old[2], "the demo build wrote no plots"
     assert snapshot(warehouse, ignore=RUN_TIME_COLUMNS) != new_state, "the new articles change nothing"
 
     outcomes = []
     for seconds in (0.5, 2.0, 4.0):
         killed_at, finished = _kill_after(articles, warehouse, seconds, tmp_path / f"kill-{seconds:.1f}.log", env)
         assert not finished, f"the run finished within {seconds:.1f} s; kill earlier"
-        _assert_untouched(warehouse, old_digest, old_state, f"killed at {killed_at:.2f} s")
+        _assert_untouched(warehouse, old, f"killed at {killed_at:.2f} s")
         outcomes.append((round(killed_at, 2), "old state kept"))
 
     # Spread over the work on the build: as its copy begins, then a third and two thirds in.
     for share in (0.0, 1 / 3, 2 / 3):
         moment = _BuildStarted(warehouse, delay=share * work)
         killed_at = _kill_when(articles, warehouse, tmp_path / f"kill-build-{share:.2f}.log", env, moment)
-        _assert_untouched(warehouse, old_digest, old_state, f"killed at {killed_at:.2f} s")
+        _assert_untouched(warehouse, old, f"killed at {killed_at:.2f} s")
         outcomes.append((round(killed_at, 2), f"{share:.0%} into the build: old state kept"))
 
     # Just before the end: the reports step is the last before publishing.
     killed_at = _kill_when_plots_appear(articles, warehouse, tmp_path / "kill-plots.log", env)
-    _assert_untouched(warehouse, old_digest, old_state, f"killed while writing plots at {killed_at:.2f} s")
+    _assert_untouched(warehouse, old, f"killed while writing plots at {killed_at:.2f} s")
     outcomes.append((round(killed_at, 2), "writing plots: old state kept"))
 
     started = time.perf_counter()
@@ -147,18 +152,6 @@ def test_sigkill_at_any_moment_keeps_the_published_state(published_demo, tmp_pat
     print(f"\nfirst demo build {published_demo.seconds:.1f} s; "
           + "; ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
     print("kills (seconds after start, outcome): " + "; ".join(f"{t} s: {o}" for t, o in outcomes))
-
-
-@pytest.mark.slow
-def test_a_killed_run_leaves_the_reports_as_published(published_demo, tmp_path):
-    """The forest plots beside the warehouse belong to the published state too: a run killed
-    while drawing them must not leave the new run's plots next to the old tables."""
-    articles, warehouse = published_demo.copy_to(tmp_path / "crash")
-    add_new_articles(articles)
-    before = _reports(warehouse)
-    assert before, "the demo build wrote no plots"
-    _kill_when_plots_appear(articles, warehouse, tmp_path / "kill.log", run_env())
-    assert _reports(warehouse) == before
 
 
 def _build_with_plots(wh: Warehouse, names: list[str]) -> None:
