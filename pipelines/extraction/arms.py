@@ -290,7 +290,7 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
             if not re.match(r"\s*(?:\d|(?:evaluate|assess|compare|determine|identify|test)\b)", item) \
                     and not _NOT_ARM.search(_clean(item)):
                 arms.add(item)
-    for m in _GROUP_RE.finditer(text):
+    for m in _anchored(_GROUP_RE, _GROUP_ANCHOR, text, 200, 8):
         words = m.group(1).split()
         if {w.lower() for w in words} & _NOT_GROUP_WORDS:
             words = words[max(i for i, w in enumerate(words) if w.lower() in _NOT_GROUP_WORDS) + 1:]
@@ -303,7 +303,7 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
         if all(p and not _NOT_ARM.search(p) for p in pair):
             for name in pair:
                 arms.add(name)
-    for m in _VS_PAIR_RE.finditer(text):
+    for m in _anchored(_VS_PAIR_RE, _VS_ANCHOR, text, 42, 52):
         pair = [m.group("x"), m.group("y")]
         if all(_plausible_vs_name(text, w) for w in pair) and any(is_control(w) for w in pair):
             for w in pair:
@@ -331,6 +331,32 @@ _COMPARED_RE = re.compile(r"(?i)(?=[cte])\b(?:compared|comparing|tested|evaluate
 _VS_PAIR_RE = re.compile(r"(?<![\w+/-])(?P<x>[A-Za-z][\w+/-]{1,40}) (?:vs\.?|versus) (?P<y>[A-Za-z][\w+/-]{1,40})(?![\w+/-])")
 _NOT_VS_WORDS = {"months", "patients", "group", "arm", "the", "a", "an", "those", "and", "or", "with", "without",
                  "baseline", "weeks", "years", "days", "rates", "rate", "events", "median", "mean", "each"}
+
+
+# Zero-width, so that anchors sharing characters ('A vs vs B') are all found.
+_GROUP_ANCHOR = re.compile(r"(?= (?:group|arm)\b)")
+_VS_ANCHOR = re.compile(r"(?= (?:vs\.?|versus) )")
+
+
+def _anchored(regex: re.Pattern, anchor: re.Pattern, text: str, before: int, after: int):
+    """regex.finditer(text), found by looking only around the anchor words every match contains.
+
+    A few words either side of 'group' or 'vs' is all these patterns span; scanning whole articles
+    for them word by word costs far more than finding the anchors.
+    """
+    prev = 0
+    for a in anchor.finditer(text):
+        pos = a.start()
+        if pos < prev:
+            continue
+        m = regex.search(text, max(prev, pos - before), min(len(text), pos + after))
+        while m is not None and m.end() <= pos:
+            m = regex.search(text, m.end(), min(len(text), pos + after))
+        # The window may have cut a longer match short ('drug group group'): read it again unbounded.
+        m = regex.match(text, m.start()) if m is not None and m.start() <= pos else None
+        if m is not None:
+            prev = m.end()
+            yield m
 
 
 def _plausible_vs_name(text: str, word: str) -> bool:

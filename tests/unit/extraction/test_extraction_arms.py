@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from pipelines.extraction import arms as arm_module
 from pipelines.extraction import extract
 from pipelines.extraction.arms import clean_name
 
@@ -153,3 +156,17 @@ def test_a_bare_control_word_means_the_named_control_arm():
             "Progression-free survival favoured ostagrel over AI continuation (HR 0.44; 95% CI 0.31-0.62). "
             "Second progression was also later than in the control arm (HR 0.63; 95% CI 0.46-0.86).")
     assert set(_comparisons(text).values()) == {"ostagrel vs AI continuation"}
+
+
+_WORDS = ["drug", "A", "placebo", "group", "arm", "groups", "vs", "vs.", "versus", "the", "in", "x-1", "B+C", "2", ",",
+          "armed", "control", "a" * 45]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_WORDS), max_size=30), st.sampled_from([" ", "  ", "\n"]))
+def test_anchored_scans_find_what_whole_text_scans_find(words, gap):
+    text = gap.join(words)
+    for regex, anchor, before, after in ((arm_module._GROUP_RE, arm_module._GROUP_ANCHOR, 200, 8),
+                                         (arm_module._VS_PAIR_RE, arm_module._VS_ANCHOR, 42, 52)):
+        whole = [m.span() for m in regex.finditer(text)]
+        assert [m.span() for m in arm_module._anchored(regex, anchor, text, before, after)] == whole
