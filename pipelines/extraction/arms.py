@@ -124,7 +124,7 @@ class ArmSet:
     sizes: list[tuple[str, int, int, int]] = field(default_factory=list)
     # The arms given with their randomized sizes, each once, in text order: what comparisons are named by.
     randomized: list[str] = field(default_factory=list)
-    _lookup: list[tuple[str, re.Pattern, re.Pattern | None]] | None = None
+    _lookup: list[tuple[str, re.Pattern, re.Pattern | None]] | None = field(default=None, repr=False, compare=False)
 
     def add(self, name: str) -> None:
         name = clean_name(_clean(name))
@@ -172,10 +172,6 @@ class ArmSet:
             out.append((pos, name, text[pos:stop] if whole else _as_written(text, pos, stop, name, end)))
             covered = stop
         return out
-
-    def canonical(self, name: str) -> str:
-        """The first-named arm this name refers to, so one comparison reads the same across sentences."""
-        return self.resolve(name) or name
 
     def targets(self) -> list[str]:
         """Names comparisons are written with: the randomized arms when two or more are known, else every name."""
@@ -249,7 +245,7 @@ class ArmSet:
 
 
 _CONTROL_WORDS = {"placebo", "control", "standard", "soc", "usual", "tpc", "physician", "continuation",
-                  "observation", "pbo", "comparator", "of"}
+                  "observation", "pbo", "comparator"}
 
 
 def _as_written(text: str, start: int, stop: int, name: str, end: int) -> str:
