@@ -21,8 +21,12 @@ def extract(text: str, article: str = "") -> list[dict]:
     doc = prepare(text)
     estimates = _estimates(doc)
     arms = article_arms(doc, estimates)
-    records = [_estimate_record(doc, e, arms, article) for e in _dedupe(estimates)]
     results = arm_result_records(doc, estimates, arms, article)
+    if not arms.names:
+        # Arms named only beside their own figures ('7.2 months with A vs 3.6 with B') still name the comparison.
+        for r in results:
+            arms.add(r["arm"])
+    records = [_estimate_record(doc, e, arms, article) for e in _dedupe(estimates)]
     records += results + arm_records(doc, arms, article, _sizes_from_counts(results))
     return sorted(records, key=lambda r: (r["span_start"], r["type"]))
 

@@ -170,3 +170,10 @@ def test_anchored_scans_find_what_whole_text_scans_find(words, gap):
                                          (arm_module._VS_PAIR_RE, arm_module._VS_ANCHOR, 42, 52)):
         whole = [m.span() for m in regex.finditer(text)]
         assert [m.span() for m in arm_module._anchored(regex, anchor, text, before, after)] == whole
+
+
+def test_arms_named_only_beside_their_figures_name_the_comparison():
+    text = ("Median progression-free survival was 9.9 months with ostagrel and 5.1 months with TPC "
+            "(HR 0.50; 95% CI 0.40-0.63).")
+    (est,) = _of_type(text, "estimate")
+    assert est["comparison"] == "ostagrel vs TPC"
