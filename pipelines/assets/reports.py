@@ -1,6 +1,10 @@
 """Report assets: forest plots drawn from the marts, and publishing the finished warehouse."""
 
+import hashlib
+import json
 import re
+import shutil
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -12,8 +16,26 @@ from pipelines.resources import WarehouseResource
 FOREST_PLOTS = dg.AssetKey(["reports", "forest_plots"])
 PUBLISHED = dg.AssetKey(["warehouse", "published"])
 
+# File name -> digest of the inputs each plot was drawn from.
+MANIFEST = "manifest.json"
+
 # Plots shown inline in the UI; every plot is written to reports/ regardless.
 MAX_INLINE_PLOTS = 6
+
+
+def _digest(frames: tuple[pd.DataFrame, ...]) -> str:
+    digest = hashlib.sha256()
+    for frame in frames:
+        digest.update(",".join(map(str, frame.columns)).encode())
+        digest.update(frame.to_csv(index=False).encode())
+    return digest.hexdigest()
+
+
+def _read_manifest(folder: Path) -> dict[str, str]:
+    try:
+        return json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def _slug(*parts: object) -> str:
@@ -53,13 +75,14 @@ def forest_plots(context: dg.AssetExecutionContext, warehouse: WarehouseResource
             "order by subgroup_variable, subgroup_level, endpoint, measure"
         ).df()
 
-    written = []
+    # Each plot: (title, file name, its input frames, how to draw it).
+    plots = []
     for trial_id in sorted(set(svo["trial_id"].dropna()) | set(overall["trial_id"].dropna())):
-        path = out / f"trial_{_slug(trial_id)}.png"
-        trial_forest_plot(
-            svo[svo["trial_id"] == trial_id], overall[overall["trial_id"] == trial_id], trial_id, path
+        rows, estimates = svo[svo["trial_id"] == trial_id], overall[overall["trial_id"] == trial_id]
+        plots.append(
+            (str(trial_id), f"trial_{_slug(trial_id)}.png", (rows, estimates),
+             lambda path, r=rows, e=estimates, t=trial_id: trial_forest_plot(r, e, t, path))
         )
-        written.append((f"{trial_id}", path))
     for group in pooled.itertuples(index=False):
         mask = (
             (svo["subgroup_variable"] == group.subgroup_variable)
@@ -74,10 +97,30 @@ def forest_plots(context: dg.AssetExecutionContext, warehouse: WarehouseResource
             .drop_duplicates("trial_id")
             .rename(columns={"subgroup_value": "value", "subgroup_ci_low": "ci_low", "subgroup_ci_high": "ci_high"})
         )
+        row = pd.Series(group._asdict())
         name = _slug("pooled", group.subgroup_variable, group.subgroup_level, group.endpoint, group.measure)
-        path = out / f"{name}.png"
-        cross_trial_forest_plot(per_trial, pd.Series(group._asdict()), path)
-        written.append((f"{group.subgroup_variable} = {group.subgroup_level}, {group.endpoint} {group.measure}", path))
+        plots.append(
+            (f"{group.subgroup_variable} = {group.subgroup_level}, {group.endpoint} {group.measure}",
+             f"{name}.png", (per_trial, row.to_frame()),
+             lambda path, t=per_trial, r=row: cross_trial_forest_plot(t, r, path))
+        )
+
+    # A plot whose inputs did not change is taken from the published reports, not drawn again:
+    # drawing costs about a second a plot, and most runs change few trials.
+    published = wh.published_reports_dir
+    previous = _read_manifest(published)
+    manifest, written, redrawn = {}, [], 0
+    for title, filename, inputs, draw in plots:
+        digest = _digest(inputs)
+        path = out / filename
+        if previous.get(filename) == digest and (published / filename).is_file():
+            shutil.copyfile(published / filename, path)
+        else:
+            draw(path)
+            redrawn += 1
+        manifest[filename] = digest
+        written.append((title, path))
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
 
     keep = {p.name for _, p in written}
     for stale in out.glob("*.png"):
@@ -87,6 +130,7 @@ def forest_plots(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     return dg.MaterializeResult(
         metadata={
             "plots": len(written),
+            "plots_redrawn": redrawn,
             "folder": dg.MetadataValue.path(str(wh.published_reports_dir)),
             "preview": dg.MetadataValue.md("\n\n".join(inline) or "No plots yet."),
         }

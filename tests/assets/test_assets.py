@@ -146,3 +146,20 @@ def test_impossible_figures_go_to_quarantine_with_their_check(tmp_path):
     }
     assert evaluations[("core/effect_estimates", "matches_pandera_schema")] is True
     assert evaluations[("core/effect_estimates", "no_rows_quarantined")] is False
+
+
+def test_a_rerun_redraws_only_plots_whose_inputs_changed(folder, tmp_path):
+    from pipelines.assets.reports import FOREST_PLOTS
+    from pipelines.definitions import build_defs
+
+    wh = tmp_path / "wh.duckdb"
+    job = build_defs(articles_dir=str(folder), warehouse_path=str(wh)).resolve_job_def("refresh_warehouse")
+    first = _metadata(job.execute_in_process(), FOREST_PLOTS)
+    assert first["plots"] >= 1 and first["plots_redrawn"] == first["plots"]
+    again = _metadata(job.execute_in_process(), FOREST_PLOTS)
+    assert (again["plots"], again["plots_redrawn"]) == (first["plots"], 0)
+    assert sorted(p.name for p in (tmp_path / "reports").glob("*.png")) != []
+
+    (folder / "a.txt").write_text(ARTICLE.replace("0.55 to 0.88", "0.56 to 0.88"), encoding="utf-8")
+    changed = _metadata(job.execute_in_process(), FOREST_PLOTS)
+    assert changed["plots_redrawn"] >= 1
