@@ -34,8 +34,8 @@ _CUE_PARTS = (
     ("RD", r"(?i:risk differences?|(?:absolute|estimated|treatment|between-group)(?: risk| treatment)? differences?)"
            r"|\bARD\b|\u0394"),
 )
-# The leading class lists every letter a cue can start with, so the scan skips other positions quickly.
-CUE_RE = re.compile("(?=[HOIRMAETBhoirmaetb\u0394])(?:" + "|".join(f"(?P<{name}>{pat})" for name, pat in _CUE_PARTS) + ")")
+# Cues start words, and with one of these letters: the scan skips other positions quickly.
+CUE_RE = re.compile("(?=[HOIRMAETBhoirmaetb\u0394])(?<![A-Za-z0-9])(?:" + "|".join(f"(?P<{name}>{pat})" for name, pat in _CUE_PARTS) + ")")
 NOT_AN_ESTIMATE_RE = re.compile(
     r"number needed|\bNNTs?\b|posterior|powered|to detect|(?i:per (?:\d+[- ])?(?:point|unit|%|SD))",
 )
