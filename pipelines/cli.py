@@ -57,7 +57,11 @@ def cmd_run(args: argparse.Namespace) -> int:
                     error = error.cause
                 message = error.message.strip().splitlines()[0] if error else event.message
                 _fail(f"step {event.step_key} failed: {message}")
-        _fail(f"run failed after {elapsed:.1f} s; the published warehouse {warehouse} is unchanged")
+        published = any(
+            e.is_successful_output and e.step_key == "warehouse__published" for e in result.all_events
+        )
+        state = "was published" if published else "is unchanged"
+        _fail(f"run failed after {elapsed:.1f} s; the warehouse {warehouse} {state}")
         return 1
     print(f"trialfx run: {articles} -> {warehouse} in {elapsed:.1f} s")
     _print_counts(warehouse)

@@ -27,6 +27,23 @@ def replace_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
         raise
 
 
+def keep_first_seen(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, keys: list[str], time_column: str
+) -> pd.DataFrame:
+    """``frame`` with ``time_column`` taken from ``table`` for rows already there (same ``keys``),
+    so that a rerun on unchanged input leaves the table identical."""
+    if frame.empty:
+        return frame
+    previous = con.execute(f"select {', '.join(keys)}, {time_column} from {table}").df()
+    if previous.empty:
+        return frame
+    previous = previous.drop_duplicates(subset=keys)
+    merged = frame.merge(previous, on=keys, how="left", suffixes=("", "_prev"))
+    out = frame.copy()
+    out[time_column] = merged[f"{time_column}_prev"].fillna(merged[time_column]).values
+    return out
+
+
 def column_schema(model: type[pa.DataFrameModel]) -> dg.TableSchema:
     """The pandera model's columns as Dagster column metadata (shown in the asset's UI page)."""
     schema = model.to_schema()

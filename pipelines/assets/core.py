@@ -3,6 +3,7 @@
 import datetime as dt
 import hashlib
 import json
+import re
 from collections import Counter
 
 import dagster as dg
@@ -13,6 +14,7 @@ from pipelines.assets.common import (
     WAREHOUSE_POOL,
     column_schema,
     documented_columns,
+    keep_first_seen,
     markdown_table,
     replace_rows,
     table_description,
@@ -21,6 +23,10 @@ from pipelines.assets.extract import EXTRACTED_RECORDS
 from pipelines.extraction import trial_id_for
 from pipelines.resources import WarehouseResource
 from schemas.records import CORE_MODELS
+
+# Identifiers taken from metadata become trial ids (and file names of plots): only these shapes.
+_NCT = re.compile(r"^NCT\d{8}$")
+_TRIAL_KEY = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,39}$")
 
 QUARANTINE = dg.AssetKey(["quarantine", "rejected_records"])
 CORE_KEYS = {table: dg.AssetKey(["core", table]) for table in CORE_MODELS}
@@ -77,12 +83,12 @@ def resolve_trials(articles: pd.DataFrame) -> tuple[dict[str, str | None], pd.Da
     nodes_of: dict[str, list[str]] = {}
     for row in articles.itertuples():
         nodes = []
-        if row.acronym:
-            key = trial_id_for(row.acronym, None)
-            if key:
-                nodes.append("a:" + key)
-        if row.nct_id:
-            nodes.append("n:" + row.nct_id.upper())
+        key = trial_id_for(row.acronym, None) if row.acronym else None
+        if key and _TRIAL_KEY.match(key):
+            nodes.append("a:" + key)
+        nct = (row.nct_id or "").strip().upper()
+        if _NCT.match(nct):
+            nodes.append("n:" + nct)
         nodes_of[row.article_id] = nodes
         if nodes:
             identity.link(nodes)
@@ -111,7 +117,9 @@ def resolve_trials(articles: pd.DataFrame) -> tuple[dict[str, str | None], pd.Da
             {
                 "trial_id": trial_id,
                 "acronym": _most_common(r.acronym for r in group),
-                "nct_id": _most_common(r.nct_id.upper() for r in group if r.nct_id),
+                "nct_id": _most_common(
+                    r.nct_id.strip().upper() for r in group if r.nct_id and _NCT.match(r.nct_id.strip().upper())
+                ),
                 "condition": _most_common(r.condition for r in group),
                 "n_articles": len(group),
             }
@@ -280,8 +288,12 @@ def core_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
             replace_rows(con, f"core.{table}", valid)
             written[table] = con.execute(f"select * from core.{table}").df()
 
-        quarantine_df = pd.DataFrame(
-            [{**q, "rejected_at": now} for q in quarantined], columns=QUARANTINE_COLUMNS
+        quarantine_df = keep_first_seen(
+            con,
+            "quarantine.rejected_records",
+            pd.DataFrame([{**q, "rejected_at": now} for q in quarantined], columns=QUARANTINE_COLUMNS),
+            ["table_name", "article_id", "check_name", "reason"],
+            "rejected_at",
         )
         replace_rows(con, "quarantine.rejected_records", quarantine_df)
 

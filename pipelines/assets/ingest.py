@@ -8,6 +8,7 @@ import pandas as pd
 from pipelines.assets.common import (
     WAREHOUSE_POOL,
     documented_columns,
+    keep_first_seen,
     markdown_table,
     replace_rows,
     table_description,
@@ -65,16 +66,9 @@ def ingest(context: dg.AssetExecutionContext, articles: ArticlesFolder, warehous
         context.log.warning(error.detail)
 
     with wh.connect() as con:
-        # An unchanged article keeps its first ingestion time, so reruns leave the table identical.
-        if len(articles_df):
-            previous = con.execute(
-                "select article_id, content_sha256, ingested_at from raw.articles"
-            ).df()
-            if len(previous):
-                merged = articles_df.merge(
-                    previous, on=["article_id", "content_sha256"], how="left", suffixes=("", "_prev")
-                )
-                articles_df["ingested_at"] = merged["ingested_at_prev"].fillna(merged["ingested_at"]).values
+        # Unchanged articles and errors keep their first time, so reruns leave the tables identical.
+        articles_df = keep_first_seen(con, "raw.articles", articles_df, ["article_id", "content_sha256"], "ingested_at")
+        errors_df = keep_first_seen(con, "raw.ingest_errors", errors_df, ["source_path", "error", "detail"], "seen_at")
         replace_rows(con, "raw.articles", articles_df)
         replace_rows(con, "raw.ingest_errors", errors_df)
 

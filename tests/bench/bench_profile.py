@@ -84,11 +84,15 @@ def summarize(raw: Path, rate: float, top: int) -> None:
         print(f"  {samples / rate:9.1f}  {100 * samples / total:5.1f}%  {key}")
 
 
-def record(n: int, rate: float, out: Path) -> None:
+def record(n: int, rate: float, out: Path, workdir: Path | None) -> None:
+    """Profile a run into a new warehouse; with ``workdir``, its articles and warehouse are kept there
+    for timing reruns by hand."""
     if not PY_SPY.exists():
         sys.exit(f"{PY_SPY} not found: install py-spy into the environment to profile (it is not a dependency)")
     with tempfile.TemporaryDirectory(prefix="trialfx-profile-") as tmp:
-        work = Path(tmp)
+        work = workdir or Path(tmp)
+        if work.exists() and workdir is not None:
+            shutil.rmtree(work)
         write_corpus(work / "articles", n)
         (work / "home").mkdir()
         shutil.copyfile(PROJECT / "dagster.yaml", work / "home" / "dagster.yaml")
@@ -109,9 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument("--output", type=Path, default=Path("trialfx-profile.txt"), help="raw py-spy stacks")
     parser.add_argument("--summarize", type=Path, help="only summarize this earlier recording")
+    parser.add_argument("--workdir", type=Path, help="keep the articles, warehouse and DAGSTER_HOME here")
     args = parser.parse_args(argv)
     if args.summarize is None:
-        record(args.articles, args.rate, args.output)
+        record(args.articles, args.rate, args.output, args.workdir)
     summarize(args.summarize or args.output, args.rate, args.top)
     return 0
 

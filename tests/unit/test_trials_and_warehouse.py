@@ -82,3 +82,19 @@ def test_a_dead_build_is_discarded_by_the_next_run(tmp_path):
     wh.start_build()
     with wh.connect() as con:
         assert con.execute("select count(*) from t").fetchone()[0] == 1
+
+
+def test_malformed_identifiers_from_metadata_do_not_become_trial_ids():
+    trial_of, trials = resolve_trials(
+        _articles(
+            [
+                ("a", "../../etc", "../../../escaped-nct", None),
+                ("b", None, "NCT0497530", None),
+                ("c", None, " nct04975308 ", None),
+            ]
+        )
+    )
+    assert trial_of["a"] is not None and "/" not in trial_of["a"] and "." not in trial_of["a"]
+    assert trial_of["b"] is None
+    assert trial_of["c"] == "NCT04975308"
+    assert "NCT0497530" not in set(trials["nct_id"])

@@ -58,8 +58,11 @@ def test_core_yml_documents_exactly_the_tables_of_schema_sql(con):
     tables = fetch(
         con,
         "select schema_name || '.' || table_name as relation, list(column_name order by column_index) as columns "
-        "from duckdb_columns() where schema_name in ('raw', 'core', 'quarantine') group by all",
+        "from duckdb_columns() where schema_name in ('raw', 'core', 'quarantine', 'staging') group by all",
     )
+    # staging also holds SQL models, documented by their own yml files.
+    modelled = {m.relation for m in models.load_models()}
+    tables = [t for t in tables if t["relation"] not in modelled]
     assert {t["relation"] for t in tables} == set(docs)
     for table in tables:
         assert list(docs[table["relation"]]["columns"]) == table["columns"], table["relation"]
