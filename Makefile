@@ -31,8 +31,9 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/trialfx run --articles $(TRIALFX_ARTICLES) --warehouse $(TRIALFX_WAREHOUSE)
 
+# Tests use throwaway Dagster instances, never the one `make run` and `make ui` share.
 test: $(STAMP)
-	$(VENV)/bin/pytest -q
+	env -u DAGSTER_HOME $(VENV)/bin/pytest -q
 
 ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

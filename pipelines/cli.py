@@ -42,7 +42,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from pipelines.definitions import build_defs
 
     defs = build_defs(articles_dir=str(Path(articles)), warehouse_path=str(Path(warehouse)))
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    if os.environ.get("DAGSTER_HOME"):
+        # Runs are recorded where the UI (`make ui`) shows them.
+        Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+        instance = dg.DagsterInstance.get()
+    else:
+        instance = dg.DagsterInstance.ephemeral()
     result = defs.resolve_job_def("refresh_warehouse").execute_in_process(
         instance=instance,
         raise_on_error=False,

@@ -61,13 +61,13 @@ def forest_plots(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     out = wh.reports_dir
     out.mkdir(parents=True, exist_ok=True)
     with wh.connect() as con:
-        svo = con.execute("select * from marts.subgroup_vs_overall order by trial_id").df()
+        svo = con.execute("select * from marts.subgroup_vs_overall order by all").df()
         overall = con.execute(
             """
             select trial_id, endpoint, measure, comparison, value, ci_low, ci_high, p, p_relation
             from marts.canonical_estimates
             where population = 'overall'
-            order by trial_id, endpoint, comparison
+            order by all
             """
         ).df()
         pooled = con.execute(
