@@ -45,7 +45,7 @@ def _package(file: str) -> str:
     return "python (stdlib, import machinery)"
 
 
-def summarize(raw: Path, rate: float, top: int) -> None:
+def summarize(raw: Path, rate: int, top: int) -> None:
     """Inclusive seconds of the project's own functions, and self seconds by package."""
     inclusive: Counter[str] = Counter()
     own_self: Counter[str] = Counter()
@@ -84,7 +84,7 @@ def summarize(raw: Path, rate: float, top: int) -> None:
         print(f"  {samples / rate:9.1f}  {100 * samples / total:5.1f}%  {key}")
 
 
-def record(n: int, rate: float, out: Path, workdir: Path | None) -> None:
+def record(n: int, rate: int, out: Path, workdir: Path | None) -> None:
     """Profile a run into a new warehouse; with ``workdir``, its articles and warehouse are kept there
     for timing reruns by hand."""
     if not PY_SPY.exists():
@@ -109,7 +109,7 @@ def record(n: int, rate: float, out: Path, workdir: Path | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=10000)
-    parser.add_argument("--rate", type=float, default=20, help="samples per second")
+    parser.add_argument("--rate", type=int, default=20, help="samples per second")
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument("--output", type=Path, default=Path("trialfx-profile.txt"), help="raw py-spy stacks")
     parser.add_argument("--summarize", type=Path, help="only summarize this earlier recording")
