@@ -12,15 +12,11 @@ from pipelines.extraction import extract
 from tests.synthetic.generator import OUTLETS, generate
 
 N_ARTICLES = 240
-# The targets the extractor should reach on generated text.
+# Recall and precision of estimates, and the share with the right endpoint, population and p, that
+# the extractor must reach on generated text. Measured with extractor 1.3.0 over these 240 articles
+# (seed 0): recall 1.000, precision 1.000, endpoint and population 0.983, p 1.000; before 1.3.0, 'OR'
+# and 'RR' written as abbreviations were missed (recall 0.838).
 TARGET = 0.95
-# Measured on the extractor of 2026-11-23 over these 240 articles (seed 0): estimate recall 0.838,
-# precision 0.908, endpoint and population 0.983, p 1.000. The floors sit a little below, so a
-# regression fails here while the recall target stays an expected failure until it is reached.
-RECALL_FLOOR = 0.80
-PRECISION_FLOOR = 0.88
-_ABBREVIATION_GAP = ("'OR' and 'RR' written as abbreviations ('OR 2.68 (95% CI 1.71 to 4.20)', "
-                     "'RR = 0.80 (95% CI: 0.63, 1.02)', 'OR 1.45 [95% CI 0.97-2.18]') are dropped or read as HR")
 
 
 def _same(a: float | None, b: float | None) -> bool:
@@ -115,22 +111,6 @@ def _precision(roundtrip: dict) -> float:
     return len(roundtrip["pairs"]) / roundtrip["n_found"]
 
 
-def test_estimates_keep_their_measured_recall_and_precision(roundtrip):
-    assert _recall(roundtrip) >= RECALL_FLOOR, f"missed:\n{_describe(roundtrip['missed'])}"
-    assert _precision(roundtrip) >= PRECISION_FLOOR, f"spurious:\n{_describe(roundtrip['spurious'])}"
-
-
-def test_spelled_out_measures_and_hazard_ratios_all_come_back(roundtrip):
-    """Every notation works with 'HR' and with the measure's full name; abbreviations are tested apart."""
-    def covered(record: dict) -> bool:
-        return not re.match(r"(?:OR|RR)\b", record["evidence"])
-
-    missed = [(a, t) for a, t in roundtrip["missed"] if covered(t)]
-    total = sum(1 for _, t, _ in roundtrip["pairs"] if covered(t)) + len(missed)
-    assert 1 - len(missed) / total >= TARGET, f"missed:\n{_describe(missed)}"
-
-
-@pytest.mark.xfail(strict=False, reason=_ABBREVIATION_GAP)
 def test_every_true_estimate_comes_back(roundtrip):
     assert _recall(roundtrip) >= TARGET, f"missed:\n{_describe(roundtrip['missed'])}"
     assert _precision(roundtrip) >= TARGET, f"spurious:\n{_describe(roundtrip['spurious'])}"
