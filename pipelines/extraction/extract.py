@@ -8,7 +8,7 @@ from pipelines.extraction.estimates import Estimate, sentence_estimates
 from pipelines.extraction.results import arm_result_records
 
 # Bump whenever the records extract() returns for some text could change.
-EXTRACTOR_VERSION = "1.3.0"
+EXTRACTOR_VERSION = "1.3.1"
 
 # How many sentences a measure named once ("HRs (95% CIs):") keeps applying to bare figures.
 _INHERIT_SENTENCES = 2

@@ -18,7 +18,7 @@ _NEAR_TRIAL_RE = re.compile(
     rf"(?=\s+(?:\([^()]{{0,40}}\)\s+)?(?:trial|study|Trial|Study|investigators|analysis)\b)"
     rf"|\((?P<b>{_ACRONYM})\)\s+(?:trial|study)\b|\b(?P<c>{_ACRONYM})\s+(?:trial|study)\b"
     rf"|\b(?:trial|study)\s+\((?P<d>{_ACRONYM})\)"
-    rf"|\b(?P<e>{_ACRONYM}) (?:was|is) an? (?:[\w,-]+ ){{0,4}}(?:trial|study)\b"
+    rf"|\b(?P<e>{_ACRONYM})(?: (?:was|is)|,) an? (?:[\w,-]+ ){{0,4}}(?:trial|study)\b"
     rf"|\b(?P<f>{_ACRONYM}) \((?:NCT|nct)\s?\d{{7,8}}\)"
     rf"|\bRCTs? (?P<g>{_ACRONYM})")
 _NOT_ACRONYMS = {
@@ -61,6 +61,10 @@ _DESIGN_TERMS = (
 _RATING_RE = re.compile(r"Evidence Rating Level:\s*(?P<r>\d\s*\([A-Za-z ]+\))", re.IGNORECASE)
 
 
+# A title that ends by naming its trial in parentheses: "... breast cancer (SOLAR-1)."
+_TITLE_PAREN_RE = re.compile(rf"\((?P<a>{_ACRONYM})\)\s*[.:]?\s*$")
+
+
 def _not_a_trial(name: str) -> bool:
     head = re.split(r"[- ]", name)[0].upper()
     return (name.upper() in _NOT_ACRONYMS or head in _NOT_ACRONYMS or bool(re.fullmatch(r"[IVX]+[A-C]?", head))
@@ -74,6 +78,9 @@ def _acronym(text: str, title: str | None) -> str | None:
             name = next(g for g in m.groups() if g).strip()
             if not _not_a_trial(name):
                 votes[name] += weight
+    titled = _TITLE_PAREN_RE.search(title or "")
+    if titled and not _not_a_trial(titled.group("a")):
+        votes[titled.group("a")] += 2
     if not votes:
         votes = _frequent_names(text)
     if not votes:

@@ -48,6 +48,7 @@ def test_facts_left_empty_when_not_stated():
         ("In KEYNOTE-522, the phase III KEYNOTE-522 trial enrolled patients.", "KEYNOTE-522"),
         ("The double-blind DESTINY-Breast04 trial met its end point.", "DESTINY-Breast04"),
         ("Phase III TROPiCS-02 study data were updated.", "TROPiCS-02"),
+        ("ORCHARD-7, a phase 3 trial of an oral degrader, met its primary end point.", "ORCHARD-7"),
     ],
 )
 def test_acronyms_are_found_by_shape_not_by_list(text, acronym):
@@ -56,3 +57,9 @@ def test_acronyms_are_found_by_shape_not_by_list(text, acronym):
 
 def test_title_helps_find_the_trial():
     assert article_facts("Benefit was seen.", title="SOLSTICE-2 trial results")["acronym"] == "SOLSTICE-2"
+
+
+def test_a_title_ending_in_a_parenthesised_trial_name_names_the_trial():
+    title = "Drug X plus fulvestrant in advanced breast cancer (MERIDIAN-4)."
+    assert article_facts("Patients were randomized 1:1.", title=title)["acronym"] == "MERIDIAN-4"
+    assert article_facts("Patients were randomized.", title="Outcomes in heart failure (HFpEF).")["acronym"] is None
