@@ -42,5 +42,11 @@ score: $(STAMP)
 	$(VENV)/bin/trialfx extract --quiet $(CORPUS)/articles > $(VENV)/corpus-pred.jsonl
 	$(PY) $(CORPUS)/score.py $(CORPUS)/gold.jsonl $(VENV)/corpus-pred.jsonl
 
+# Medians of repeated runs: extraction against its floor, then the whole pipeline at 1k and 10k
+# articles (BENCH_ARGS=--full adds 100k).
+bench: $(STAMP)
+	env -u DAGSTER_HOME $(PY) -m tests.bench.bench_extract
+	env -u DAGSTER_HOME $(PY) -m tests.bench.bench_pipeline $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .dagster warehouse/*.duckdb* warehouse/reports
