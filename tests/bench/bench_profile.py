@@ -38,11 +38,13 @@ def _frames(stack: str) -> list[tuple[str, str]]:
 
 
 def _package(file: str) -> str:
-    if "site-packages/" in file:
-        return file.split("site-packages/", 1)[1].split("/", 1)[0]
-    if file.startswith(OWN_CODE) or "/work/" in file:
+    """py-spy names a file relative to its sys.path entry, so the first part is the package."""
+    file = file.split("site-packages/", 1)[-1]
+    if any(part in file for part in OWN_CODE):
         return "/".join(file.split("/")[-2:])
-    return "python (stdlib, import machinery)"
+    if file.startswith("<") or "/" not in file:
+        return "python (stdlib, import machinery)"
+    return file.split("/", 1)[0]
 
 
 def summarize(raw: Path, rate: int, top: int) -> None:
