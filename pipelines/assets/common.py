@@ -71,6 +71,19 @@ def table_description(table: str) -> str:
     return " ".join(str((core_docs().get(table) or {}).get("description", "")).split())
 
 
+def table_spec(table: str, group: str, kinds: set[str], **kwargs) -> dg.AssetSpec:
+    """The asset of a table written by Python: key, description and columns from sql/core.yml."""
+    metadata = {"dagster/column_schema": documented_columns(table), **kwargs.pop("metadata", {})}
+    return dg.AssetSpec(
+        dg.AssetKey(table.split(".")),
+        description=table_description(table),
+        group_name=group,
+        kinds=kinds,
+        metadata=metadata,
+        **kwargs,
+    )
+
+
 def markdown_table(frame: pd.DataFrame, limit: int = 10) -> str:
     """The first rows of a frame as a markdown table for asset metadata."""
     if frame.empty:

@@ -13,11 +13,11 @@ import pandera.pandas as pa
 from pipelines.assets.common import (
     WAREHOUSE_POOL,
     column_schema,
-    documented_columns,
     keep_first_seen,
     markdown_table,
     replace_rows,
     table_description,
+    table_spec,
 )
 from pipelines.assets.extract import EXTRACTED_RECORDS
 from pipelines.extraction import trial_id_for
@@ -246,14 +246,7 @@ _CHECKS = [
         for table, key in CORE_KEYS.items()
     ]
     + [
-        dg.AssetSpec(
-            QUARANTINE,
-            description=table_description("quarantine.rejected_records"),
-            group_name="core",
-            kinds={"pandas", "duckdb"},
-            metadata={"dagster/column_schema": documented_columns("quarantine.rejected_records")},
-            deps=[EXTRACTED_RECORDS],
-        )
+        table_spec("quarantine.rejected_records", "core", {"pandas", "duckdb"}, deps=[EXTRACTED_RECORDS])
     ],
     check_specs=_CHECKS,
     pool=WAREHOUSE_POOL,

@@ -2,16 +2,16 @@
 
 import dataclasses
 import datetime as dt
+
 import dagster as dg
 import pandas as pd
 
 from pipelines.assets.common import (
     WAREHOUSE_POOL,
-    documented_columns,
     keep_first_seen,
     markdown_table,
     replace_rows,
-    table_description,
+    table_spec,
 )
 from pipelines.ingest.readers import ingest_folder
 from pipelines.resources import ArticlesFolder, WarehouseResource
@@ -28,20 +28,8 @@ ERROR_COLUMNS = ["source_path", "error", "detail", "seen_at"]
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(
-            RAW_ARTICLES,
-            description=table_description("raw.articles"),
-            group_name="ingest",
-            kinds={"python", "duckdb"},
-            metadata={"dagster/column_schema": documented_columns("raw.articles")},
-        ),
-        dg.AssetSpec(
-            RAW_INGEST_ERRORS,
-            description=table_description("raw.ingest_errors"),
-            group_name="ingest",
-            kinds={"python", "duckdb"},
-            metadata={"dagster/column_schema": documented_columns("raw.ingest_errors")},
-        ),
+        table_spec("raw.articles", "ingest", {"python", "duckdb"}),
+        table_spec("raw.ingest_errors", "ingest", {"python", "duckdb"}),
     ],
     pool=WAREHOUSE_POOL,
 )
