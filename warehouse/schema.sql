@@ -132,3 +132,15 @@ create table if not exists staging.extraction_runs (
     n_records          integer not null,
     extracted_at       timestamp not null
 );
+
+-- Every article file the last ingest saw, with the signature it had when read: a rerun reads
+-- only files whose signature changed and keeps the rows of the rest.
+create table if not exists staging.source_files (
+    source_path     varchar primary key,
+    signature       varchar not null,
+    reader_version  varchar not null,
+    n_articles      integer not null,
+    n_duplicates    integer not null,
+    errors          json not null,
+    read_at         timestamp not null
+);

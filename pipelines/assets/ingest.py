@@ -1,9 +1,16 @@
-"""Ingest assets: article files into raw.articles, and what could not be read into raw.ingest_errors."""
+"""Ingest assets: article files into raw.articles, and what could not be read into raw.ingest_errors.
+
+A rerun reads only files whose size or modification time (or their sidecar's) changed since
+they were last read, per staging.source_files; the rows of every other file stay as they are.
+Files are read and written in batches, so memory stays bounded by the batch, not the corpus.
+"""
 
 import dataclasses
 import datetime as dt
+import json
 
 import dagster as dg
+import duckdb
 import pandas as pd
 
 from pipelines.assets.common import (
@@ -13,7 +20,14 @@ from pipelines.assets.common import (
     replace_rows,
     table_spec,
 )
-from pipelines.ingest.readers import ingest_folder
+from pipelines.ingest.readers import (
+    READER_VERSION,
+    FolderScan,
+    IngestError,
+    drop_duplicates,
+    read_source,
+    scan_folder,
+)
 from pipelines.resources import ArticlesFolder, WarehouseResource
 
 RAW_ARTICLES = dg.AssetKey(["raw", "articles"])
@@ -24,6 +38,161 @@ ARTICLE_COLUMNS = [
     "text", "content_sha256", "ingested_at", "trial_hint", "nct_id_hint",
 ]
 ERROR_COLUMNS = ["source_path", "error", "detail", "seen_at"]
+SOURCE_COLUMNS = ["source_path", "signature", "reader_version", "n_articles", "n_duplicates", "errors", "read_at"]
+
+# Files read and written per batch.
+BATCH_FILES = 1000
+
+
+class _ReadEverything(Exception):
+    """An incremental read would differ from reading the whole folder (a duplicate text moved)."""
+
+
+@dataclasses.dataclass
+class IngestStats:
+    files_read: int = 0
+    files_unchanged: int = 0
+    files_removed: int = 0
+    full_read: bool = False
+
+
+def ingest_into(con: duckdb.DuckDBPyConnection, scan: FolderScan, root, now: dt.datetime) -> IngestStats:
+    """Bring raw.articles, raw.ingest_errors and staging.source_files up to date with ``scan``.
+
+    The result is the same as reading every file: when a changed file's text duplicates an
+    unchanged file's and the walk order would keep the changed one, or unchanged files hold
+    duplicates whose original may have changed, the whole folder is read again."""
+    catalog = dict(con.execute("select source_path, signature from staging.source_files "
+                               "where reader_version = ?", [READER_VERSION]).fetchall())
+    stale_version = con.execute("select count(*) from staging.source_files where reader_version <> ?",
+                                [READER_VERSION]).fetchone()[0]
+    current = {source.source_path for source in scan.files}
+    changed = [s for s in scan.files if catalog.get(s.source_path) != s.signature]
+    removed = sorted(set(catalog) - current)
+    stats = IngestStats(files_unchanged=len(scan.files) - len(changed), files_removed=len(removed))
+
+    full = bool(stale_version) or not catalog
+    if not full and (changed or removed):
+        affected = {s.source_path for s in changed} | set(removed)
+        holders = con.execute("select source_path from staging.source_files where n_duplicates > 0").fetchall()
+        full = any(path not in affected for (path,) in holders)
+    if not full:
+        con.execute("begin")
+        try:
+            _read_files(con, scan, changed, removed, root, now, incremental=True)
+            con.execute("commit")
+        except _ReadEverything:
+            con.execute("rollback")
+            full = True
+        except Exception:
+            con.execute("rollback")
+            raise
+    if full:
+        changed, removed = scan.files, sorted(set(catalog) - current)
+        stats.files_unchanged = 0
+        con.execute("begin")
+        try:
+            con.execute("delete from staging.source_files where reader_version <> ?", [READER_VERSION])
+            _read_files(con, scan, changed, removed, root, now, incremental=False)
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+    stats.files_read, stats.full_read = len(changed), full
+    _write_errors(con, scan, now)
+    return stats
+
+
+def _read_files(con, scan: FolderScan, changed, removed, root, now, incremental: bool) -> None:
+    """Replace the rows of changed and removed files with what the changed files read as now."""
+    order = {source.source_path: i for i, source in enumerate(scan.files)}
+    affected = pd.DataFrame({"source_path": pd.Series([s.source_path for s in changed] + list(removed), dtype="string")})
+    con.register("_affected", affected)
+    where = "where source_path in (select source_path from _affected)" if incremental else ""
+    first_seen = {
+        (article_id, sha): seen
+        for article_id, sha, seen in con.execute(
+            f"select article_id, content_sha256, ingested_at from raw.articles {where}"
+        ).fetchall()
+    }
+    con.execute(f"delete from raw.articles {where}")
+    con.execute(f"delete from staging.source_files {where}")
+    con.unregister("_affected")
+
+    seen: dict[str, str] = {}
+    for start in range(0, len(changed), BATCH_FILES):
+        batch = changed[start : start + BATCH_FILES]
+        results = [read_source(source, root) for source in batch]
+        if incremental:
+            _check_kept_texts(con, results, order, seen)
+        articles, sources = [], []
+        for source, result in zip(batch, results):
+            own = {a.article_id for a in result.articles}
+            read = list(result.articles)
+            result = drop_duplicates(result, seen)
+            articles += result.articles
+            # Only copies of another file's text tie this file to others on later reruns.
+            kept = {a.article_id for a in result.articles}
+            elsewhere = sum(1 for a in read if a.article_id not in kept and seen[a.content_sha256] not in own)
+            sources.append({
+                "source_path": source.source_path,
+                "signature": source.signature,
+                "reader_version": READER_VERSION,
+                "n_articles": len(result.articles),
+                "n_duplicates": elsewhere,
+                "errors": json.dumps([dataclasses.asdict(e) for e in result.errors]),
+                "read_at": now,
+            })
+        frame = pd.DataFrame(
+            [
+                {**{k: v for k, v in dataclasses.asdict(a).items() if k in ARTICLE_COLUMNS},
+                 "ingested_at": first_seen.get((a.article_id, a.content_sha256), now)}
+                for a in articles
+            ],
+            columns=ARTICLE_COLUMNS,
+        )
+        _append(con, "raw.articles", frame)
+        _append(con, "staging.source_files", pd.DataFrame(sources, columns=SOURCE_COLUMNS))
+
+
+def _check_kept_texts(con, results, order: dict[str, int], seen: dict[str, str]) -> None:
+    """Texts of changed files already held by unchanged files: the earlier file in walk order
+    keeps the text. When the unchanged file is the earlier one, the changed file's copy is a
+    duplicate (marked in ``seen``); when it is later, only a full read gives the right answer."""
+    hashes = pd.DataFrame({"content_sha256": sorted({a.content_sha256 for r in results for a in r.articles})})
+    if hashes.empty:
+        return
+    con.register("_hashes", hashes)
+    holders = con.execute(
+        "select content_sha256, article_id, source_path from raw.articles "
+        "where content_sha256 in (select content_sha256 from _hashes)"
+    ).fetchall()
+    con.unregister("_hashes")
+    for sha, article_id, source_path in holders:
+        first_new = min(order[a.source_path] for r in results for a in r.articles if a.content_sha256 == sha)
+        if order.get(source_path, len(order)) > first_new:
+            raise _ReadEverything(source_path)
+        seen.setdefault(sha, article_id)
+
+
+def _append(con, table: str, frame: pd.DataFrame) -> None:
+    if len(frame):
+        con.register("_append", frame)
+        con.execute(f"insert into {table} by name select * from _append")
+        con.unregister("_append")
+
+
+def _write_errors(con, scan: FolderScan, now: dt.datetime) -> None:
+    """raw.ingest_errors: what the walk found now, and the errors each current file gave when read."""
+    errors: list[IngestError] = list(scan.errors)
+    for (stored,) in con.execute(
+        "select errors from staging.source_files where errors <> '[]' order by source_path"
+    ).fetchall():
+        errors += [IngestError(**e) for e in json.loads(stored)]
+    frame = pd.DataFrame([{**dataclasses.asdict(e), "seen_at": now} for e in errors], columns=ERROR_COLUMNS)
+    # Errors seen before keep their first time, so reruns leave the table identical.
+    frame = keep_first_seen(con, "raw.ingest_errors", frame, ["source_path", "error", "detail"], "seen_at")
+    replace_rows(con, "raw.ingest_errors", frame)
 
 
 @dg.multi_asset(
@@ -34,44 +203,38 @@ ERROR_COLUMNS = ["source_path", "error", "detail", "seen_at"]
     pool=WAREHOUSE_POOL,
 )
 def ingest(context: dg.AssetExecutionContext, articles: ArticlesFolder, warehouse: WarehouseResource):
-    """Read the articles folder (txt, md, html, PubMed XML, JSONL) and start this run's warehouse build."""
+    """Read the articles folder (txt, md, html, PubMed XML, JSONL) and start this run's warehouse
+    build. Only files that changed since they were last read are read again."""
     wh = warehouse.warehouse
     wh.start_build()
-    result = ingest_folder(articles.root)
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-
-    articles_df = pd.DataFrame(
-        [
-            {**{k: v for k, v in dataclasses.asdict(a).items() if k in ARTICLE_COLUMNS}, "ingested_at": now}
-            for a in result.articles
-        ],
-        columns=ARTICLE_COLUMNS,
-    )
-    errors_df = pd.DataFrame(
-        [{**dataclasses.asdict(e), "seen_at": now} for e in result.errors], columns=ERROR_COLUMNS
-    )
-    for error in result.errors:
-        context.log.warning(error.detail)
-
+    scan = scan_folder(articles.root)
     with wh.connect() as con:
-        # Unchanged articles and errors keep their first time, so reruns leave the tables identical.
-        articles_df = keep_first_seen(con, "raw.articles", articles_df, ["article_id", "content_sha256"], "ingested_at")
-        errors_df = keep_first_seen(con, "raw.ingest_errors", errors_df, ["source_path", "error", "detail"], "seen_at")
-        replace_rows(con, "raw.articles", articles_df)
-        replace_rows(con, "raw.ingest_errors", errors_df)
+        stats = ingest_into(con, scan, articles.root, now)
+        n_articles = con.execute("select count(*) from raw.articles").fetchone()[0]
+        formats = dict(con.execute("select source_format, count(*) from raw.articles group by 1 order by 1").fetchall())
+        errors_df = con.execute("select source_path, error, detail from raw.ingest_errors order by all").df()
+    for error in errors_df.itertuples():
+        context.log.warning(error.detail)
+    context.log.info(
+        f"read {stats.files_read} files ({'all' if stats.full_read else 'changed only'}); "
+        f"{stats.files_unchanged} unchanged, {stats.files_removed} removed"
+    )
 
     yield dg.MaterializeResult(
         asset_key=RAW_ARTICLES,
         metadata={
-            "dagster/row_count": len(articles_df),
-            "formats": dg.MetadataValue.json(articles_df["source_format"].value_counts().to_dict()),
+            "dagster/row_count": int(n_articles),
+            "formats": dg.MetadataValue.json({k: int(v) for k, v in formats.items()}),
+            "files_read": stats.files_read,
+            "files_unchanged": stats.files_unchanged,
+            "files_removed": stats.files_removed,
         },
     )
     yield dg.MaterializeResult(
         asset_key=RAW_INGEST_ERRORS,
         metadata={
             "dagster/row_count": len(errors_df),
-            "errors": dg.MetadataValue.md(markdown_table(errors_df.drop(columns="seen_at"), limit=20)),
+            "errors": dg.MetadataValue.md(markdown_table(errors_df, limit=20)),
         },
     )
-

@@ -43,6 +43,8 @@ from pipelines.ingest.parsed import Parsed, Problem, Record, Refused
 from pipelines.ingest.pubmed import read_pubmed
 
 DEFAULT_MAX_BYTES = 5_000_000
+# Bump whenever what a file reads as could change: reruns then read every file again.
+READER_VERSION = "1"
 _FORMATS = {
     ".txt": "txt", ".md": "md", ".html": "html", ".htm": "html",
     ".xml": "pubmed_xml", ".jsonl": "jsonl",
@@ -93,17 +95,36 @@ class IngestResult:
 def read_file(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> IngestResult:
     """Read one article file (and its sidecar) found under `root`; never raises on bad input."""
     result = _read(_absolute(path), _absolute(root), max_bytes)
-    return _drop_duplicates(result, {})
+    return drop_duplicates(result, {})
 
 
-def ingest_folder(root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> IngestResult:
-    """Read every visible file under `root` in sorted order; identical texts are kept once."""
+@dataclass(frozen=True)
+class SourceFile:
+    """An article file found by a folder scan, with a signature that changes when it or its sidecar does."""
+
+    path: Path
+    source_path: str
+    signature: str
+
+
+@dataclass
+class FolderScan:
+    """What a walk of the articles folder finds, without reading any article."""
+
+    files: list[SourceFile] = field(default_factory=list)
+    # Problems the walk itself finds: folders that cannot be listed, bad links, orphan sidecars.
+    errors: list[IngestError] = field(default_factory=list)
+
+
+def scan_folder(root: Path) -> FolderScan:
+    """Every visible article file under `root` in walk order (sorted names, depth first), with
+    its signature; costs one stat per file, so a rerun can read only what changed."""
     root = _absolute(root)
-    result = IngestResult()
+    scan = FolderScan()
     if not root.is_dir():
         cause = "not a folder (missing, or a file)"
-        result.errors.append(_error(root.as_posix(), "unreadable", cause))
-        return result
+        scan.errors.append(_error(root.as_posix(), "unreadable", cause))
+        return scan
     real_root = root.resolve()
     entries = list(_walk(root, root, real_root, frozenset({real_root})))
     # The sidecar names articles look for; any other NAME.meta.json would go unread.
@@ -112,18 +133,43 @@ def ingest_folder(root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> IngestResul
         for entry in entries
         if isinstance(entry, Path) and not _is_sidecar(entry) and entry.suffix.lower() in _FORMATS
     }
-    seen: dict[str, str] = {}
     for entry in entries:
         if isinstance(entry, IngestError):
-            result.errors.append(entry)
+            scan.errors.append(entry)
         elif not _is_sidecar(entry):
-            one = _drop_duplicates(_read(entry, root, max_bytes), seen)
-            result.articles.extend(one.articles)
-            result.errors.extend(one.errors)
+            signature = f"{_stat_signature(entry)}|{_stat_signature(entry.with_name(entry.stem + SIDECAR_SUFFIX))}"
+            scan.files.append(SourceFile(entry, _source_path(entry, root), signature))
         elif (entry.parent, entry.name) not in wanted:
             cause = "metadata file with no article of a supported type beside it"
-            result.errors.append(_error(_source_path(entry, root), "orphan_sidecar", cause))
+            scan.errors.append(_error(_source_path(entry, root), "orphan_sidecar", cause))
+    return scan
+
+
+def read_source(source: SourceFile, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> IngestResult:
+    """Read one file a scan found (and its sidecar); never raises on bad input. Duplicates of
+    other files' texts are not looked for here (see `drop_duplicates`)."""
+    return _read(source.path, _absolute(root), max_bytes)
+
+
+def ingest_folder(root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> IngestResult:
+    """Read every visible file under `root` in walk order; identical texts are kept once."""
+    scan = scan_folder(root)
+    result = IngestResult(errors=list(scan.errors))
+    seen: dict[str, str] = {}
+    for source in scan.files:
+        one = drop_duplicates(read_source(source, root, max_bytes), seen)
+        result.articles.extend(one.articles)
+        result.errors.extend(one.errors)
     return result
+
+
+def _stat_signature(path: Path) -> str:
+    """Size and modification time in nanoseconds, or '-' when there is nothing to stat."""
+    try:
+        info = path.stat()
+    except OSError:
+        return "-"
+    return f"{info.st_size}:{info.st_mtime_ns}"
 
 
 def _walk(
@@ -251,7 +297,7 @@ def _article(record: Record, source: str, source_format: str, sidecar: dict) -> 
     )
 
 
-def _drop_duplicates(result: IngestResult, seen: dict[str, str]) -> IngestResult:
+def drop_duplicates(result: IngestResult, seen: dict[str, str]) -> IngestResult:
     """Keep the first article of each text (`seen` maps hash to article id); report the rest."""
     kept = []
     for article in result.articles:
