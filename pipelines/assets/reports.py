@@ -2,15 +2,23 @@
 
 import hashlib
 import json
+import os
 import re
 import shutil
+from concurrent.futures import ProcessPoolExecutor
+from functools import cache, partial
 from pathlib import Path
+from typing import Callable, NamedTuple
 
 import dagster as dg
+import numpy as np
 import pandas as pd
+import PIL
 
+import pipelines.reports
 from pipelines.assets.common import WAREHOUSE_POOL
-from pipelines.reports.forest import cross_trial_forest_plot, png_markdown, trial_forest_plot
+from pipelines.reports.forest import cross_trial_forest_plot, png_markdown, trial_record_plot
+from pipelines.reports.rows import records
 from pipelines.resources import WarehouseResource
 
 FOREST_PLOTS = dg.AssetKey(["reports", "forest_plots"])
@@ -22,13 +30,58 @@ MANIFEST = "manifest.json"
 # Plots shown inline in the UI; every plot is written to reports/ regardless.
 MAX_INLINE_PLOTS = 6
 
+# Up to this many plots are drawn in this process (a few milliseconds each); beyond it, by a
+# pool of worker processes, which costs a fraction of a second to start.
+POOL_THRESHOLD = 300
+POOL_WORKERS = 2
 
-def _digest(frames: tuple[pd.DataFrame, ...]) -> str:
-    digest = hashlib.sha256()
-    for frame in frames:
-        digest.update(",".join(map(str, frame.columns)).encode())
-        digest.update(frame.to_csv(index=False).encode())
+_GROUP_KEY = ["subgroup_variable", "subgroup_level", "endpoint", "measure"]
+
+
+class Plot(NamedTuple):
+    """One plot of the run: its UI title, file name, input digest and how to draw it."""
+
+    title: str
+    filename: str
+    digest: str
+    draw: Callable[[Path], Path] | None  # None: taken unchanged from the published reports
+
+
+@cache
+def _drawing_digest() -> bytes:
+    """Digest of the code that draws the plots (and of Pillow's version): plots drawn by other
+    code are drawn again."""
+    digest = hashlib.blake2b(PIL.__version__.encode(), digest_size=16)
+    folder = Path(pipelines.reports.__file__).parent
+    for source in sorted(folder.glob("*.py")):
+        digest.update(source.name.encode() + source.read_bytes())
+    return digest.digest()
+
+
+def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """One 64-bit hash per row of the frame, computed for the whole frame at once."""
+    if frame.empty:
+        return np.zeros(0, dtype=np.uint64)
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+
+
+def _digest(*parts: bytes) -> str:
+    digest = hashlib.blake2b(_drawing_digest(), digest_size=20)
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "little"))
+        digest.update(part)
     return digest.hexdigest()
+
+
+def _columns(frame: pd.DataFrame) -> bytes:
+    return ",".join(f"{name}:{dtype}" for name, dtype in frame.dtypes.items()).encode()
+
+
+def _groups(frame: pd.DataFrame, by: str | list[str]) -> dict:
+    """Row positions of each value of the key column(s), missing keys left out."""
+    if frame.empty:
+        return {}
+    return frame.groupby(by, sort=False).indices
 
 
 def _read_manifest(folder: Path) -> dict[str, str]:
@@ -42,6 +95,135 @@ def _slug(*parts: object) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", "_".join(str(p) for p in parts)).strip("-").lower()
 
 
+def trial_plots(svo: pd.DataFrame, overall: pd.DataFrame, changed: Callable[[str, str], bool]) -> list[Plot]:
+    """One plot per trial of marts.subgroup_vs_overall (svo) and the overall estimates, in
+    trial order. Rows are grouped and hashed once for all trials; the rows a plot is drawn
+    from are taken out only for the plots that changed(filename, digest)."""
+    svo_at, overall_at = _groups(svo, "trial_id"), _groups(overall, "trial_id")
+    svo_hashes, overall_hashes = _row_hashes(svo), _row_hashes(overall)
+    svo_columns, overall_columns = _columns(svo), _columns(overall)
+    none = np.zeros(0, dtype=np.intp)
+    found = []
+    for trial_id in sorted(svo_at.keys() | overall_at.keys()):
+        rows, estimates = svo_at.get(trial_id, none), overall_at.get(trial_id, none)
+        filename = f"trial_{_slug(trial_id)}.png"
+        digest = _digest(
+            svo_columns, svo_hashes[rows].tobytes(), overall_columns, overall_hashes[estimates].tobytes()
+        )
+        found.append((str(trial_id), filename, digest, rows, estimates))
+
+    to_draw = [plot for plot in found if changed(plot[1], plot[2])]
+    svo_rows = _records_of(svo, [plot[3] for plot in to_draw])
+    overall_rows = _records_of(overall, [plot[4] for plot in to_draw])
+    drawers = {
+        filename: partial(trial_record_plot, rows, estimates, trial_id)
+        for (trial_id, filename, *_), rows, estimates in zip(to_draw, svo_rows, overall_rows)
+    }
+    return [
+        Plot(trial_id, filename, digest, drawers.get(filename))
+        for trial_id, filename, digest, *_ in found
+    ]
+
+
+def _records_of(frame: pd.DataFrame, positions: list[np.ndarray]) -> list[list[dict]]:
+    """The rows at each list of positions as dicts, converted in one pass over the frame."""
+    if not positions:
+        return []
+    everything = records(frame.take(np.concatenate(positions)))
+    bounds = np.cumsum([0] + [len(p) for p in positions])
+    return [everything[start:end] for start, end in zip(bounds[:-1], bounds[1:])]
+
+
+def pooled_plots(svo: pd.DataFrame, pooled: pd.DataFrame, changed: Callable[[str, str], bool]) -> list[Plot]:
+    """One plot per row of marts.cross_trial_subgroups: the group's per-trial rows of svo (one
+    per trial, from the most articles) and the pooled estimates."""
+    at = _groups(svo, _GROUP_KEY) if set(_GROUP_KEY) <= set(svo.columns) else {}
+    trial_of = svo["trial_id"].to_numpy() if "trial_id" in svo.columns else None
+    svo_hashes, pooled_hashes = _row_hashes(svo), _row_hashes(pooled)
+    columns = _columns(svo) + b"|" + _columns(pooled)
+    none = np.zeros(0, dtype=np.intp)
+    plots = []
+    for index, group in enumerate(pooled.itertuples(index=False)):
+        key = (group.subgroup_variable, group.subgroup_level, group.endpoint, group.measure)
+        trial_ids = set(str(group.trial_ids).split(","))
+        rows = np.array([p for p in at.get(key, none) if trial_of[p] in trial_ids], dtype=np.intp)
+        title = f"{group.subgroup_variable} = {group.subgroup_level}, {group.endpoint} {group.measure}"
+        filename = _slug("pooled", *key) + ".png"
+        digest = _digest(columns, svo_hashes[rows].tobytes(), pooled_hashes[index : index + 1].tobytes())
+        draw = None
+        if changed(filename, digest):
+            per_trial = (
+                svo.iloc[rows]
+                .sort_values(["trial_id", "n_articles"], ascending=[True, False])
+                .drop_duplicates("trial_id")
+                .rename(columns={"subgroup_value": "value", "subgroup_ci_low": "ci_low", "subgroup_ci_high": "ci_high"})
+            )
+            draw = partial(cross_trial_forest_plot, per_trial, pooled.iloc[index])
+        plots.append(Plot(title, filename, digest, draw))
+    return plots
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """Give target the bytes of source: a hard link where the file system allows it, else a
+    copy."""
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _draw_one(draw: Callable[[Path], Path], path: Path) -> None:
+    draw(path)
+
+
+def draw_plots(jobs: list[tuple[Callable[[Path], Path], Path]]) -> None:
+    """Draw each (draw, path) job: in this process when there are few, else in a pool."""
+    for _, path in jobs:
+        # A file linked from the published reports is replaced, never written through.
+        path.unlink(missing_ok=True)
+    if len(jobs) <= POOL_THRESHOLD:
+        for draw, path in jobs:
+            draw(path)
+        return
+    draws, paths = zip(*jobs)
+    chunk = max(1, min(256, len(jobs) // (POOL_WORKERS * 8)))
+    with ProcessPoolExecutor(max_workers=POOL_WORKERS) as pool:
+        for _ in pool.map(_draw_one, draws, paths, chunksize=chunk):
+            pass
+
+
+def write_forest_plots(
+    svo: pd.DataFrame, overall: pd.DataFrame, pooled: pd.DataFrame, out: Path, published: Path
+) -> tuple[list[tuple[str, Path]], int]:
+    """Write every plot to out, taking a plot whose inputs did not change since the reports
+    in published (by their manifest) from there; write the manifest and drop plots no longer
+    made. Returns each plot's (title, path) and how many were drawn."""
+    out.mkdir(parents=True, exist_ok=True)
+    previous = _read_manifest(published)
+
+    def changed(filename: str, digest: str) -> bool:
+        # The published folder cannot change under this run: publishing needs the writer
+        # lock, which the run holds.
+        return previous.get(filename) != digest or not (published / filename).is_file()
+
+    plots = trial_plots(svo, overall, changed) + pooled_plots(svo, pooled, changed)
+    jobs = []
+    for plot in plots:
+        if plot.draw is None:
+            _link_or_copy(published / plot.filename, out / plot.filename)
+        else:
+            jobs.append((plot.draw, out / plot.filename))
+    draw_plots(jobs)
+    manifest = {plot.filename: plot.digest for plot in plots}
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
+
+    for stale in out.glob("*.png"):
+        if stale.name not in manifest:
+            stale.unlink()
+    return [(plot.title, out / plot.filename) for plot in plots], len(jobs)
+
+
 @dg.asset(
     key=FOREST_PLOTS,
     deps=[
@@ -50,7 +232,7 @@ def _slug(*parts: object) -> str:
         dg.AssetKey(["marts", "canonical_estimates"]),
     ],
     group_name="reports",
-    kinds={"python", "matplotlib"},
+    kinds={"python", "pillow"},
     pool=WAREHOUSE_POOL,
 )
 def forest_plots(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
@@ -58,8 +240,6 @@ def forest_plots(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     subgroups and complements) and one per cross-trial subgroup group (each trial and the
     pooled estimate)."""
     wh = warehouse.warehouse
-    out = wh.reports_dir
-    out.mkdir(parents=True, exist_ok=True)
     with wh.connect() as con:
         svo = con.execute("select * from marts.subgroup_vs_overall order by all").df()
         overall = con.execute(
@@ -75,57 +255,10 @@ def forest_plots(context: dg.AssetExecutionContext, warehouse: WarehouseResource
             "order by subgroup_variable, subgroup_level, endpoint, measure"
         ).df()
 
-    # Each plot: (title, file name, its input frames, how to draw it).
-    plots = []
-    for trial_id in sorted(set(svo["trial_id"].dropna()) | set(overall["trial_id"].dropna())):
-        rows, estimates = svo[svo["trial_id"] == trial_id], overall[overall["trial_id"] == trial_id]
-        plots.append(
-            (str(trial_id), f"trial_{_slug(trial_id)}.png", (rows, estimates),
-             lambda path, r=rows, e=estimates, t=trial_id: trial_forest_plot(r, e, t, path))
-        )
-    for group in pooled.itertuples(index=False):
-        mask = (
-            (svo["subgroup_variable"] == group.subgroup_variable)
-            & (svo["subgroup_level"] == group.subgroup_level)
-            & (svo["endpoint"] == group.endpoint)
-            & (svo["measure"] == group.measure)
-            & svo["trial_id"].isin(str(group.trial_ids).split(","))
-        )
-        per_trial = (
-            svo[mask]
-            .sort_values(["trial_id", "n_articles"], ascending=[True, False])
-            .drop_duplicates("trial_id")
-            .rename(columns={"subgroup_value": "value", "subgroup_ci_low": "ci_low", "subgroup_ci_high": "ci_high"})
-        )
-        row = pd.Series(group._asdict())
-        name = _slug("pooled", group.subgroup_variable, group.subgroup_level, group.endpoint, group.measure)
-        plots.append(
-            (f"{group.subgroup_variable} = {group.subgroup_level}, {group.endpoint} {group.measure}",
-             f"{name}.png", (per_trial, row.to_frame()),
-             lambda path, t=per_trial, r=row: cross_trial_forest_plot(t, r, path))
-        )
-
-    # A plot whose inputs did not change is taken from the published reports, not drawn again:
-    # drawing costs about a second a plot, and most runs change few trials.
-    published = wh.published_reports_dir
-    previous = _read_manifest(published)
-    manifest, written, redrawn = {}, [], 0
-    for title, filename, inputs, draw in plots:
-        digest = _digest(inputs)
-        path = out / filename
-        if previous.get(filename) == digest and (published / filename).is_file():
-            shutil.copyfile(published / filename, path)
-        else:
-            draw(path)
-            redrawn += 1
-        manifest[filename] = digest
-        written.append((title, path))
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
-
-    keep = {p.name for _, p in written}
-    for stale in out.glob("*.png"):
-        if stale.name not in keep:
-            stale.unlink()
+    # A plot whose inputs did not change is linked from the published reports, not drawn
+    # again: most runs change few trials.
+    written, redrawn = write_forest_plots(svo, overall, pooled, wh.reports_dir, wh.published_reports_dir)
+    context.log.info(f"{len(written)} forest plots, {redrawn} drawn")
     inline = [png_markdown(path, title) for title, path in written[-MAX_INLINE_PLOTS:]]
     return dg.MaterializeResult(
         metadata={

@@ -6,12 +6,15 @@ from pathlib import Path
 import pandas as pd
 
 from pipelines.reports.render import render_forest
-from pipelines.reports.rows import cross_trial_blocks, cross_trial_title, trial_blocks
+from pipelines.reports.rows import (
+    cross_trial_blocks, cross_trial_title, trial_blocks, trial_record_blocks,
+)
 
 TRIAL_FOOTER = (
     "Complement: the trial's patients outside the subgroup; (derived) means back-calculated "
     "from the overall and subgroup estimates by inverse-variance decomposition. "
-    "P int.: subgroup vs complement. Dotted line: overall estimate; solid line: no effect."
+    "P int.: subgroup vs complement. Squares are sized by precision (inverse CI width). "
+    "Dotted line: overall estimate; solid line: no effect."
 )
 
 
@@ -19,7 +22,16 @@ def trial_forest_plot(svo: pd.DataFrame, overall: pd.DataFrame, trial_id: str, p
     """Plot one trial: per endpoint/comparison/measure, the overall estimate, then each
     subgroup with its complement and interaction p, from marts.subgroup_vs_overall rows (svo)
     and the trial's overall estimates. Returns the PNG's path."""
-    blocks = trial_blocks(svo, overall, trial_id)
+    return _render_trial(trial_blocks(svo, overall, trial_id), trial_id, path)
+
+
+def trial_record_plot(svo: list[dict], overall: list[dict], trial_id: str, path: Path) -> Path:
+    """trial_forest_plot for the trial's own rows given as dicts (rows.records): the form
+    that is cheap to hand to another process."""
+    return _render_trial(trial_record_blocks(svo, overall), trial_id, path)
+
+
+def _render_trial(blocks: list, trial_id: str, path: Path) -> Path:
     return render_forest(blocks, f"{trial_id}: overall and subgroup estimates", TRIAL_FOOTER, path)
 
 
@@ -32,7 +44,7 @@ def cross_trial_forest_plot(per_trial: pd.DataFrame, pooled: pd.Series, path: Pa
 
 
 def _cross_trial_footer(per_trial: pd.DataFrame) -> str:
-    notes = ["Squares: each trial's subgroup estimate."]
+    notes = ["Squares: each trial's subgroup estimate, sized by precision (inverse CI width)."]
     if "overall_value" in per_trial.columns:
         notes.append("Open circles: the whole trial.")
     notes.append("Diamond: random-effects pooled estimate with its CI.")

@@ -1,192 +1,443 @@
-"""Drawing forest-plot blocks into a PNG with matplotlib's Agg canvas (no pyplot, no display)."""
+"""Drawing forest-plot blocks into a palette PNG with Pillow and numpy.
 
+The image is an array of palette indices. Shapes are written into it directly; text is built
+from glyphs that FreeType renders once per font and character, and whole strings are cached,
+so a plot costs a few milliseconds. The palette holds white and, for each colour, sixteen
+shades from white to the colour, which is enough for smooth (anti-aliased) text and marker
+edges on a white background.
+"""
+
+import functools
+import importlib.util
+import math
 import textwrap
 from pathlib import Path
 from typing import NamedTuple
 
-import matplotlib
-import matplotlib.style
 import numpy as np
-from PIL import Image
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, NullLocator
-from matplotlib.transforms import blended_transform_factory
+from PIL import Image, ImageDraw, ImageFont
 
 from pipelines.reports.labels import LABEL_CHARS, truncate
 from pipelines.reports.rows import (
     COMPLEMENT, INTERVAL, OVERALL, POOLED, SUBGROUP, TRIAL, TRIAL_OVERALL,
     ForestBlock, ForestRow, estimate_text,
 )
-from pipelines.reports.scales import axis_limits, axis_scale, is_plottable, log_ticks, null_value
+from pipelines.reports.scales import (
+    axis_limits, axis_scale, is_plottable, linear_ticks, log_ticks, null_value, tick_label,
+)
 
-# Geometry in inches. The width and dpi never change, so identical inputs give identical
-# bytes; the height grows with the number of rows so that rows keep their spacing.
-WIDTH, DPI = 10.0, 110
-LABEL_X, PLOT_LEFT, PLOT_RIGHT, ESTIMATE_X = 0.15, 3.35, 6.65, 6.8
-NOTE_XS = (8.7, 9.35)
-TITLE_H, BLOCK_GAP, ROW_H, AXIS_H, CAPTION_H = 0.55, 0.2, 0.27, 0.5, 0.3
-FOOTER_LINE_H, FOOTER_WRAP = 0.16, 150
+# Geometry in pixels. The width never changes, so identical inputs give identical bytes; the
+# height grows with the number of rows so that rows keep their spacing.
+WIDTH = 1100
+DPI = 110
+LABEL_X, PLOT_LEFT, PLOT_RIGHT, ESTIMATE_X = 16, 368, 732, 748
+NOTE_XS = (957, 1028)
+TITLE_H, BLOCK_GAP, ROW_H, AXIS_H, CAPTION_H = 60, 22, 30, 55, 33
+FOOTER_LINE_H, FOOTER_WRAP = 18, 150
 TITLE_CHARS = 80
-# Rows sit at y = 0, -1, -2, ...; the column headers at y = 1, above the data.
-HEADER_Y, TOP_Y, BOTTOM_PAD = 1.0, 1.6, 0.6
+# Inside a block, from its top: the column headers, the rule under them, the first row.
+HEADER_DY, RULE_DY, FIRST_ROW_DY = 18, 33, 48
+# Below the last row: the axis line, then the tick labels and the axis name under it.
+AXIS_DY, TICK_LEN, TICK_LABEL_DY, AXIS_LABEL_DY = 18, 5, 14, 30
+CI_THICKNESS = 2
+# Squares are sized by the precision of their estimate: the most precise estimate of a block
+# gets the largest side, one half as precise half that side, down to the smallest.
+SQUARE_MAX, SQUARE_MIN, SQUARE_PLAIN = 14, 5, 9
+DIAMOND_HALF_HEIGHT = 9
+# Font sizes in pixels (9, 12, 8 and 7.5 points at 110 dpi).
+TEXT_PX, TITLE_PX, SMALL_PX, CAPTION_PX, FOOTER_PX = 14, 18, 12, 13, 11
 
-# A palette of this size keeps anti-aliased text smooth at a third of the RGBA file size.
-PALETTE_COLORS = 64
+# Colours, each with a ramp of shades in the palette.
+BLACK, NAVY, GREY30, GREY35, GREY45, GREY55, GREY70 = range(7)
+_RGB = ((0, 0, 0), (31, 78, 121), (77, 77, 77), (89, 89, 89), (115, 115, 115),
+        (140, 140, 140), (179, 179, 179))
+SHADES = 16
 
-NAVY = "#1f4e79"
-# Keep these defaults out of reach of a local matplotlibrc, so plots look the same everywhere.
-_RC = {"font.family": "DejaVu Sans", "font.size": 9, "axes.linewidth": 0.8}
+
+def _palette() -> bytes:
+    entries = [(255, 255, 255)]
+    for rgb in _RGB:
+        for level in range(1, SHADES + 1):
+            entries.append(tuple(round(255 + (c - 255) * level / SHADES) for c in rgb))
+    return bytes(channel for entry in entries for channel in entry)
+
+
+PALETTE = _palette()
+# Coverage 0..255 -> shade 0..SHADES (0: untouched).
+_SHADE_OF = ((np.arange(256) * SHADES + 127) // 255).astype(np.uint8)
+# Shades of each colour as palette indices; index 0 of every ramp is white.
+_RAMPS = [
+    np.concatenate(([0], 1 + colour * SHADES + np.arange(SHADES))).astype(np.uint8)
+    for colour in range(len(_RGB))
+]
 
 
 class RowStyle(NamedTuple):
     """How one kind of row is drawn."""
 
-    marker: str
-    size: float
-    color: str
-    face: str
+    marker: str  # "diamond", "square", "circle" or "" (none)
+    color: int
     bold: bool = False
 
 
 _STYLES = {
-    OVERALL: RowStyle("D", 6.5, "black", "black", bold=True),
-    SUBGROUP: RowStyle("s", 5.5, NAVY, NAVY),
-    COMPLEMENT: RowStyle("o", 5.0, "0.45", "white"),
-    TRIAL: RowStyle("s", 5.5, NAVY, NAVY),
-    TRIAL_OVERALL: RowStyle("o", 4.5, "0.55", "white"),
-    POOLED: RowStyle("D", 8.0, "black", "black", bold=True),
-    INTERVAL: RowStyle("", 0.0, "0.35", "0.35"),
+    OVERALL: RowStyle("diamond", BLACK, bold=True),
+    SUBGROUP: RowStyle("square", NAVY),
+    COMPLEMENT: RowStyle("circle", GREY45),
+    TRIAL: RowStyle("square", NAVY),
+    TRIAL_OVERALL: RowStyle("circle", GREY55),
+    POOLED: RowStyle("", BLACK, bold=True),
+    INTERVAL: RowStyle("", GREY35),
 }
 
 
 def render_forest(blocks: list[ForestBlock], title: str, footer: str, path: Path) -> Path:
     """Draw the blocks one under the other with a title and a footnote, and save a PNG."""
-    footer_lines = textwrap.wrap(footer, FOOTER_WRAP) if footer else []
-    height = _figure_height(blocks, len(footer_lines))
-    with matplotlib.style.context("default"), matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(WIDTH, height), dpi=DPI)
-        FigureCanvasAgg(fig)
-        fig.text(LABEL_X / WIDTH, 1 - 0.3 / height, truncate(title, 110),
-                 fontsize=12, weight="bold", va="center")
-        cursor = TITLE_H
-        for block in blocks:
-            cursor = _place_block(fig, block, cursor, height)
-        if not blocks:
-            fig.text(LABEL_X / WIDTH, 1 - (TITLE_H + 0.2) / height, "No estimates to plot.",
-                     va="top")
-        if footer_lines:
-            fig.text(LABEL_X / WIDTH, 0.1 / height, "\n".join(footer_lines),
-                     fontsize=7.5, color="0.3", va="bottom", linespacing=1.3)
-        fig.canvas.draw()
-        pixels = np.asarray(fig.canvas.buffer_rgba())
-    return _save_png(pixels, Path(path))
+    footer_lines = _wrap(footer)
+    canvas = _Canvas(_image_height(blocks, len(footer_lines)))
+    canvas.text(LABEL_X, 33, truncate(title, 110), _font(TITLE_PX, True), BLACK,
+                max_width=WIDTH - 2 * LABEL_X)
+    cursor = TITLE_H
+    for block in blocks:
+        cursor = _draw_block(canvas, block, cursor)
+    if not blocks:
+        canvas.text(LABEL_X, TITLE_H + BLOCK_GAP + 10, "No estimates to plot.",
+                    _font(TEXT_PX), BLACK)
+    footer_top = canvas.height - 11 - len(footer_lines) * FOOTER_LINE_H
+    for index, line in enumerate(footer_lines):
+        canvas.text(LABEL_X, footer_top + index * FOOTER_LINE_H + FOOTER_LINE_H // 2, line,
+                    _font(FOOTER_PX), GREY30)
+    return canvas.save(Path(path))
 
 
-def _save_png(pixels: np.ndarray, path: Path) -> Path:
-    """Write a palette PNG; Pillow adds no time or software chunk, so the bytes depend only
-    on the pixels."""
-    image = Image.fromarray(pixels).convert("RGB")
-    palette = image.quantize(colors=PALETTE_COLORS, method=Image.Quantize.MEDIANCUT,
-                             dither=Image.Dither.NONE)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    palette.save(path, format="png", dpi=(DPI, DPI))
-    return path
+@functools.lru_cache(maxsize=64)
+def _wrap(footer: str) -> list[str]:
+    return textwrap.wrap(footer, FOOTER_WRAP) if footer else []
 
 
-def _figure_height(blocks: list[ForestBlock], footer_lines: int) -> float:
-    body = sum(
-        BLOCK_GAP + _axes_height(b) + AXIS_H + (CAPTION_H if b.caption else 0) for b in blocks
-    )
-    return TITLE_H + (body or 0.6) + footer_lines * FOOTER_LINE_H + 0.3
+def _image_height(blocks: list[ForestBlock], footer_lines: int) -> int:
+    body = sum(_block_height(block) for block in blocks) or 66
+    return TITLE_H + body + footer_lines * FOOTER_LINE_H + 33
 
 
-def _axes_height(block: ForestBlock) -> float:
-    return (len(block.rows) - 1 + BOTTOM_PAD + TOP_Y) * ROW_H
+def _block_height(block: ForestBlock) -> int:
+    rows = FIRST_ROW_DY + (len(block.rows) - 1) * ROW_H + AXIS_DY
+    return BLOCK_GAP + rows + AXIS_H + (CAPTION_H if block.caption else 0)
 
 
-def _place_block(fig: Figure, block: ForestBlock, cursor: float, height: float) -> float:
-    """Add the block's axes below cursor (inches from the top); return the new cursor."""
-    cursor += BLOCK_GAP
-    axes_h = _axes_height(block)
-    ax = fig.add_axes((
-        PLOT_LEFT / WIDTH, (height - cursor - axes_h) / height,
-        (PLOT_RIGHT - PLOT_LEFT) / WIDTH, axes_h / height,
-    ))
-    _draw_block(fig, ax, block)
-    cursor += axes_h + AXIS_H
+class _Axis(NamedTuple):
+    """Maps values of one block to pixel columns."""
+
+    scale: str
+    low: float
+    high: float
+
+    def _t(self, x: float) -> float:
+        return math.log10(x) if self.scale == "log" else x
+
+    def x(self, value: float) -> float:
+        low, high = self._t(self.low), self._t(self.high)
+        return PLOT_LEFT + (self._t(value) - low) / (high - low) * (PLOT_RIGHT - PLOT_LEFT)
+
+    def spread(self, row: ForestRow) -> float:
+        """Width of the row's CI on the axis's scale (0 when it has none)."""
+        if not (is_plottable(row.ci_low, self.scale) and is_plottable(row.ci_high, self.scale)):
+            return 0.0
+        return abs(self._t(row.ci_high) - self._t(row.ci_low))
+
+
+def _draw_block(canvas: "_Canvas", block: ForestBlock, cursor: int) -> int:
+    """Draw the block below cursor (pixels from the top); return the new cursor."""
+    top = cursor + BLOCK_GAP
+    first = top + FIRST_ROW_DY
+    last = first + (len(block.rows) - 1) * ROW_H
+    scale = axis_scale(block.measure)
+    values = [x for r in block.rows for x in (r.value, r.ci_low, r.ci_high)] + [block.reference]
+    axis = _Axis(scale, *axis_limits(values, block.measure))
+
+    _draw_headers(canvas, block, top)
+    rows_top, rows_bottom = first - ROW_H // 2, last + ROW_H // 2
+    canvas.vline(round(axis.x(null_value(block.measure))), rows_top, rows_bottom, GREY55)
+    if is_plottable(block.reference, scale) and axis.low <= block.reference <= axis.high:
+        canvas.vline(round(axis.x(block.reference)), rows_top, rows_bottom, GREY35, dash=(2, 3))
+    square_sides = _square_sides(block.rows, axis)
+    for index, row in enumerate(block.rows):
+        y = first + index * ROW_H
+        _draw_row(canvas, row, y, axis, square_sides[index])
+        _write_row(canvas, row, y)
+
+    spine = last + AXIS_DY
+    _draw_axis(canvas, block, axis, spine)
+    cursor = spine + AXIS_H
     if block.caption:
-        fig.text(LABEL_X / WIDTH, 1 - (cursor + 0.1) / height, block.caption,
-                 fontsize=8.5, va="center")
+        canvas.text(LABEL_X, cursor + 11, block.caption, _font(CAPTION_PX), BLACK,
+                    max_width=WIDTH - 2 * LABEL_X)
         cursor += CAPTION_H
     return cursor
 
 
-def _draw_block(fig: Figure, ax, block: ForestBlock) -> None:
-    scale = axis_scale(block.measure)
-    _set_up_axis(ax, block, scale)
-    rows_bottom, rows_top = -(len(block.rows) - 1) - 0.5, 0.5
-    ax.vlines(null_value(block.measure), rows_bottom, rows_top, color="0.55", lw=0.8, zorder=1)
-    if is_plottable(block.reference, scale):
-        ax.vlines(block.reference, rows_bottom, rows_top, color="0.35", lw=0.8,
-                  linestyles=(0, (1, 2)), zorder=1)
-    columns = blended_transform_factory(fig.transFigure, ax.transData)
-    _draw_headers(ax, block, columns)
-    for index, row in enumerate(block.rows):
-        _draw_row(ax, row, -index, scale)
-        _write_row(ax, row, -index, columns)
-
-
-def _set_up_axis(ax, block: ForestBlock, scale: str) -> None:
-    values = [x for r in block.rows for x in (r.value, r.ci_low, r.ci_high)] + [block.reference]
-    low, high = axis_limits(values, block.measure)
-    ax.set_xscale(scale)
-    ax.set_xlim(low, high)
-    ax.set_ylim(-(len(block.rows) - 1) - BOTTOM_PAD, TOP_Y)
-    if scale == "log":
-        ax.set_xticks(log_ticks(low, high))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.xaxis.set_minor_locator(NullLocator())
-    ax.set_yticks([])
-    for side in ("left", "right", "top"):
-        ax.spines[side].set_visible(False)
-    ax.tick_params(axis="x", labelsize=8)
-    ax.set_xlabel(block.quantity + (", log scale" if scale == "log" else ""),
-                  fontsize=8, labelpad=2)
-
-
-def _draw_headers(ax, block: ForestBlock, columns) -> None:
-    header = {"transform": columns, "va": "center", "weight": "bold"}
-    ax.text(LABEL_X / WIDTH, HEADER_Y, truncate(block.title, TITLE_CHARS), **header)
-    ax.text(ESTIMATE_X / WIDTH, HEADER_Y, f"{block.quantity} (CI)", **header)
+def _draw_headers(canvas: "_Canvas", block: ForestBlock, top: int) -> None:
+    y, bold = top + HEADER_DY, _font(TEXT_PX, True)
+    canvas.text(LABEL_X, y, truncate(block.title, TITLE_CHARS), bold, BLACK,
+                max_width=ESTIMATE_X - LABEL_X - 8)
+    canvas.text(ESTIMATE_X, y, f"{block.quantity} (CI)", bold, BLACK,
+                max_width=NOTE_XS[0] - ESTIMATE_X - 4)
     for x, note in zip(NOTE_XS, block.note_headers):
-        ax.text(x / WIDTH, HEADER_Y, note, **header)
-    ax.add_artist(Line2D([LABEL_X / WIDTH, 1 - LABEL_X / WIDTH], [0.5 * HEADER_Y] * 2,
-                         transform=columns, color="0.7", lw=0.6, clip_on=False))
+        canvas.text(x, y, note, bold, BLACK)
+    canvas.hline(LABEL_X, WIDTH - LABEL_X, top + RULE_DY, 1, GREY70)
 
 
-def _draw_row(ax, row: ForestRow, y: float, scale: str) -> None:
+def _draw_axis(canvas: "_Canvas", block: ForestBlock, axis: _Axis, spine: int) -> None:
+    canvas.hline(PLOT_LEFT, PLOT_RIGHT + 1, spine, 1, BLACK)
+    if axis.scale == "log":
+        ticks = log_ticks(axis.low, axis.high)
+    else:
+        ticks = linear_ticks(axis.low, axis.high)
+    small = _font(SMALL_PX)
+    label_end = -math.inf
+    for tick in ticks:
+        x = round(axis.x(tick))
+        canvas.vline(x, spine, spine + TICK_LEN, BLACK)
+        label = tick_label(tick)
+        width = small.shades(label, BLACK)[1]
+        # A label that would touch the previous one is left out; its tick stays.
+        if x - width / 2 >= label_end + 4:
+            canvas.text(x, spine + TICK_LABEL_DY, label, small, BLACK, align="center")
+            label_end = x + width / 2
+    name = block.quantity + (", log scale" if axis.scale == "log" else "")
+    canvas.text((PLOT_LEFT + PLOT_RIGHT) // 2, spine + AXIS_LABEL_DY, name, small, BLACK,
+                align="center")
+
+
+def _square_sides(rows: tuple[ForestRow, ...], axis: _Axis) -> list[int]:
+    """Side of each row's square: inversely proportional to the width of its CI (so the area
+    follows the inverse-variance weight), relative to the most precise estimate drawn."""
+    spreads = [axis.spread(row) if row.kind != INTERVAL else 0.0 for row in rows]
+    finest = min((s for s in spreads if s > 0), default=0.0)
+    sides = []
+    for spread in spreads:
+        if spread > 0:
+            sides.append(max(SQUARE_MIN, min(SQUARE_MAX, round(SQUARE_MAX * finest / spread))))
+        else:
+            sides.append(SQUARE_PLAIN)
+    return sides
+
+
+def _draw_row(canvas: "_Canvas", row: ForestRow, y: int, axis: _Axis, side: int) -> None:
     style = _STYLES[row.kind]
-    has_ci = is_plottable(row.ci_low, scale) and is_plottable(row.ci_high, scale)
-    has_value = is_plottable(row.value, scale)
+    has_ci = is_plottable(row.ci_low, axis.scale) and is_plottable(row.ci_high, axis.scale)
+    has_value = is_plottable(row.value, axis.scale)
     if row.kind == POOLED and has_ci and has_value:
-        ax.fill([row.ci_low, row.value, row.ci_high, row.value], [y, y + 0.3, y, y - 0.3],
-                color=style.color, lw=0, zorder=3)
+        canvas.diamond(axis.x(row.ci_low), axis.x(row.value), axis.x(row.ci_high), y,
+                       style.color)
         return
     if has_ci:
-        ax.hlines(y, row.ci_low, row.ci_high, color=style.color, lw=1.3, zorder=2)
+        low, high = sorted((axis.x(row.ci_low), axis.x(row.ci_high)))
+        canvas.hline(round(low), round(high) + 1, y - CI_THICKNESS // 2, CI_THICKNESS,
+                     style.color)
         if row.kind == INTERVAL:
-            ax.vlines([row.ci_low, row.ci_high], y - 0.15, y + 0.15, color=style.color, lw=1.3)
-    if has_value and style.marker:
-        ax.plot([row.value], [y], marker=style.marker, markersize=style.size, color=style.color,
-                markerfacecolor=style.face, linestyle="none", zorder=3)
+            for end in (low, high):
+                canvas.rect(round(end) - 1, y - 5, round(end) + 1, y + 5, style.color)
+    if has_value and style.marker and axis.low <= row.value <= axis.high:
+        x = round(axis.x(row.value))
+        if style.marker == "square":
+            half = side // 2
+            canvas.rect(x - half, y - half, x - half + side, y - half + side, style.color)
+        else:
+            canvas.sprite(_marker(style.marker, style.color), x, y)
 
 
-def _write_row(ax, row: ForestRow, y: float, columns) -> None:
+def _write_row(canvas: "_Canvas", row: ForestRow, y: int) -> None:
     style = _STYLES[row.kind]
-    cell = {"transform": columns, "va": "center", "weight": "bold" if style.bold else "normal"}
-    ax.text(LABEL_X / WIDTH, y, truncate(row.label, LABEL_CHARS), **cell)
-    ax.text(ESTIMATE_X / WIDTH, y, estimate_text(row), **cell)
+    font = _font(TEXT_PX, style.bold)
+    canvas.text(LABEL_X, y, truncate(row.label, LABEL_CHARS), font, BLACK,
+                max_width=PLOT_LEFT - LABEL_X - 8)
+    canvas.text(ESTIMATE_X, y, estimate_text(row), font, BLACK,
+                max_width=NOTE_XS[0] - ESTIMATE_X - 4)
     for x, note in zip(NOTE_XS, row.notes):
-        ax.text(x / WIDTH, y, note, **cell)
+        canvas.text(x, y, note, font, BLACK)
+
+
+# ---------------------------------------------------------------- drawing primitives
+
+
+class _Canvas:
+    """A white image of palette indices, WIDTH pixels wide."""
+
+    def __init__(self, height: int):
+        self.height = height
+        self.pixels = np.zeros((height, WIDTH), dtype=np.uint8)
+
+    def rect(self, x0: int, y0: int, x1: int, y1: int, color: int) -> None:
+        """Fill columns x0..x1-1 of rows y0..y1-1 with the colour."""
+        x0, x1 = max(x0, 0), min(x1, WIDTH)
+        y0, y1 = max(y0, 0), min(y1, self.height)
+        if x0 < x1 and y0 < y1:
+            self.pixels[y0:y1, x0:x1] = _RAMPS[color][SHADES]
+
+    def hline(self, x0: int, x1: int, y: int, thickness: int, color: int) -> None:
+        self.rect(x0, y, x1, y + thickness, color)
+
+    def vline(self, x: int, y0: int, y1: int, color: int,
+              dash: tuple[int, int] | None = None) -> None:
+        if dash is None:
+            self.rect(x, y0, x + 1, y1, color)
+            return
+        on, off = dash
+        for start in range(y0, y1, on + off):
+            self.rect(x, start, x + 1, min(start + on, y1), color)
+
+    def paste(self, coverage: np.ndarray, body: np.ndarray | None, x: int, y: int,
+              color: int) -> None:
+        """Write a shape whose top-left corner is at (x, y): coverage (0..255) is how much of
+        each pixel the colour covers, body (bool) which pixels the shape owns outright (its
+        white face included). Half-covered pixels over other drawing keep that drawing."""
+        h, w = coverage.shape
+        x0, y0 = max(x, 0), max(y, 0)
+        x1, y1 = min(x + w, WIDTH), min(y + h, self.height)
+        if x0 >= x1 or y0 >= y1:
+            return
+        cov = coverage[y0 - y : y1 - y, x0 - x : x1 - x]
+        target = self.pixels[y0:y1, x0:x1]
+        shade = _SHADE_OF[cov]
+        write = (shade > 0) & (target == 0)
+        if body is not None:
+            write |= body[y0 - y : y1 - y, x0 - x : x1 - x]
+        else:
+            write |= shade >= SHADES // 2
+        target[write] = _RAMPS[color][shade[write]]
+
+    def sprite(self, sprite: "_Sprite", x: int, y: int) -> None:
+        """Centre a marker on (x, y)."""
+        h, w = sprite.coverage.shape
+        self.paste(sprite.coverage, sprite.body, x - w // 2, y - h // 2, sprite.color)
+
+    def diamond(self, left: float, middle: float, right: float, y: int, color: int) -> None:
+        """The pooled diamond: its points at left and right, its top and bottom at middle."""
+        x0, x1 = math.floor(left) - 1, math.ceil(right) + 2
+        sub = 4
+        xs = x0 + (np.arange((x1 - x0) * sub) + 0.5) / sub
+        ys = (np.arange(2 * DIAMOND_HALF_HEIGHT * sub) + 0.5) / sub - DIAMOND_HALF_HEIGHT
+        reach = np.where(xs < middle, max(middle - left, 1e-9), max(right - middle, 1e-9))
+        inside = (np.abs(ys)[:, None] / DIAMOND_HALF_HEIGHT
+                  + np.abs(xs - middle)[None, :] / reach[None, :]) <= 1
+        cells = inside.reshape(2 * DIAMOND_HALF_HEIGHT, sub, x1 - x0, sub).mean(axis=(1, 3))
+        coverage = np.round(cells * 255).astype(np.uint8)
+        self.paste(coverage, None, x0, y - DIAMOND_HALF_HEIGHT, color)
+
+    def text(self, x: int, y: int, text: str, font: "_Font", color: int,
+             align: str = "left", max_width: int | None = None) -> None:
+        """Write text vertically centred on y, starting at x (or centred on it). Text is laid
+        out clear of other drawing, so its shades are simply merged with the white below."""
+        if not text:
+            return
+        shades, width = font.shades(text, color)
+        if max_width is not None and width > max_width:
+            shades, width = font.shades(font.fit(text, max_width), color)
+        left = x - round(width / 2) if align == "center" else x
+        left, top = left - font.pad, y - shades.shape[0] // 2
+        h, w = shades.shape
+        x0, y0 = max(left, 0), max(top, 0)
+        x1, y1 = min(left + w, WIDTH), min(top + h, self.height)
+        if x0 < x1 and y0 < y1:
+            target = self.pixels[y0:y1, x0:x1]
+            np.maximum(target, shades[y0 - top : y1 - top, x0 - left : x1 - left], out=target)
+
+    def save(self, path: Path) -> Path:
+        """Write a palette PNG; Pillow adds no time or software chunk, so the bytes depend only
+        on the pixels."""
+        image = Image.fromarray(self.pixels, mode="L")
+        image.putpalette(PALETTE)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        image.save(path, format="png", compress_level=3, dpi=(DPI, DPI))
+        return path
+
+
+class _Sprite(NamedTuple):
+    coverage: np.ndarray
+    body: np.ndarray
+    color: int
+
+
+@functools.cache
+def _marker(kind: str, color: int) -> _Sprite:
+    """A marker drawn once at 8x8 samples per pixel: the overall diamond or an open circle."""
+    size, sub = (15, 8) if kind == "diamond" else (11, 8)
+    centre = size / 2
+    grid = (np.arange(size * sub) + 0.5) / sub - centre
+    dx, dy = np.abs(grid)[None, :], np.abs(grid)[:, None]
+    if kind == "diamond":
+        outer = dx + dy <= 7.0
+        ink = outer
+    else:
+        radius = np.hypot(dx, dy)
+        outer = radius <= 4.9
+        ink = outer & (radius >= 3.5)
+    def cells(samples: np.ndarray) -> np.ndarray:
+        return samples.reshape(size, sub, size, sub).mean(axis=(1, 3))
+    coverage = np.round(cells(ink) * 255).astype(np.uint8)
+    return _Sprite(coverage, cells(outer) >= 0.5, color)
+
+
+class _Font:
+    """A TrueType face at one pixel size, with its glyphs rendered once."""
+
+    pad = 2  # Glyphs may reach a little left of their pen position.
+
+    def __init__(self, file: Path, size: int):
+        self.face = ImageFont.truetype(str(file), size, layout_engine=ImageFont.Layout.BASIC)
+        ascent, descent = self.face.getmetrics()
+        self.baseline, self.box_height = ascent + 1, ascent + descent + 2
+        self.glyphs: dict[str, tuple[np.ndarray, float]] = {}
+        self.shades = functools.lru_cache(maxsize=8192)(self._shades)
+
+    def glyph(self, char: str) -> tuple[np.ndarray, float]:
+        """The character's coverage, drawn with its pen position at column pad, and its
+        advance in pixels."""
+        found = self.glyphs.get(char)
+        if found is None:
+            advance = self.face.getlength(char)
+            image = Image.new("L", (math.ceil(advance) + 2 * self.pad + 2, self.box_height))
+            ImageDraw.Draw(image).text((self.pad, self.baseline), char, font=self.face,
+                                       fill=255, anchor="ls")
+            found = self.glyphs[char] = (np.asarray(image), advance)
+        return found
+
+    def width(self, text: str) -> float:
+        return sum(self.glyph(char)[1] for char in text)
+
+    def fit(self, text: str, max_width: int) -> str:
+        """The text, cut with an ellipsis where it would run wider than max_width."""
+        if self.width(text) <= max_width:
+            return text
+        while len(text) > 1 and self.width(text + "…") > max_width:
+            text = text[:-1]
+        return text.rstrip() + "…"
+
+    def _shades(self, text: str, color: int) -> tuple[np.ndarray, float]:
+        """The text as palette indices of the colour's shades (0 where blank), drawn with its
+        pen starting at column pad, and its advance in pixels."""
+        glyphs = [self.glyph(char) for char in text]
+        width = sum(advance for _, advance in glyphs)
+        mask = np.zeros((self.box_height, math.ceil(width) + 2 * self.pad + 4), np.uint8)
+        pen = 0.0
+        for pixels, advance in glyphs:
+            left = round(pen)
+            region = mask[:, left : left + pixels.shape[1]]
+            np.maximum(region, pixels, out=region)
+            pen += advance
+        return _RAMPS[color][_SHADE_OF[mask]], width
+
+
+def _font_file(bold: bool) -> Path:
+    """DejaVu Sans, as shipped in matplotlib's package data (found without importing it)."""
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("matplotlib's DejaVu Sans font files are needed to draw plots")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "mpl-data" / "fonts" / "ttf"
+    return folder / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
+
+
+@functools.cache
+def _font(size: int, bold: bool = False) -> _Font:
+    return _Font(_font_file(bold), size)

@@ -74,41 +74,40 @@ def estimate_text(row: ForestRow) -> str:
 # ---------------------------------------------------------------- one trial
 
 
+def records(frame: pd.DataFrame) -> list[dict]:
+    """The frame's rows as dicts, the form the plot builders read."""
+    return frame.to_dict("records") if len(frame) else []
+
+
 def trial_blocks(svo: pd.DataFrame, overall: pd.DataFrame, trial_id: str) -> list[ForestBlock]:
     """Group a trial's overall estimates and subgroup rows into one block per endpoint,
     comparison and measure, the overall estimate first, each subgroup followed by its
     complement."""
-    svo_by_key = _by_block(_for_trial(svo, trial_id))
-    overall_by_key = _by_block(_for_trial(overall, trial_id))
-    empty = pd.DataFrame()
+    return trial_record_blocks(
+        _for_trial(records(svo), trial_id), _for_trial(records(overall), trial_id)
+    )
+
+
+def trial_record_blocks(svo: list[dict], overall: list[dict]) -> list[ForestBlock]:
+    """trial_blocks for rows already narrowed to one trial, as dicts."""
+    svo_by_key, overall_by_key = _by_block(svo), _by_block(overall)
     return [
-        _trial_block(key, svo_by_key.get(key, empty), overall_by_key.get(key, empty))
+        _trial_block(key, svo_by_key.get(key, []), overall_by_key.get(key, []))
         for key in sorted(svo_by_key.keys() | overall_by_key.keys(), key=_block_order)
     ]
 
 
-def _for_trial(frame: pd.DataFrame, trial_id: str) -> pd.DataFrame:
-    if "trial_id" not in frame.columns:
-        return frame
-    return frame[frame["trial_id"].map(text) == trial_id]
+def _for_trial(rows: list[dict], trial_id: str) -> list[dict]:
+    return [row for row in rows if "trial_id" not in row or text(row["trial_id"]) == trial_id]
 
 
-def _by_block(frame: pd.DataFrame) -> dict[tuple[str, str, str], pd.DataFrame]:
+def _by_block(rows: list[dict]) -> dict[tuple[str, str, str], list[dict]]:
     """Split rows by (endpoint, comparison, measure), missing parts read as empty text."""
-    keys = [
-        tuple(text(value) for value in values)
-        for values in zip(*(_column(frame, name) for name in _BLOCK_KEY), strict=True)
-    ]
-    positions: dict[tuple[str, str, str], list[int]] = {}
-    for position, key in enumerate(keys):
-        positions.setdefault(key, []).append(position)
-    return {key: frame.iloc[rows] for key, rows in positions.items()}
-
-
-def _column(frame: pd.DataFrame, name: str) -> pd.Series:
-    if name in frame.columns:
-        return frame[name]
-    return pd.Series([None] * len(frame), index=frame.index)
+    groups: dict[tuple[str, str, str], list[dict]] = {}
+    for row in rows:
+        key = tuple(text(row.get(name)) for name in _BLOCK_KEY)
+        groups.setdefault(key, []).append(row)  # type: ignore[arg-type]
+    return groups
 
 
 def _block_order(key: tuple[str, str, str]) -> tuple[int, str, str, str]:
@@ -118,12 +117,12 @@ def _block_order(key: tuple[str, str, str]) -> tuple[int, str, str, str]:
 
 
 def _trial_block(
-    key: tuple[str, str, str], svo: pd.DataFrame, overall: pd.DataFrame
+    key: tuple[str, str, str], svo: list[dict], overall: list[dict]
 ) -> ForestBlock:
     endpoint, comparison, measure = key
     overall_row = _overall_row(svo, overall)
     rows = [overall_row] if overall_row else []
-    for _, subgroup in _sorted_subgroups(svo).iterrows():
+    for subgroup in _sorted_subgroups(svo):
         rows.extend(_subgroup_rows(subgroup))
     return ForestBlock(
         title=" · ".join(part for part in (endpoint, comparison) if part) or "estimate",
@@ -135,17 +134,17 @@ def _trial_block(
     )
 
 
-def _overall_row(svo: pd.DataFrame, overall: pd.DataFrame) -> ForestRow | None:
-    """The trial's overall estimate, from the overall frame or else from the subgroup rows."""
-    if len(overall):
-        first = overall.iloc[0]
+def _overall_row(svo: list[dict], overall: list[dict]) -> ForestRow | None:
+    """The trial's overall estimate, from the overall rows or else from the subgroup rows."""
+    if overall:
+        first = overall[0]
         p = format_p(number(first.get("p")), text(first.get("p_relation")) or None)
         return ForestRow(
             "Overall", OVERALL, number(first.get("value")),
             number(first.get("ci_low")), number(first.get("ci_high")), (p, ""),
         )
-    if len(svo):
-        first = svo.iloc[0]
+    if svo:
+        first = svo[0]
         return ForestRow(
             "Overall", OVERALL, number(first.get("overall_value")),
             number(first.get("overall_ci_low")), number(first.get("overall_ci_high")), ("", ""),
@@ -153,13 +152,10 @@ def _overall_row(svo: pd.DataFrame, overall: pd.DataFrame) -> ForestRow | None:
     return None
 
 
-def _sorted_subgroups(svo: pd.DataFrame) -> pd.DataFrame:
-    order = svo.assign(
-        _var=_column(svo, "subgroup_variable").map(text),
-        _level=_column(svo, "subgroup_level").map(text),
-        _name=_column(svo, "subgroup").map(text),
-    )
-    return order.sort_values(["_var", "_level", "_name"], kind="stable")
+def _sorted_subgroups(svo: list[dict]) -> list[dict]:
+    return sorted(svo, key=lambda row: tuple(
+        text(row.get(name)) for name in ("subgroup_variable", "subgroup_level", "subgroup")
+    ))
 
 
 def subgroup_label(variable: str, level: str, subgroup: str, width: int | None = None) -> str:
@@ -174,7 +170,7 @@ def subgroup_label(variable: str, level: str, subgroup: str, width: int | None =
     return f"{truncate(variable, room)} = {level}" if room >= 8 else truncate(label, width)
 
 
-def _subgroup_rows(row: pd.Series) -> list[ForestRow]:
+def _subgroup_rows(row: dict) -> list[ForestRow]:
     label = subgroup_label(
         text(row.get("subgroup_variable")), text(row.get("subgroup_level")),
         text(row.get("subgroup")), width=LABEL_CHARS,
@@ -218,15 +214,16 @@ def cross_trial_blocks(per_trial: pd.DataFrame, pooled: pd.Series) -> list[Fores
     """The per-trial subgroup estimates with the pooled diamond, and, when the frame carries
     interaction ratios, the per-trial interactions with the pooled interaction."""
     measure = text(pooled.get("measure"))
-    blocks = [_subgroup_block(per_trial, pooled, measure)]
+    trials = records(per_trial)
+    blocks = [_subgroup_block(trials, pooled, measure)]
     if "interaction_ratio" in per_trial.columns:
-        blocks.append(_interaction_block(per_trial, pooled, measure))
+        blocks.append(_interaction_block(trials, pooled, measure))
     return blocks
 
 
-def _subgroup_block(per_trial: pd.DataFrame, pooled: pd.Series, measure: str) -> ForestBlock:
+def _subgroup_block(per_trial: list[dict], pooled: pd.Series, measure: str) -> ForestBlock:
     rows: list[ForestRow] = []
-    for _, trial in per_trial.iterrows():
+    for trial in per_trial:
         rows.append(_trial_row(trial, TRIAL, ("value", "ci_low", "ci_high")))
         if math.isfinite(number(trial.get("overall_value"))):
             rows.append(_trial_row(
@@ -247,9 +244,9 @@ def _subgroup_block(per_trial: pd.DataFrame, pooled: pd.Series, measure: str) ->
     )
 
 
-def _interaction_block(per_trial: pd.DataFrame, pooled: pd.Series, measure: str) -> ForestBlock:
+def _interaction_block(per_trial: list[dict], pooled: pd.Series, measure: str) -> ForestBlock:
     columns = ("interaction_ratio", "interaction_ci_low", "interaction_ci_high")
-    rows = [_trial_row(trial, TRIAL, columns, notes=("",)) for _, trial in per_trial.iterrows()]
+    rows = [_trial_row(trial, TRIAL, columns, notes=("",)) for trial in per_trial]
     p = format_p(number(pooled.get("pooled_interaction_p")))
     k = _count_values(per_trial, "interaction_ratio")
     rows.append(_pooled_row(pooled, "pooled_interaction_ratio", "k_interaction", k, (p,)))
@@ -265,15 +262,15 @@ def _interaction_block(per_trial: pd.DataFrame, pooled: pd.Series, measure: str)
 
 
 def _trial_row(
-    trial: pd.Series, kind: str, columns: tuple[str, str, str],
+    trial: dict, kind: str, columns: tuple[str, str, str],
     label: str | None = None, notes: tuple[str, ...] = (),
 ) -> ForestRow:
     value, low, high = (number(trial.get(name)) for name in columns)
     return ForestRow(label or text(trial.get("trial_id")) or "trial", kind, value, low, high, notes)
 
 
-def _count_values(frame: pd.DataFrame, column: str) -> int:
-    return int(pd.to_numeric(_column(frame, column), errors="coerce").notna().sum())
+def _count_values(rows: list[dict], column: str) -> int:
+    return sum(not math.isnan(number(row.get(column))) for row in rows)
 
 
 def _pooled_row(

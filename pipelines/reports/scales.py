@@ -66,3 +66,20 @@ def _ticks_in_range(low: float, high: float, mantissas: tuple[float, ...]) -> li
     decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
     candidates = (round(m * 10.0**d, 10) for d in decades for m in mantissas)
     return sorted(t for t in set(candidates) if low <= t <= high)
+
+
+def linear_ticks(low: float, high: float) -> list[float]:
+    """Return evenly spaced ticks at 1, 2, 2.5 or 5 times a power of ten (at most MAX_TICKS)."""
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        return [low, high]
+    power = 10.0 ** math.floor(math.log10(high - low) - 1)
+    for step in (power * m for m in (1, 2, 2.5, 5, 10, 20, 25, 50, 100)):
+        first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
+        if last - first + 1 <= MAX_TICKS:
+            return [round(i * step, 10) + 0.0 for i in range(first, last + 1)]
+    return [low, high]
+
+
+def tick_label(x: float) -> str:
+    """Print a tick value without trailing zeros: 0.5, 1, 1.5, -0.05."""
+    return f"{round(x, 10) + 0.0:g}"

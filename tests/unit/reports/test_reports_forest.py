@@ -4,12 +4,12 @@ import base64
 import math
 import struct
 
-import matplotlib.image
 import pandas as pd
 import pytest
+from PIL import Image
 
 from pipelines.reports.forest import cross_trial_forest_plot, png_markdown, trial_forest_plot
-from pipelines.reports.render import DPI, WIDTH
+from pipelines.reports.render import WIDTH
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_BYTES = 150_000
@@ -30,8 +30,10 @@ def _png_height(path) -> int:
     data = path.read_bytes()
     assert data.startswith(PNG_MAGIC)
     assert len(data) < MAX_BYTES
-    height, width = matplotlib.image.imread(path).shape[:2]
-    assert width == round(WIDTH * DPI)
+    with Image.open(path) as image:
+        image.load()
+        width, height = image.size
+    assert width == WIDTH
     return height
 
 
