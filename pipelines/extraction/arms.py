@@ -62,12 +62,14 @@ MAX_ARMS = 12
 
 
 _JOINER = r"(?:\s*(?:\bplus\b|\band\b|\bwith\b|\+|-|/)\s*|\s+)"
+_NAME_WORD_SPLIT = re.compile(r"\s*(?:\bplus\b|\band\b|\bwith\b|\+|/)\s*|\s+")
+_TOKEN_RE = re.compile(r"[a-z0-9]+")
 
 
 @lru_cache(maxsize=512)
 def _name_pattern(name: str) -> re.Pattern:
     """'imlunestrant plus abemaciclib' also matches 'imlunestrant-abemaciclib' and 'imlunestrant + abemaciclib'."""
-    words = [w for w in re.split(r"\s*(?:\bplus\b|\band\b|\bwith\b|\+|/)\s*|\s+", name) if w]
+    words = [w for w in _NAME_WORD_SPLIT.split(name) if w]
     return re.compile(r"\b" + _JOINER.join(re.escape(w) for w in words) + r"\b", re.IGNORECASE)
 
 
@@ -78,16 +80,25 @@ def is_control(name: str) -> bool:
 @lru_cache(maxsize=4096)
 def tokens(name: str) -> frozenset[str]:
     """The content words of a name; asked for the same few names many times per article."""
-    return frozenset(w for w in re.findall(r"[a-z0-9]+", name.lower()) if w not in _STOP and len(w) > 1)
+    return frozenset(w for w in _TOKEN_RE.findall(name.lower()) if w not in _STOP and len(w) > 1)
 
 
+_PAREN_WITH_NUMBER = re.compile(r"\s*\([^()]*\d[^()]*\)?")
+_LEAD_WORD = re.compile(r"(?i)^(?:the|a|an|to|receive|either|those|patients|with|in|on)\s+")
+_LEAD_WORD_AGAIN = re.compile(r"(?i)^(?:the|a|an|to|receive|either|and|or|oral|intravenous|subcutaneous)\s+")
+_COMBINATION_OF = re.compile(r"(?i)^(?:the )?combination of\s+")
+_GROUP_SUFFIX = re.compile(r"(?i)\s+(?:group|arm)s?$")
+
+
+@lru_cache(maxsize=4096)
 def _clean(name: str) -> str:
+    """Words of a name without doses, articles and a trailing 'group'; the same phrases recur, so results are kept."""
     name = _CUT.split(name, maxsplit=1)[0]
-    name = re.sub(r"\s*\([^()]*\d[^()]*\)?", "", name)
-    name = re.sub(r"(?i)^(?:the|a|an|to|receive|either|those|patients|with|in|on)\s+", "", name.strip())
-    name = re.sub(r"(?i)^(?:the|a|an|to|receive|either|and|or|oral|intravenous|subcutaneous)\s+", "", name.strip())
-    name = re.sub(r"(?i)^(?:the )?combination of\s+", "", name)
-    name = re.sub(r"(?i)\s+(?:group|arm)s?$", "", name.strip(" ,;:-"))
+    name = _PAREN_WITH_NUMBER.sub("", name)
+    name = _LEAD_WORD.sub("", name.strip())
+    name = _LEAD_WORD_AGAIN.sub("", name.strip())
+    name = _COMBINATION_OF.sub("", name)
+    name = _GROUP_SUFFIX.sub("", name.strip(" ,;:-"))
     return name.strip(" ,;:-")
 
 
@@ -96,8 +107,11 @@ _SENTENCE_OPENERS = {"The", "This", "These", "In", "Among", "After", "For", "Dur
 _PURE_NUMBER = re.compile(r"^[(\[]?\d[\d.,%]*[)\]]?$|^\d+(?:\.\d+)+\.")
 _NOT_NAME_START = re.compile(r"(?i)^(?:each|both|with|without|and|or|to|of|day|cycle|than)\b")
 _COMBINATION = re.compile(r"(?i)\b(?:combination|doublet|triplet|combined regimen)\b")
+_COMBINED_WITH = re.compile(r"(?i)\s(?:in combination|combined|each|both) with\b.*")
+_PATIENTS_SUFFIX = re.compile(r"(?i)(?:-treated)?\s+(?:patients|participants|pts)$|-treated$")
 
 
+@lru_cache(maxsize=4096)
 def clean_name(name: str | None) -> str | None:
     """An arm name as a clean noun phrase, or None when the words cannot be one (numbers, two sentences...)."""
     if not name:
@@ -105,8 +119,8 @@ def clean_name(name: str | None) -> str | None:
     name = " ".join(name.split())
     if name.count("(") > name.count(")"):
         name = name[:name.rfind("(")]
-    name = re.sub(r"(?i)\s(?:in combination|combined|each|both) with\b.*", "", name)
-    name = re.sub(r"(?i)(?:-treated)?\s+(?:patients|participants|pts)$|-treated$", "", name.strip(" ,;:-"))
+    name = _COMBINED_WITH.sub("", name)
+    name = _PATIENTS_SUFFIX.sub("", name.strip(" ,;:-"))
     name = name.strip(" ,;:-")
     words = name.split()
     if not words or len(words) > 8 or _NOT_NAME_START.match(name):
@@ -248,10 +262,13 @@ _CONTROL_WORDS = {"placebo", "control", "standard", "soc", "usual", "tpc", "phys
                   "observation", "pbo", "comparator"}
 
 
+_NEXT_WORD = re.compile(r"[ -]([A-Za-z][\w/+-]*)")
+
+
 def _as_written(text: str, start: int, stop: int, name: str, end: int) -> str:
     """A mention found by one word, widened over the words of that arm around it ('standard' -> 'standard therapy')."""
     allowed = tokens(name) | _GENERIC
-    while (m := re.match(r"[ -]([A-Za-z][\w/+-]*)", text[stop:min(end, stop + 30)])) and m.group(1).lower() in allowed:
+    while (m := _NEXT_WORD.match(text[stop:min(end, stop + 30)])) and m.group(1).lower() in allowed:
         stop += m.end()
     return text[start:stop]
 
@@ -272,6 +289,10 @@ def main_pair(names: list[str]) -> list[str]:
     return (exp[:1] + ctl[:1]) if exp and ctl else names[:2]
 
 
+# A list item of a design sentence that is a number or an aim, not a treatment.
+_NOT_AN_ARM_ITEM = re.compile(r"\s*(?:\d|(?:evaluate|assess|compare|determine|identify|test)\b)")
+
+
 def article_arms(doc: Doc, estimates) -> ArmSet:
     """Collect arm names from randomization sentences, 'X group'/'X arm' phrases and sized arms."""
     arms = ArmSet()
@@ -283,7 +304,7 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
             # "fulvestrant with either placebo or capivasertib": the options are the arms.
             items = [either.group("a"), either.group("b")]
         for item in items:
-            if not re.match(r"\s*(?:\d|(?:evaluate|assess|compare|determine|identify|test)\b)", item) \
+            if not _NOT_AN_ARM_ITEM.match(item) \
                     and not _NOT_ARM.search(_clean(item)):
                 arms.add(item)
     for m in _anchored(_GROUP_RE, _GROUP_ANCHOR, text, 200, 8):
@@ -372,13 +393,17 @@ def name_before(text: str, pos: int) -> str:
     return _clean(" ".join(tail.split()[-5:]))
 
 
+_N_EQUALS_NEXT = re.compile(r"\s*\(\s*n\s*=", re.IGNORECASE)
+_SIZE_LIST_NUMBER = re.compile(r"\d[\d,]*")
+
+
 def _sizes(doc: Doc, arms: ArmSet) -> list[tuple[str, int, int, int]]:
     """(arm, n, start, end) for every randomized arm size stated for the whole population."""
     text = doc.text
     out: list[tuple[str, int, int, int]] = []
     assigned: set[int] = set()
     for m in (*_ASSIGNED_N_RE.finditer(text), *_ASSIGNED_LIST_RE.finditer(text)):
-        if re.match(r"\s*\(\s*n\s*=", text[m.end():m.end() + 12], re.IGNORECASE):
+        if _N_EQUALS_NEXT.match(text[m.end():m.end() + 12]):
             continue  # "874 patients were assigned to A (n = 331), ...": a total, the arms follow
         start = m.start("n") if m.re is _ASSIGNED_LIST_RE else m.start()
         out.append((m.group("arm"), parse_int(m.group("n")), start, m.end()))
@@ -423,7 +448,7 @@ def _sizes_respectively(text: str) -> list[tuple[str, int, int, int]]:
             continue
         listed = text[assign.start("list"):m.start()]
         names = [_clean(item) for item in _LIST_SPLIT.split(listed) if _clean(item)]
-        sizes = [parse_int(x) for x in re.findall(r"\d[\d,]*", m.group("list"))]
+        sizes = [parse_int(x) for x in _SIZE_LIST_NUMBER.findall(m.group("list"))]
         if len(names) == len(sizes):
             out.extend((name, n, assign.start("list"), m.end()) for name, n in zip(names, sizes))
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from pipelines.extraction.numbers import Cue, measure_cues
@@ -69,6 +70,11 @@ class Doc:
     trial_words: frozenset[str] = frozenset()
     cue_cache: dict[int, list[PopulationCue]] = field(default_factory=dict)
     measure_cache: dict[int, list[Cue]] = field(default_factory=dict)
+    # Where each sentence starts, for finding the sentence of a position by bisection.
+    sent_starts: list[int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.sent_starts = [s.start for s in self.sents]
 
     @property
     def text(self) -> str:
@@ -103,6 +109,9 @@ def _unwrap_lines(norm: Normalized, sents: list[Sentence]) -> Normalized:
     return Normalized("".join(chars), norm.starts, norm.ends, norm.original)
 
 
+_LETTERS_RE = re.compile(r"[A-Za-z]+")
+
+
 def _learn_abbreviations(doc: Doc) -> dict[str, str]:
     """Abbreviations defined after an endpoint name, e.g. 'serious net outcome (SNO)'."""
     out: dict[str, str] = {}
@@ -115,7 +124,7 @@ def _learn_abbreviations(doc: Doc) -> dict[str, str]:
         if not before or m.start() - before[-1][1] > 2:
             continue
         long_form = text[before[-1][0]:before[-1][1]]
-        initials = "".join(w[0] for w in re.findall(r"[A-Za-z]+", long_form)).upper()
+        initials = "".join(w[0] for w in _LETTERS_RE.findall(long_form)).upper()
         if abbr.upper().replace("/", "") in initials or initials.startswith(abbr.upper()[:2]):
             out[abbr] = before[-1][2]
             if len(out) >= MAX_ABBREVIATIONS:
@@ -231,14 +240,8 @@ def sentence_measure_cues(doc: Doc, si: int) -> list[Cue]:
 
 
 def sentence_index(doc: Doc, pos: int) -> int:
-    lo, hi = 0, len(doc.sents) - 1
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if doc.sents[mid].start <= pos:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+    """The last sentence starting at or before ``pos`` (the first one for positions before it)."""
+    return max(0, bisect_right(doc.sent_starts, pos) - 1)
 
 
 def endpoint_before(doc: Doc, si: int, pos: int, floor: int | None = None) -> tuple[str | None, int | None]:
@@ -292,6 +295,9 @@ def _is_heading(doc: Doc, j: int) -> bool:
                                                                doc.sents[j + 1].para != sent.para)
 
 
+_SUBGROUP_WORD_RE = re.compile(r"(?i)subgroups?\b")
+
+
 def heading_frame(doc: Doc, si: int) -> Population | None:
     """A heading naming a subgroup ('Patients with ESR1 mutations') frames the lines under it."""
     # The first line is the title: it names the article's topic, not a part of the population.
@@ -301,7 +307,7 @@ def heading_frame(doc: Doc, si: int) -> Population | None:
             cues = doc_cues(doc, sent.start, sent.end)
             if cues and not cues[-1].overall:
                 return Population.from_cue(cues[-1])
-            if cues or re.search(r"(?i)subgroups?\b", doc.text[sent.start:sent.end]):
+            if cues or _SUBGROUP_WORD_RE.search(doc.text[sent.start:sent.end]):
                 return Population(False, doc.text[sent.start:sent.end].strip(" \n*#")) if not cues else None
             return None
     return None

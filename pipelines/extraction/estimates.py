@@ -46,6 +46,7 @@ _SIGNIFICANT_NEG_RE = re.compile(
 _SIGNIFICANT_POS_RE = re.compile(r"\bsignifican(?:t|tly|ce)\b", re.IGNORECASE)
 
 _DIGIT_RE = re.compile(r"\d")
+_CLOSING_RE = re.compile(r"[\s)\]]*")
 
 
 @dataclass
@@ -177,7 +178,7 @@ def _trailing(doc: Doc, est: Estimate, next_start: int):
     """A population or endpoint named right after the figure: '0.73 (0.55-0.95) in the CPS >=10 subgroup'."""
     text = doc.text
     pos = est.end
-    close = re.match(r"[\s)\]]*", text[pos:next_start])
+    close = _CLOSING_RE.match(text[pos:next_start])
     pos += close.end() if close else 0
     m = _TRAILING_POP_RE.match(text, pos, next_start)
     if not m:

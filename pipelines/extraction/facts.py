@@ -32,21 +32,23 @@ _NOT_ACRONYMS = {
     "PTEN", "AKT1", "TP53", "BRCA1", "BRCA2", "KRAS", "ALK", "HER2-low", "PD-1", "CTLA-4", "VEGF", "SERM", "CPS",
 }
 _NOT_ACRONYMS = {w.upper() for w in _NOT_ACRONYMS}
+# Each condition: the terms naming it (any one will do) and the name it is given. Terms are matched
+# without regard to case (see _Term).
 _CONDITIONS = (
-    (r"triple-negative breast cancer|\bTNBC\b", "triple-negative breast cancer"),
-    (r"(?:advanced|metastatic)[\w\s,()+/-]{0,60}?breast cancer|\bABC\b", "advanced breast cancer"),
-    (r"early(?:-stage)? breast cancer|\bEBC\b", "early breast cancer"),
-    (r"breast cancer", "breast cancer"),
-    (r"non-small[- ]cell lung cancer|\bNSCLC\b", "non-small-cell lung cancer"),
-    (r"heart failure with (?:reduced|preserved|mid-range) ejection fraction|\bHF[rp]EF\b", "heart failure"),
-    (r"heart failure", "heart failure"),
-    (r"atrial fibrillation", "atrial fibrillation"),
-    (r"chronic kidney disease|\bCKD\b", "chronic kidney disease"),
-    (r"type 2 diabetes|\bT2D\b", "type 2 diabetes"),
-    (r"peripheral artery disease", "peripheral artery disease"),
-    (r"cardiovascular disease", "cardiovascular disease"),
+    (("triple-negative breast cancer", r"\bTNBC\b"), "triple-negative breast cancer"),
+    ((r"advanced[\w\s,()+/-]{0,60}?breast cancer", r"metastatic[\w\s,()+/-]{0,60}?breast cancer", r"\bABC\b"),
+     "advanced breast cancer"),
+    ((r"early(?:-stage)? breast cancer", r"\bEBC\b"), "early breast cancer"),
+    (("breast cancer",), "breast cancer"),
+    ((r"non-small[- ]cell lung cancer", r"\bNSCLC\b"), "non-small-cell lung cancer"),
+    ((r"heart failure with (?:reduced|preserved|mid-range) ejection fraction", r"\bHF[rp]EF\b"), "heart failure"),
+    (("heart failure",), "heart failure"),
+    (("atrial fibrillation",), "atrial fibrillation"),
+    (("chronic kidney disease", r"\bCKD\b"), "chronic kidney disease"),
+    (("type 2 diabetes", r"\bT2D\b"), "type 2 diabetes"),
+    (("peripheral artery disease",), "peripheral artery disease"),
+    (("cardiovascular disease",), "cardiovascular disease"),
 )
-_CONDITION_RES = tuple((re.compile(p, re.IGNORECASE), name) for p, name in _CONDITIONS)
 _PHASE_RE = re.compile(r"\bphase\s?(?P<p>III|II|I|[1-4])(?:[ab])?(?:\s?/\s?(?P<q>III|II|[1-4]))?\b", re.IGNORECASE)
 _ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4"}
 _DESIGN_TERMS = (
@@ -63,11 +65,60 @@ _RATING_RE = re.compile(r"Evidence Rating Level:\s*(?P<r>\d\s*\([A-Za-z ]+\))", 
 
 # A title that ends by naming its trial in parentheses: "... breast cancer (SOLAR-1)."
 _TITLE_PAREN_RE = re.compile(rf"\((?P<a>{_ACRONYM})\)\s*[.:]?\s*$")
+_NAME_RE = re.compile(rf"\b{_ACRONYM}\b")
+_NAME_HEAD_SPLIT = re.compile(r"[- ]")
+_ROMAN_NUMERAL_RE = re.compile(r"[IVX]+[A-C]?")
+_DIGIT_RE = re.compile(r"\d")
+_SEPARATED_NUMBER_RE = re.compile(r"[-\s]\d")
+_BLANKS_RE = re.compile(r"\s+")
+_WORD_OR_NUMBER_RE = re.compile(r"[A-Za-z]+|\d+")
+
+
+# Case-insensitive terms are matched case-sensitively, in lower case, on a folded copy of the text,
+# which lets the regex engine jump to a term's first letters. Besides A-Z, these four are the only
+# characters re.IGNORECASE equates with an ASCII letter, so the fold finds exactly what IGNORECASE would.
+_FOLD = str.maketrans({**{c: c.lower() for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"},
+                       "\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+_WORD_CHAR = re.compile(r"\w")
+
+
+def fold(text: str) -> str:
+    """``text`` with every character IGNORECASE matches to an ASCII letter written as that letter in lower case."""
+    return text.translate(_FOLD)
+
+
+class _Term:
+    """A term written as an ASCII regex, matched without regard to case on folded text.
+
+    A leading word boundary is checked by hand: in the regex it would keep the engine from
+    jumping ahead to the term's first letters. Terms opening with one start with a word character.
+    """
+
+    def __init__(self, pattern: str):
+        self.at_word = pattern.startswith(r"\b")
+        self.regex = re.compile((pattern[2:] if self.at_word else pattern).lower())
+
+    def first(self, folded: str) -> int | None:
+        """Where the term first occurs in ``folded``, or None."""
+        m = self.regex.search(folded)
+        while m is not None and self.at_word and m.start() > 0 and _WORD_CHAR.match(folded, m.start() - 1):
+            m = self.regex.search(folded, m.start() + 1)
+        return m.start() if m else None
+
+
+def _first_of(terms: tuple[_Term, ...], folded: str) -> int | None:
+    """Where the first of several terms occurs."""
+    found = [pos for term in terms if (pos := term.first(folded)) is not None]
+    return min(found) if found else None
+
+
+_CONDITION_TERMS = tuple((tuple(_Term(p) for p in terms), name) for terms, name in _CONDITIONS)
+_DESIGN_RES = tuple((name, _Term(p)) for name, p in _DESIGN_TERMS)
 
 
 def _not_a_trial(name: str) -> bool:
-    head = re.split(r"[- ]", name)[0].upper()
-    return (name.upper() in _NOT_ACRONYMS or head in _NOT_ACRONYMS or bool(re.fullmatch(r"[IVX]+[A-C]?", head))
+    head = _NAME_HEAD_SPLIT.split(name)[0].upper()
+    return (name.upper() in _NOT_ACRONYMS or head in _NOT_ACRONYMS or bool(_ROMAN_NUMERAL_RE.fullmatch(head))
             or head.startswith("NCT"))
 
 
@@ -92,11 +143,11 @@ def _acronym(text: str, title: str | None) -> str | None:
 def _frequent_names(text: str) -> Counter[str]:
     """Without 'X trial' anywhere, a trial-like name the text repeats (DAPA-HF, monarchE) is taken."""
     counts: Counter[str] = Counter()
-    for m in re.finditer(rf"\b{_ACRONYM}\b", text):
+    for m in _NAME_RE.finditer(text):
         name = m.group(0)
         if _not_a_trial(name) or len(name) < 4:
             continue
-        if re.search(r"\d", name) and not re.search(r"[-\s]\d", name):
+        if _DIGIT_RE.search(name) and not _SEPARATED_NUMBER_RE.search(name):
             continue
         counts[name] += 1
     return Counter({k: v for k, v in counts.items() if v >= 2})
@@ -109,7 +160,9 @@ def _nct(text: str) -> str | None:
 
 def _condition(text: str) -> str | None:
     """The disease named first, under the most specific name the text gives it."""
-    found = [(m.start(), k, name) for k, (regex, name) in enumerate(_CONDITION_RES) if (m := regex.search(text))]
+    folded = fold(text)
+    found = [(pos, k, name) for k, (terms, name) in enumerate(_CONDITION_TERMS)
+             if (pos := _first_of(terms, folded)) is not None]
     if not found:
         return None
     family = " ".join(min(found)[2].split()[-2:])
@@ -128,7 +181,8 @@ def _phase(text: str) -> str | None:
 
 
 def _design(text: str) -> str | None:
-    found = [(m.start(), name) for name, pat in _DESIGN_TERMS if (m := re.search(pat, text, re.IGNORECASE))]
+    folded = fold(text)
+    found = [(pos, name) for name, term in _DESIGN_RES if (pos := term.first(folded)) is not None]
     return ", ".join(name for _pos, name in sorted(found)) or None
 
 
@@ -145,7 +199,7 @@ def article_facts(text: str, title: str | None = None) -> dict:
         "condition": _condition(plain) or (_condition(head) if head else None),
         "phase": _phase(plain),
         "design": _design(plain),
-        "evidence_rating": re.sub(r"\s+", " ", rating.group("r")) if rating else None,
+        "evidence_rating": _BLANKS_RE.sub(" ", rating.group("r")) if rating else None,
     }
 
 
@@ -156,7 +210,7 @@ def trial_id_for(acronym: str | None, nct_id: str | None) -> str | None:
     its registration, so articles about one trial meet on it.
     """
     if isinstance(acronym, str) and acronym.strip():
-        parts = re.findall(r"[A-Za-z]+|\d+", normalize(acronym).text)
+        parts = _WORD_OR_NUMBER_RE.findall(normalize(acronym).text)
         key = "".join(p.upper() if p.isalpha() else str(int(p)) for p in parts)
         if key:
             return key

@@ -96,7 +96,7 @@ def figures_with_ci(text: str, start: int, end: int) -> list[FigureCI]:
         val, lo, hi = to_float(m.group("val")), to_float(m.group("lo")), to_float(m.group("hi"))
         if val is None or lo is None or lo > val or (hi is not None and (val > hi or lo == hi)):
             continue
-        if hi is None and not re.match(r"(?i)n", m.group("hi")):
+        if hi is None and m.group("hi")[:1] not in ("n", "N"):
             continue
         lvl = m.group("lvl1") or m.group("lvl2")
         level = float(lvl) if lvl else None
@@ -153,14 +153,19 @@ def _rel(sym: str) -> str:
     return {"\u2264": "<", "\u2265": ">"}.get(sym, sym)
 
 
+_OTHER_P_BEFORE_RE = re.compile(r"(?i)(?:interaction|heterogeneity|trend)\W*$|required|threshold")
+_OTHER_P_NAMED_RE = re.compile(r"(?i)-?\s*(?:interaction|heterogeneity|trend)")
+_OTHER_P_AFTER_RE = re.compile(r"(?i)\s*for\s+(?:non-?inferiority|interaction|trend|heterogeneity)")
+
+
 def _not_the_estimate_p(text: str, m: re.Match) -> bool:
     """Interaction, trend and non-inferiority p-values and significance thresholds belong to no estimate."""
     before = text[max(0, m.start() - 20):m.start()]
-    if re.search(r"(?i)(?:interaction|heterogeneity|trend)\W*$|required|threshold", before):
+    if _OTHER_P_BEFORE_RE.search(before):
         return True
-    if re.match(r"(?i)-?\s*(?:interaction|heterogeneity|trend)", text[m.start() + 1:m.start() + 16]):
+    if _OTHER_P_NAMED_RE.match(text[m.start() + 1:m.start() + 16]):
         return True
-    return bool(re.match(r"(?i)\s*for\s+(?:non-?inferiority|interaction|trend|heterogeneity)", text[m.end():m.end() + 30]))
+    return bool(_OTHER_P_AFTER_RE.match(text[m.end():m.end() + 30]))
 
 
 def p_values(text: str, start: int, end: int, allow_bare: bool = False) -> list[PValue]:

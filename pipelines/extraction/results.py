@@ -62,6 +62,16 @@ _DIGIT_RE = re.compile(r"\d")
 _OCCURRED_RE = re.compile(r"\b(?:occurred|were reported|was reported|was seen|were seen) in\b")
 _OCCURRED_IN_RE = re.compile(_OCCURRED_RE.pattern + r"\s*$")
 _JOINED_RE = re.compile(r"\s*+(?:vs\.?|versus|and|to|compared with)?\s*+")
+_BRACKETED_RE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
+_LEADING_BRACKETS_RE = re.compile(r"\s*[(\[][^()\[\]]{0,60}[)\]]")
+_N_EQUALS_RE = re.compile(r"\bn\s*=")
+_FROM_END_RE = re.compile(r"\bfrom\s*$")
+_SPACES_RE = re.compile(r"\s+")
+_TRAILING_FOR_RE = re.compile(r"[\s)\]]*for (?:the )?")
+_FIGURE_BETWEEN_RE = re.compile(r"\d\s?(?:%|months)")
+_FIGURE_OR_JOIN_BETWEEN_RE = re.compile(r"\d\s?(?:%|months)|\b(?:vs|versus|and)\b")
+_AND_OR_RE = re.compile(r"\b(?:and|or)\b")
+_WHO_HAD_RE = re.compile(r"\s*(?:of [\w\s-]{0,60}?)?(?:experienc\w+|had|developed|remained|reported)\b")
 
 
 @dataclass
@@ -232,7 +242,7 @@ def _connector(text: str, a: Item, b: Item) -> tuple[str, str] | None:
     between = text[a.end:b.start]
     if len(between) > 90:
         return None
-    between_ci = re.sub(r"\s*[(\[][^()\[\]]*[)\]]", lambda m: " " * len(m.group(0)), between)
+    between_ci = _BRACKETED_RE.sub(lambda m: " " * len(m.group(0)), between)
     if not between.strip():
         return "", ""
     conns = list(_CONNECTOR_RE.finditer(between_ci))
@@ -243,8 +253,8 @@ def _connector(text: str, a: Item, b: Item) -> tuple[str, str] | None:
 
 
 def _tail_phrase(text: str, pos: int, end: int) -> str:
-    m = re.match(r"\s*[(\[][^()\[\]]{0,60}[)\]]", text[pos:end])
-    if m and not re.search(r"\bn\s*=", m.group(0)):
+    m = _LEADING_BRACKETS_RE.match(text[pos:end])
+    if m and not _N_EQUALS_RE.search(m.group(0)):
         pos += m.end()
     chunk = text[pos:min(end, pos + 80)]
     prefix = _ARM_PREFIX_RE.match(chunk)
@@ -273,7 +283,7 @@ def _pairs(doc: Doc, si: int, items: list[Item]) -> list[Pair]:
                 if both and not phrase_a:
                     phrase_a, phrase_b = both.group("a"), both.group("b")
                 lead = text[max(sent.start, a.start - 12):a.start]
-                out.append(Pair([a, b], [phrase_a, phrase_b], reverse=bool(re.search(r"\bfrom\s*$", lead))))
+                out.append(Pair([a, b], [phrase_a, phrase_b], reverse=bool(_FROM_END_RE.search(lead))))
                 i += 2
                 continue
         out.append(Pair([a], [_tail_phrase(text, a.end, sent.end)]))
@@ -313,13 +323,13 @@ def _known_arm(arms: ArmSet, phrase: str | None) -> str | None:
         return None
     vocab = arms.vocabulary()
     if words & vocab or is_control(phrase):
-        return re.sub(r"\s+", " ", phrase)
+        return _SPACES_RE.sub(" ", phrase)
     for name in arms.names:
         for w in words:
             if len(w) >= 3 and any(t.startswith(w) for t in tokens(name)):
                 return name
     if len(phrase.split()) <= 4 and not _NOT_ARM_PHRASE.search(phrase) and not mentions_any(phrase):
-        return re.sub(r"\s+", " ", phrase)
+        return _SPACES_RE.sub(" ", phrase)
     return None
 
 
@@ -392,7 +402,7 @@ def _endpoint(doc: Doc, si: int, pair: Pair, est: Estimate | None) -> tuple[str 
     text = doc.text
     sent = doc.sents[si]
     last = pair.items[-1]
-    trailing = re.match(r"[\s)\]]*for (?:the )?", text[last.end:sent.end])
+    trailing = _TRAILING_FOR_RE.match(text[last.end:sent.end])
     if trailing:
         found = mentions(doc, last.end + trailing.end(), min(sent.end, last.end + trailing.end() + 40))
         if found and found[0][0] == last.end + trailing.end():
@@ -447,10 +457,10 @@ def _n_near(doc: Doc, si: int, item: Item, phrase_end: int) -> int | None:
         return parse_int(before.group("n")) if before else None
     text = doc.text
     after = _N_NEAR_RE.search(text, item.end, min(sent.end, phrase_end + 25))
-    if after and not re.search(r"\d\s?(?:%|months)", text[item.end:after.start()]):
+    if after and not _FIGURE_BETWEEN_RE.search(text[item.end:after.start()]):
         return parse_int(after.group("n"))
     before = list(_N_NEAR_RE.finditer(text, max(sent.start, item.start - 70), item.start))
-    if before and not re.search(r"\d\s?(?:%|months)|\b(?:vs|versus|and)\b", text[before[-1].end():item.start]):
+    if before and not _FIGURE_OR_JOIN_BETWEEN_RE.search(text[before[-1].end():item.start]):
         return parse_int(before[-1].group("n"))
     return None
 
@@ -539,9 +549,9 @@ def _single_ok(doc: Doc, si: int, item: Item) -> bool:
     # '... hyperglycemia occurred in 32.7% and rash in 9.9%': the verb is understood for the second outcome.
     if lead.endswith(" in ") and mentions(doc, item.start - 30, item.start) and \
             _OCCURRED_RE.search(text, doc.sents[si].start, item.start) is not None and \
-            re.search(r"\b(?:and|or)\b", lead):
+            _AND_OR_RE.search(lead):
         return True
-    return bool(re.match(r"\s*(?:of [\w\s-]{0,60}?)?(?:experienc\w+|had|developed|remained|reported)\b", after))
+    return bool(_WHO_HAD_RE.match(after))
 
 
 def _figures(doc: Doc, si: int, item: Item) -> list[tuple]:

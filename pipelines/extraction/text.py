@@ -159,6 +159,9 @@ _BREAK = re.compile(r"[.!?](?=[\"')\]]?\s+)|\n")
 _ABBREV = re.compile(r"(?:\b(?:vs|e\.g|i\.e|al|Dr|Fig|approx|no|No|ca|cf|Inc|Ltd|St)|\b[A-Z])\.$")
 
 
+_INNER_CAPITALS_RE = re.compile(r"[a-z]{1,2}[A-Z][A-Za-z0-9]*")
+
+
 def _starts_sentence(text: str, j: int) -> bool:
     while j < len(text) and text[j] in " \t\"'":
         j += 1
@@ -167,7 +170,7 @@ def _starts_sentence(text: str, j: int) -> bool:
     ch = text[j]
     if ch.islower():
         # "mPFS was ...", "eGFR fell ...": an abbreviation with inner capitals can open a sentence.
-        word = re.match(r"[a-z]{1,2}[A-Z][A-Za-z0-9]*", text[j:j + 12])
+        word = _INNER_CAPITALS_RE.match(text[j:j + 12])
         return bool(word)
     return ch.isupper() or ch.isdigit() or ch in "\u2022*-\u25cf\u25aa\u2013"
 

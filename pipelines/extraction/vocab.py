@@ -178,6 +178,9 @@ def _any_subgroup_re(path: str | None = None) -> re.Pattern | None:
         return None
 
 
+_NEGATED_TERM_RE = re.compile(r"(?i)(?:without|non-?|no|not|free of)\b")
+
+
 def _vocab_cues(text: str, start: int, end: int) -> list[PopulationCue]:
     out = []
     terms = load_subgroups()
@@ -194,7 +197,7 @@ def _vocab_cues(text: str, start: int, end: int) -> list[PopulationCue]:
                 if SUBGROUP_BLOCKERS.search(before) or text.startswith(" status", m.end()):
                     continue
                 negated = bool(NEGATION_RE.search(text[max(0, m.start() - 25):m.start()])
-                               or re.match(r"(?i)(?:without|non-?|no|not|free of)\b", m.group(0)))
+                               or _NEGATED_TERM_RE.match(m.group(0)))
                 level = term.level
                 if "level" in pat.groupindex and m.group("level"):
                     level = m.group("level")
@@ -213,8 +216,14 @@ def _label_start(text: str, pos: int, negated: bool) -> int:
     return max(0, pos - 25) + m.start() if m else pos
 
 
+_CONTENT_WORD_RE = re.compile(r"[a-z0-9+-]+")
+_WITHOUT_EITHER_RE = re.compile(r"(?i)(?:or|and) without")
+_BAND_LEAD_RE = re.compile(r"^(?:in|among|for) the ", re.IGNORECASE)
+_WHOLE_POPULATION_WORD_RE = re.compile(r"overall|all-patient|ITT|intention|entire|total", re.IGNORECASE)
+
+
 def content_words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9+-]+", text.lower()) if len(w) >= _TRIAL_WORD_MIN}
+    return {w for w in _CONTENT_WORD_RE.findall(text.lower()) if len(w) >= _TRIAL_WORD_MIN}
 
 
 def population_cues(text: str, start: int, end: int, trial_words: frozenset[str] | None = None) -> list[PopulationCue]:
@@ -231,10 +240,10 @@ def population_cues(text: str, start: int, end: int, trial_words: frozenset[str]
             # comparison ("... vs placebo in patients with X") usually restates who was enrolled.
             before = text[max(start, m.start() - 12):m.start()]
             fronted = not before.strip() or _CLAUSE_START_RE.search(before)
-            if fronted and words and not words & trial_words and not re.match(r"(?i)(?:or|and) without", m.group("x")):
+            if fronted and words and not words & trial_words and not _WITHOUT_EITHER_RE.match(m.group("x")):
                 cues.append(PopulationCue(m.start(), m.end(), False, _generic_label(text, m), None, None))
     for m in BAND_RE.finditer(text, start, end):
-        label = re.sub(r"^(?:in|among|for) the ", "", m.group(0), flags=re.IGNORECASE)
+        label = _BAND_LEAD_RE.sub("", m.group(0))
         cues.append(PopulationCue(m.start(), m.end(), False, label, None, band_level(m.group("level"))))
     for m in OVERALL_RE.finditer(text, start, end):
         before = text[max(0, m.start() - 20):m.start()].lower()
@@ -243,7 +252,7 @@ def population_cues(text: str, start: int, end: int, trial_words: frozenset[str]
             continue
         cues.append(PopulationCue(m.start(), m.end(), True))
     for m in GENERIC_SUBGROUP_RE.finditer(text, start, end):
-        if re.search(r"overall|all-patient|ITT|intention|entire|total", m.group(0), re.IGNORECASE):
+        if _WHOLE_POPULATION_WORD_RE.search(m.group(0)):
             continue
         cues.append(PopulationCue(m.start(), m.end(), False, _generic_label(text, m), None, None))
     cues.sort(key=lambda c: (c.start, -(c.end - c.start)))
@@ -259,18 +268,26 @@ def population_cues(text: str, start: int, end: int, trial_words: frozenset[str]
     return kept
 
 
+_BLANKS_RE = re.compile(r"\s+")
+
+
 def band_level(level: str) -> str:
     """A band written with or without blanks ('41 - 49 %', '41-49%') as one level."""
-    return re.sub(r"\s+", "", level)
+    return _BLANKS_RE.sub("", level)
 
 
 _GENERIC_WORDS = {"patients", "participants", "disease", "treatment", "therapy", "those", "their", "with", "without",
                   "were", "have", "that", "this", "also", "more", "less", "least", "after", "before", "prior"}
 
 
+_LABEL_TAIL_RE = re.compile(r"[^,;()]{0,60}")
+_LABEL_STOP_RE = re.compile(r"\s(?:the|HR|HRs|hazard|was|were|had|\d[\d.]*)\b")
+_LABEL_LEAD_RE = re.compile(r"^(?:in|among|for) (?:the )?", re.IGNORECASE)
+
+
 def _generic_label(text: str, m: re.Match) -> str:
-    tail = re.match(r"[^,;()]{0,60}", text[m.end():])
+    tail = _LABEL_TAIL_RE.match(text[m.end():])
     words = (m.group(0) + (tail.group(0) if tail else "")).strip()
-    words = re.split(r"\s(?:the|HR|HRs|hazard|was|were|had|\d[\d.]*)\b", words, maxsplit=1)[0]
-    words = re.sub(r"^(?:in|among|for) (?:the )?", "", words, flags=re.IGNORECASE)
+    words = _LABEL_STOP_RE.split(words, maxsplit=1)[0]
+    words = _LABEL_LEAD_RE.sub("", words)
     return words.strip(" .") or m.group(0)
