@@ -177,7 +177,12 @@ def _composite_label(label: str, items: list[str]) -> str:
 
 
 def _primary_endpoint(doc: Doc) -> str | None:
+    # Only a sentence saying 'primary', or an abbreviation standing for a primary end point, can name it:
+    # the others are not read here (most of an article's sentences are never asked for their endpoints).
+    abbreviated = "PRIMARY" in doc.abbreviations.values()
     for sent in doc.sents:
+        if not abbreviated and doc.lowered.find("primary", sent.start, sent.end) == -1:
+            continue
         found = mentions(doc, sent.start, sent.end)
         for s, _e, label in found:
             if label != "PRIMARY" and doc.text[s:s + 7].lower() == "primary":

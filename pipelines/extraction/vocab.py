@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+
+from pipelines.extraction.prefilter import Prefilter, fold
 
 SUBGROUPS_PATH = Path(__file__).resolve().parents[2] / "schemas" / "subgroups.toml"
 
@@ -123,6 +125,11 @@ class SubgroupTerm:
     level: str
     negated_level: str | None
     patterns: tuple[re.Pattern, ...]
+    # One per pattern: most sentences lack the words a pattern needs, and a substring test tells so.
+    prefilters: tuple[Prefilter, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prefilters", tuple(Prefilter(p) for p in self.patterns))
 
 
 @lru_cache(maxsize=4)
@@ -181,31 +188,34 @@ def _any_subgroup_re(path: str | None = None) -> re.Pattern | None:
 _NEGATED_TERM_RE = re.compile(r"(?i)(?:without|non-?|no|not|free of)\b")
 
 
-def _vocab_cues(text: str, start: int, end: int) -> list[PopulationCue]:
+def _vocab_cues(text: str, start: int, end: int, folded: str) -> list[PopulationCue]:
+    """Cues of the subgroup vocabulary in text[start:end]; ``folded`` is ``fold(text[start:end])``."""
     out = []
-    terms = load_subgroups()
+    candidates = [(term, pat) for term in load_subgroups()
+                  for pat, prefilter in zip(term.patterns, term.prefilters) if prefilter.may_match(folded)]
+    if not candidates:
+        return out
     anywhere = _any_subgroup_re()
     if anywhere is not None:
         first = anywhere.search(text, start, end)
         if first is None:
             return out
         start = first.start()
-    for term in terms:
-        for pat in term.patterns:
-            for m in pat.finditer(text, start, end):
-                before = text[max(0, m.start() - 40):m.start()]
-                if SUBGROUP_BLOCKERS.search(before) or text.startswith(" status", m.end()):
-                    continue
-                negated = bool(NEGATION_RE.search(text[max(0, m.start() - 25):m.start()])
-                               or _NEGATED_TERM_RE.match(m.group(0)))
-                level = term.level
-                if "level" in pat.groupindex and m.group("level"):
-                    level = m.group("level")
-                if negated:
-                    level = term.negated_level or f"not {level}"
-                label_start = _label_start(text, m.start(), negated)
-                out.append(PopulationCue(m.start(), m.end(), False, text[label_start:m.end()].strip(),
-                                         term.variable, level))
+    for term, pat in candidates:
+        for m in pat.finditer(text, start, end):
+            before = text[max(0, m.start() - 40):m.start()]
+            if SUBGROUP_BLOCKERS.search(before) or text.startswith(" status", m.end()):
+                continue
+            negated = bool(NEGATION_RE.search(text[max(0, m.start() - 25):m.start()])
+                           or _NEGATED_TERM_RE.match(m.group(0)))
+            level = term.level
+            if "level" in pat.groupindex and m.group("level"):
+                level = m.group("level")
+            if negated:
+                level = term.negated_level or f"not {level}"
+            label_start = _label_start(text, m.start(), negated)
+            out.append(PopulationCue(m.start(), m.end(), False, text[label_start:m.end()].strip(),
+                                     term.variable, level))
     return out
 
 
@@ -222,6 +232,12 @@ _BAND_LEAD_RE = re.compile(r"^(?:in|among|for) the ", re.IGNORECASE)
 _WHOLE_POPULATION_WORD_RE = re.compile(r"overall|all-patient|ITT|intention|entire|total", re.IGNORECASE)
 
 
+_PATIENTS_WITH_FILTER = Prefilter(PATIENTS_WITH_RE)
+_BAND_FILTER = Prefilter(BAND_RE)
+_OVERALL_FILTER = Prefilter(OVERALL_RE)
+_GENERIC_SUBGROUP_FILTER = Prefilter(GENERIC_SUBGROUP_RE)
+
+
 def content_words(text: str) -> set[str]:
     return {w for w in _CONTENT_WORD_RE.findall(text.lower()) if len(w) >= _TRIAL_WORD_MIN}
 
@@ -232,9 +248,10 @@ def population_cues(text: str, start: int, end: int, trial_words: frozenset[str]
     With ``trial_words`` (words of the enrolment sentences), 'patients with X' counts as a subgroup
     when X is not how the enrolled population was described.
     """
-    cues = _vocab_cues(text, start, end)
+    folded = fold(text[start:end])
+    cues = _vocab_cues(text, start, end, folded)
     if trial_words is not None:
-        for m in PATIENTS_WITH_RE.finditer(text, start, end):
+        for m in _PATIENTS_WITH_FILTER.finditer(text, start, end, folded):
             words = content_words(m.group("x")) - _GENERIC_WORDS
             # Only a fronted phrase ("In patients with X, the HR was ...") names a subgroup; one trailing a
             # comparison ("... vs placebo in patients with X") usually restates who was enrolled.
@@ -242,16 +259,16 @@ def population_cues(text: str, start: int, end: int, trial_words: frozenset[str]
             fronted = not before.strip() or _CLAUSE_START_RE.search(before)
             if fronted and words and not words & trial_words and not _WITHOUT_EITHER_RE.match(m.group("x")):
                 cues.append(PopulationCue(m.start(), m.end(), False, _generic_label(text, m), None, None))
-    for m in BAND_RE.finditer(text, start, end):
+    for m in _BAND_FILTER.finditer(text, start, end, folded):
         label = _BAND_LEAD_RE.sub("", m.group(0))
         cues.append(PopulationCue(m.start(), m.end(), False, label, None, band_level(m.group("level"))))
-    for m in OVERALL_RE.finditer(text, start, end):
+    for m in _OVERALL_FILTER.finditer(text, start, end, folded):
         before = text[max(0, m.start() - 20):m.start()].lower()
         if before.endswith(("consistent with the ", "similar to the ", "similar results to the ",
                             "to those of the ", "than the ")):
             continue
         cues.append(PopulationCue(m.start(), m.end(), True))
-    for m in GENERIC_SUBGROUP_RE.finditer(text, start, end):
+    for m in _GENERIC_SUBGROUP_FILTER.finditer(text, start, end, folded):
         if _WHOLE_POPULATION_WORD_RE.search(m.group(0)):
             continue
         cues.append(PopulationCue(m.start(), m.end(), False, _generic_label(text, m), None, None))

@@ -1,0 +1,168 @@
+"""Cheap tests that rule a regex out before the regex engine reads the text.
+
+Most sentences hold none of the words most patterns look for; a substring test settles that far
+faster than running the pattern. Every test here is exact in one direction: when it says a pattern
+cannot match, it cannot; when unsure, it says the pattern may match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+# re.IGNORECASE equates an ASCII character only with itself, its other case and these four.
+_FOLD = str.maketrans({**{c: c.lower() for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"},
+                       "\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+def fold(text: str) -> str:
+    """``text`` with every character IGNORECASE matches to an ASCII letter written as that letter in lower case.
+
+    Same length as ``text``, so positions carry over. An ASCII string occurs in ``text`` under
+    IGNORECASE exactly where its lower case occurs in ``fold(text)``.
+    """
+    return text.translate(_FOLD)
+
+
+_FLAG_GROUP = re.compile(r"\(\?[aiLmsux-]")
+_BOUNDS = re.compile(r"\{\d*(?:,\d*)?\}")
+
+
+def required_texts(pattern: str) -> tuple[str, ...] | None:
+    """Strings of which every match of ``pattern`` contains at least one (None when that cannot be told).
+
+    For each top-level alternative, the most telling of its runs of plain characters and of the
+    string sets of its required groups ('(?:with|whose)'). Anything unclear (inline flags, a class,
+    a lookaround, an optional character or group) only ends a run or is passed over, so the strings
+    are always really required. ``pattern`` must not be verbose.
+    """
+    if _FLAG_GROUP.search(pattern):
+        return None
+    return _any_of(pattern)
+
+
+def _any_of(pattern: str) -> tuple[str, ...] | None:
+    out: list[str] = []
+    for alternative in _top_level_alternatives(pattern):
+        found = _requirement(alternative)
+        if found is None:
+            return None
+        out.extend(found)
+    return tuple(out)
+
+
+def _skip_class(pattern: str, i: int) -> int:
+    """Index just past the character class opening at ``pattern[i]``."""
+    j = i + 1
+    if pattern[j:j + 1] == "^":
+        j += 1
+    if pattern[j:j + 1] == "]":
+        j += 1
+    while j < len(pattern) and pattern[j] != "]":
+        j += 2 if pattern[j] == "\\" else 1
+    return j + 1
+
+
+def _skip_group(pattern: str, i: int) -> int:
+    """Index just past the group opening at ``pattern[i]``."""
+    depth, j = 0, i
+    while j < len(pattern):
+        ch = pattern[j]
+        if ch == "\\":
+            j += 2
+            continue
+        if ch == "[":
+            j = _skip_class(pattern, j)
+            continue
+        depth += ch == "("
+        depth -= ch == ")"
+        j += 1
+        if depth == 0:
+            break
+    return j
+
+
+def _top_level_alternatives(pattern: str) -> list[str]:
+    parts, start, i = [], 0, 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+        elif ch == "[":
+            i = _skip_class(pattern, i)
+        elif ch == "(":
+            i = _skip_group(pattern, i)
+        else:
+            if ch == "|":
+                parts.append(pattern[start:i])
+                start = i + 1
+            i += 1
+    parts.append(pattern[start:])
+    return parts
+
+
+def _group_body(group: str) -> str | None:
+    """What a group matches when it matches, or None for lookarounds, references and conditionals."""
+    if group.startswith("(?:"):
+        return group[3:-1]
+    if group.startswith("(?P<"):
+        return group[group.index(">") + 1:-1]
+    return None if group.startswith("(?") else group[1:-1]
+
+
+def _requirement(alternative: str) -> tuple[str, ...] | None:
+    """The best set of strings of which every match of an alternative (no top-level '|') contains one."""
+    options: list[tuple[str, ...]] = []
+    run, i = "", 0
+    while i < len(alternative):
+        ch = alternative[i]
+        literal = None
+        if ch == "\\":
+            nxt = alternative[i + 1:i + 2]
+            # Escaped punctuation stands for itself; letter and digit escapes are classes, anchors or references.
+            literal = nxt if nxt.isascii() and nxt and not nxt.isalnum() else None
+            i += 2
+        elif ch == "[":
+            i = _skip_class(alternative, i)
+        elif ch == "(":
+            end = _skip_group(alternative, i)
+            body = _group_body(alternative[i:end])
+            optional = alternative[end:end + 1] in ("?", "*", "+", "{")
+            if body is not None and not optional and (inner := _any_of(body)) is not None:
+                options.append(inner)
+            i = end
+        elif ch in "?*+{":
+            # The character before may be absent or repeated: it leaves the run, which ends there.
+            run = run[:-1]
+            bounds = _BOUNDS.match(alternative, i) if ch == "{" else None
+            i = bounds.end() if bounds else i + 1
+        else:
+            literal = ch if ch.isascii() and ch not in ".^$" else None
+            i += 1
+        if literal is None:
+            options.append((run,))
+            run = ""
+        else:
+            run += literal
+    options.append((run,))
+    # The set whose shortest string is longest rules out the most text.
+    best = max(options, key=lambda strings: min(map(len, strings)))
+    return best if min(map(len, best)) > 0 else None
+
+
+class Prefilter:
+    """Whether a compiled regex may match a stretch of text, from the strings every match contains."""
+
+    def __init__(self, regex: re.Pattern):
+        self.regex = regex
+        self.ignorecase = bool(regex.flags & re.IGNORECASE)
+        texts = required_texts(regex.pattern)
+        self.texts = None if texts is None else tuple(t.lower() if self.ignorecase else t for t in texts)
+
+    def may_match(self, segment: str) -> bool:
+        """False when no match can lie inside ``segment``: ``fold``-ed for an IGNORECASE regex, as written otherwise."""
+        return self.texts is None or any(t in segment for t in self.texts)
+
+    def finditer(self, text: str, start: int, end: int, segment: str) -> Iterator[re.Match]:
+        """``regex.finditer(text, start, end)``, skipped when ``segment`` (text[start:end], as for may_match) rules it out."""
+        return self.regex.finditer(text, start, end) if self.may_match(segment) else iter(())
