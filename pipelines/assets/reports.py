@@ -36,6 +36,15 @@ POOL_THRESHOLD = 300
 POOL_WORKERS = 2
 
 _GROUP_KEY = ["subgroup_variable", "subgroup_level", "endpoint", "measure"]
+# The columns of marts.subgroup_vs_overall that the plots show or are ordered by: the others
+# never change a plot, so they are neither hashed nor handed to the drawing.
+SVO_PLOT_COLUMNS = (
+    "trial_id", "endpoint", "comparison", "measure", "subgroup", "subgroup_variable",
+    "subgroup_level", "n_articles", "subgroup_value", "subgroup_ci_low", "subgroup_ci_high",
+    "overall_value", "overall_ci_low", "overall_ci_high", "complement_value",
+    "complement_ci_low", "complement_ci_high", "complement_source", "interaction_ratio",
+    "interaction_ci_low", "interaction_ci_high", "interaction_p",
+)
 
 
 class Plot(NamedTuple):
@@ -95,7 +104,25 @@ def _slug(*parts: object) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", "_".join(str(p) for p in parts)).strip("-").lower()
 
 
-def trial_plots(svo: pd.DataFrame, overall: pd.DataFrame, changed: Callable[[str, str], bool]) -> list[Plot]:
+class _FileNames:
+    """File names from slugs; a slug already given to another key (such as "<65 years" and
+    ">=65 years") gets a short digest of its key, so no plot overwrites another."""
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+
+    def __call__(self, stem: str, *key: object) -> str:
+        name = f"{stem}.png"
+        if name in self.taken:
+            exact = "\x1f".join(map(str, key)).encode()
+            name = f"{stem}-{hashlib.blake2b(exact, digest_size=4).hexdigest()}.png"
+        self.taken.add(name)
+        return name
+
+
+def trial_plots(
+    svo: pd.DataFrame, overall: pd.DataFrame, changed: Callable[[str, str], bool], names: _FileNames
+) -> list[Plot]:
     """One plot per trial of marts.subgroup_vs_overall (svo) and the overall estimates, in
     trial order. Rows are grouped and hashed once for all trials; the rows a plot is drawn
     from are taken out only for the plots that changed(filename, digest)."""
@@ -106,7 +133,7 @@ def trial_plots(svo: pd.DataFrame, overall: pd.DataFrame, changed: Callable[[str
     found = []
     for trial_id in sorted(svo_at.keys() | overall_at.keys()):
         rows, estimates = svo_at.get(trial_id, none), overall_at.get(trial_id, none)
-        filename = f"trial_{_slug(trial_id)}.png"
+        filename = names(f"trial_{_slug(trial_id)}", trial_id)
         digest = _digest(
             svo_columns, svo_hashes[rows].tobytes(), overall_columns, overall_hashes[estimates].tobytes()
         )
@@ -134,7 +161,9 @@ def _records_of(frame: pd.DataFrame, positions: list[np.ndarray]) -> list[list[d
     return [everything[start:end] for start, end in zip(bounds[:-1], bounds[1:])]
 
 
-def pooled_plots(svo: pd.DataFrame, pooled: pd.DataFrame, changed: Callable[[str, str], bool]) -> list[Plot]:
+def pooled_plots(
+    svo: pd.DataFrame, pooled: pd.DataFrame, changed: Callable[[str, str], bool], names: _FileNames
+) -> list[Plot]:
     """One plot per row of marts.cross_trial_subgroups: the group's per-trial rows of svo (one
     per trial, from the most articles) and the pooled estimates."""
     at = _groups(svo, _GROUP_KEY) if set(_GROUP_KEY) <= set(svo.columns) else {}
@@ -148,7 +177,7 @@ def pooled_plots(svo: pd.DataFrame, pooled: pd.DataFrame, changed: Callable[[str
         trial_ids = set(str(group.trial_ids).split(","))
         rows = np.array([p for p in at.get(key, none) if trial_of[p] in trial_ids], dtype=np.intp)
         title = f"{group.subgroup_variable} = {group.subgroup_level}, {group.endpoint} {group.measure}"
-        filename = _slug("pooled", *key) + ".png"
+        filename = names(_slug("pooled", *key), *key)
         digest = _digest(columns, svo_hashes[rows].tobytes(), pooled_hashes[index : index + 1].tobytes())
         draw = None
         if changed(filename, digest):
@@ -178,10 +207,9 @@ def _draw_one(draw: Callable[[Path], Path], path: Path) -> None:
 
 
 def draw_plots(jobs: list[tuple[Callable[[Path], Path], Path]]) -> None:
-    """Draw each (draw, path) job: in this process when there are few, else in a pool."""
-    for _, path in jobs:
-        # A file linked from the published reports is replaced, never written through.
-        path.unlink(missing_ok=True)
+    """Draw each (draw, path) job: in this process when there are few, else in a pool. (The
+    renderer replaces a file rather than writing through it, so a file linked from the
+    published reports is never changed.)"""
     if len(jobs) <= POOL_THRESHOLD:
         for draw, path in jobs:
             draw(path)
@@ -201,13 +229,15 @@ def write_forest_plots(
     made. Returns each plot's (title, path) and how many were drawn."""
     out.mkdir(parents=True, exist_ok=True)
     previous = _read_manifest(published)
+    svo = svo[[name for name in SVO_PLOT_COLUMNS if name in svo.columns]]
 
     def changed(filename: str, digest: str) -> bool:
         # The published folder cannot change under this run: publishing needs the writer
         # lock, which the run holds.
         return previous.get(filename) != digest or not (published / filename).is_file()
 
-    plots = trial_plots(svo, overall, changed) + pooled_plots(svo, pooled, changed)
+    names = _FileNames()
+    plots = trial_plots(svo, overall, changed, names) + pooled_plots(svo, pooled, changed, names)
     jobs = []
     for plot in plots:
         if plot.draw is None:

@@ -9,6 +9,7 @@ edges on a white background.
 
 import functools
 import importlib.util
+import io
 import math
 import textwrap
 from pathlib import Path
@@ -40,9 +41,9 @@ HEADER_DY, RULE_DY, FIRST_ROW_DY = 18, 33, 48
 # Below the last row: the axis line, then the tick labels and the axis name under it.
 AXIS_DY, TICK_LEN, TICK_LABEL_DY, AXIS_LABEL_DY = 18, 5, 14, 30
 CI_THICKNESS = 2
-# Squares are sized by the precision of their estimate: the most precise estimate of a block
-# gets the largest side, one half as precise half that side, down to the smallest.
-SQUARE_MAX, SQUARE_MIN, SQUARE_PLAIN = 14, 5, 9
+# Squares are sized by the precision of their estimate: the most precise square of a block
+# gets the largest side, one with a CI twice as wide half that side, down to the smallest.
+SQUARE_MAX, SQUARE_MIN, SQUARE_PLAIN = 14, 6, 9
 DIAMOND_HALF_HEIGHT = 9
 # Font sizes in pixels (9, 12, 8 and 7.5 points at 110 dpi).
 TEXT_PX, TITLE_PX, SMALL_PX, CAPTION_PX, FOOTER_PX = 14, 18, 12, 13, 11
@@ -211,16 +212,14 @@ def _draw_axis(canvas: "_Canvas", block: ForestBlock, axis: _Axis, spine: int) -
 
 def _square_sides(rows: tuple[ForestRow, ...], axis: _Axis) -> list[int]:
     """Side of each row's square: inversely proportional to the width of its CI (so the area
-    follows the inverse-variance weight), relative to the most precise estimate drawn."""
-    spreads = [axis.spread(row) if row.kind != INTERVAL else 0.0 for row in rows]
+    follows the inverse-variance weight), relative to the most precise square of the block."""
+    spreads = [axis.spread(row) if _STYLES[row.kind].marker == "square" else 0.0 for row in rows]
     finest = min((s for s in spreads if s > 0), default=0.0)
-    sides = []
-    for spread in spreads:
-        if spread > 0:
-            sides.append(max(SQUARE_MIN, min(SQUARE_MAX, round(SQUARE_MAX * finest / spread))))
-        else:
-            sides.append(SQUARE_PLAIN)
-    return sides
+    return [
+        max(SQUARE_MIN, min(SQUARE_MAX, round(SQUARE_MAX * finest / spread)))
+        if spread > 0 else SQUARE_PLAIN
+        for spread in spreads
+    ]
 
 
 def _draw_row(canvas: "_Canvas", row: ForestRow, y: int, axis: _Axis, side: int) -> None:
@@ -345,11 +344,15 @@ class _Canvas:
 
     def save(self, path: Path) -> Path:
         """Write a palette PNG; Pillow adds no time or software chunk, so the bytes depend only
-        on the pixels."""
+        on the pixels. An existing file is replaced, never written through: it may be a hard
+        link to a published plot, and rewriting a file in place is slower than a new one."""
         image = Image.fromarray(self.pixels, mode="L")
         image.putpalette(PALETTE)
+        encoded = io.BytesIO()
+        image.save(encoded, format="png", compress_level=1, dpi=(DPI, DPI))
         path.parent.mkdir(parents=True, exist_ok=True)
-        image.save(path, format="png", compress_level=3, dpi=(DPI, DPI))
+        path.unlink(missing_ok=True)
+        path.write_bytes(encoded.getvalue())
         return path
 
 
