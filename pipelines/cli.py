@@ -37,6 +37,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         _fail(f"{articles}: articles folder not found")
         return 2
     started = time.perf_counter()
+    if not args.force and _up_to_date(Path(articles), Path(warehouse)):
+        print(f"trialfx run: {warehouse} is up to date with {articles} "
+              f"(no file and no code changed since it was built; --force runs anyway) "
+              f"[{time.perf_counter() - started:.1f} s]")
+        _print_counts(warehouse)
+        return 0
     import dagster as dg
 
     from pipelines.definitions import build_defs
@@ -76,6 +82,35 @@ def cmd_run(args: argparse.Namespace) -> int:
     for check in failed:
         print(f"    failed: {check.asset_key.to_user_string()} {check.check_name} ({check.severity.value.lower()})")
     return 0
+
+
+def _up_to_date(articles: Path, warehouse: Path) -> bool:
+    """True when the published warehouse was built from this folder, with every file as it is
+    now, by this code, and its reports are in place: a run would change nothing."""
+    from warehouse.db import Warehouse
+
+    if not warehouse.is_file() or not Warehouse(warehouse).published_reports_dir.is_dir():
+        return False
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return False
+    try:
+        recorded = con.execute(
+            "select articles_root, folder_fingerprint, code_fingerprint from staging.run_inputs"
+        ).fetchall()
+    except duckdb.Error:
+        return False
+    finally:
+        con.close()
+    if len(recorded) != 1 or recorded[0][0] != str(articles.resolve()):
+        return False
+    from pipelines.fingerprint import code_fingerprint, folder_fingerprint
+    from pipelines.ingest.readers import scan_folder
+
+    return recorded[0][1:] == (folder_fingerprint(scan_folder(articles)), code_fingerprint())
 
 
 def _print_counts(warehouse: str) -> None:
@@ -190,6 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="ingest, extract, validate, build the marts and publish the warehouse")
     run.add_argument("--articles", help=f"articles folder (default $TRIALFX_ARTICLES or {DEFAULT_ARTICLES})")
     run.add_argument("--warehouse", help=f"DuckDB file (default $TRIALFX_WAREHOUSE or {DEFAULT_WAREHOUSE})")
+    run.add_argument("--force", action="store_true",
+                     help="run even when no article file and no code changed since the warehouse was built")
     run.set_defaults(func=cmd_run)
 
     ext = sub.add_parser("extract", help="print the records found in files or folders as JSON lines")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 
@@ -11,6 +13,9 @@ from pipelines.extraction import article_facts, extract
 # Below this many articles a process pool costs more to start than it saves.
 PARALLEL_THRESHOLD = 200
 BATCH_SIZE = 100
+# Batches handed to the pool ahead of the one being consumed, per worker: enough to keep every
+# worker busy, few enough that memory holds a handful of batches, never the whole corpus.
+AHEAD_PER_WORKER = 2
 
 
 def extract_article(article_id: str, text: str, title: str | None) -> tuple[dict, list[dict]]:
@@ -22,20 +27,31 @@ def _extract_batch(batch: list[tuple[str, str, str | None]]) -> list[tuple[str, 
     return [(article_id, *extract_article(article_id, text, title)) for article_id, text, title in batch]
 
 
-def _batches(items: list, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _batches(items: Iterator, size: int) -> Iterator[list]:
+    while batch := list(itertools.islice(items, size)):
+        yield batch
 
 
 def extract_many(
     items: Iterable[tuple[str, str, str | None]], workers: int | None = None
 ) -> Iterator[tuple[str, dict, list[dict]]]:
-    """Yield ``(article_id, facts, records)`` for each ``(article_id, text, title)``, in input order."""
-    items = list(items)
+    """Yield ``(article_id, facts, records)`` for each ``(article_id, text, title)``, in input order.
+
+    ``items`` is consumed lazily, a few batches ahead of the output, so a stream of any length
+    runs in bounded memory."""
+    items = iter(items)
     workers = workers or os.cpu_count() or 1
-    if workers == 1 or len(items) < PARALLEL_THRESHOLD:
-        yield from _extract_batch(items)
+    head = list(itertools.islice(items, PARALLEL_THRESHOLD))
+    if workers == 1 or len(head) < PARALLEL_THRESHOLD:
+        yield from _extract_batch(head)
+        for batch in _batches(items, BATCH_SIZE):
+            yield from _extract_batch(batch)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for batch_result in pool.map(_extract_batch, _batches(items, BATCH_SIZE)):
-            yield from batch_result
+        pending: deque = deque()
+        for batch in _batches(itertools.chain(head, items), BATCH_SIZE):
+            pending.append(pool.submit(_extract_batch, batch))
+            if len(pending) > AHEAD_PER_WORKER * workers:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()

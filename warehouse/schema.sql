@@ -144,3 +144,22 @@ create table if not exists staging.source_files (
     errors          json not null,
     read_at         timestamp not null
 );
+
+-- What each article's core rows were last built from: an article is built again only when one
+-- of these changes.
+create table if not exists staging.core_built (
+    article_id         varchar primary key,
+    content_sha256     varchar not null,
+    extractor_version  varchar not null,
+    trial_hint         varchar,
+    nct_id_hint        varchar,
+    core_version       varchar not null,
+    built_at           timestamp not null
+);
+
+-- What the last build was made from: `trialfx run` skips a run when both are unchanged.
+create table if not exists staging.run_inputs (
+    articles_root       varchar not null,
+    folder_fingerprint  varchar not null,
+    code_fingerprint    varchar not null
+);

@@ -13,9 +13,7 @@ import pandera.pandas as pa
 from pipelines.assets.common import (
     WAREHOUSE_POOL,
     column_schema,
-    keep_first_seen,
     markdown_table,
-    replace_rows,
     table_description,
     table_spec,
 )
@@ -30,6 +28,12 @@ _TRIAL_KEY = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,39}$")
 
 QUARANTINE = dg.AssetKey(["quarantine", "rejected_records"])
 CORE_KEYS = {table: dg.AssetKey(["core", table]) for table in CORE_MODELS}
+ARTICLE_TABLES = [table for table in CORE_MODELS if table != "trials"]
+# Bump whenever the core rows built from the same extractor output could change (models, ids,
+# fields): every article is then built again.
+CORE_VERSION = "1"
+# Articles built per chunk: memory holds one chunk's records, not the corpus's.
+CHUNK_ARTICLES = 5000
 QUARANTINE_COLUMNS = ["table_name", "article_id", "check_name", "reason", "record", "rejected_at"]
 
 ESTIMATE_FIELDS = [
@@ -42,6 +46,7 @@ ARM_RESULT_FIELDS = [
     "arm", "statistic", "value", "unit", "ci_low", "ci_high", "n",
 ]
 EVIDENCE_FIELDS = ["evidence", "span_start", "span_end"]
+FACT_FIELDS = ["acronym", "nct_id", "condition", "phase", "design", "evidence_rating"]
 
 
 def _record_id(article_id: str, record: dict) -> str:
@@ -132,8 +137,10 @@ def _most_common(values) -> str | None:
     return min(counts, key=lambda v: (-counts[v], v)) if counts else None
 
 
-def build_frames(extracted: pd.DataFrame, articles: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Typed frames for every core table from the cached extractor output."""
+def article_frames(extracted: pd.DataFrame, articles: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Typed frames of the per-article core tables from the cached extractor output, for the
+    given articles; ``trial_id`` is left empty, since it depends on every article (see
+    ``resolve_trials``)."""
     facts = []
     per_type: dict[str, list[dict]] = {"estimate": [], "arm_result": [], "arm": []}
     for row in extracted.itertuples():
@@ -143,38 +150,33 @@ def build_frames(extracted: pd.DataFrame, articles: pd.DataFrame) -> dict[str, p
         elif row.record_type in per_type:
             per_type[row.record_type].append({"article_id": row.article_id, **record})
 
-    facts_df = pd.DataFrame(facts, columns=["article_id", "acronym", "nct_id", "condition", "phase",
-                                            "design", "evidence_rating"])
+    facts_df = pd.DataFrame(facts, columns=["article_id", *FACT_FIELDS])
     meta = articles.merge(facts_df, on="article_id", how="left")
+    # What the article's metadata says of the trial beats what the extractor read in its text.
     meta["acronym"] = meta["trial_hint"].where(meta["trial_hint"].notna(), meta["acronym"])
     meta["nct_id"] = meta["nct_id_hint"].where(meta["nct_id_hint"].notna(), meta["nct_id"])
     meta = meta.astype(object).where(meta.notna(), None)
-    trial_of, trials = resolve_trials(meta)
 
     def rows(kind: str, id_column: str, fields: list[str]) -> pd.DataFrame:
-        out = []
-        for record in per_type[kind]:
-            article_id = record["article_id"]
-            out.append(
-                {
-                    id_column: _record_id(article_id, record),
-                    "article_id": article_id,
-                    "trial_id": trial_of.get(article_id),
-                    **{f: record.get(f) for f in fields + EVIDENCE_FIELDS},
-                }
-            )
+        out = [
+            {
+                id_column: _record_id(record["article_id"], record),
+                "article_id": record["article_id"],
+                "trial_id": None,
+                **{f: record.get(f) for f in fields + EVIDENCE_FIELDS},
+            }
+            for record in per_type[kind]
+        ]
         columns = [id_column, "article_id", "trial_id", *fields, *EVIDENCE_FIELDS]
         return pd.DataFrame(out, columns=columns).drop_duplicates(subset=[id_column])
 
-    article_facts = meta[["article_id", "acronym", "nct_id", "condition", "phase", "design",
-                          "evidence_rating"]].copy()
-    article_facts.insert(1, "trial_id", article_facts["article_id"].map(trial_of))
+    article_facts = meta[["article_id", *FACT_FIELDS]].copy()
+    article_facts.insert(1, "trial_id", None)
     return {
         "effect_estimates": rows("estimate", "estimate_id", ESTIMATE_FIELDS),
         "arm_results": rows("arm_result", "result_id", ARM_RESULT_FIELDS),
         "arms": rows("arm", "arm_id", ["arm", "n"]),
         "article_facts": article_facts,
-        "trials": trials,
     }
 
 
@@ -222,12 +224,13 @@ _CHECKS = [
             "matches_pandera_schema",
             asset=key,
             blocking=True,
-            description=f"core.{table} as stored passes its pandera model (types, vocabularies, row rules).",
+            description=f"The rows of core.{table} this run wrote, read back from the warehouse, pass its "
+            "pandera model (types, vocabularies, row rules); core.trials is checked whole.",
         ),
         dg.AssetCheckSpec(
             "no_rows_quarantined",
             asset=key,
-            description=f"No extracted row of core.{table} failed validation (failures are in quarantine).",
+            description=f"No extracted row of core.{table} is in quarantine for failing validation.",
         ),
     )
 ]
@@ -253,70 +256,226 @@ _CHECKS = [
 )
 def core_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """Validate the extracted records with pandera and write the core tables; rows that fail go
-    to quarantine.rejected_records with the check that failed."""
+    to quarantine.rejected_records with the check that failed. Only articles whose text,
+    metadata or extractor output changed are built again; trial ids are then brought up to date
+    for every article."""
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     with warehouse.warehouse.connect() as con:
-        extracted = con.execute(
-            """
-            select e.article_id, e.record_type, e.record
-            from staging.extracted_records as e
-            join raw.articles as a using (article_id)
-            order by e.article_id, e.record_index
-            """
-        ).df()
-        articles = con.execute(
-            "select article_id, title, trial_hint, nct_id_hint from raw.articles order by article_id"
-        ).df()
-        frames = build_frames(extracted, articles)
-
-        quarantined: list[dict] = []
-        written: dict[str, pd.DataFrame] = {}
-        rejected_by_table: dict[str, int] = {}
-        for table, model in CORE_MODELS.items():
-            valid, rejected = split_valid(table, model, frames[table])
-            for entry in rejected:
-                context.log.warning(f"quarantined from core.{table} ({entry['article_id']}): {entry['reason']}")
-            quarantined += rejected
-            rejected_by_table[table] = len(rejected)
-            replace_rows(con, f"core.{table}", valid)
-            written[table] = con.execute(f"select * from core.{table}").df()
-
-        quarantine_df = keep_first_seen(
-            con,
-            "quarantine.rejected_records",
-            pd.DataFrame([{**q, "rejected_at": now} for q in quarantined], columns=QUARANTINE_COLUMNS),
-            ["table_name", "article_id", "check_name", "reason"],
-            "rejected_at",
+        build = CoreBuild(con, now)
+        build.run()
+        counts = {table: con.execute(f"select count(*) from core.{table}").fetchone()[0] for table in CORE_MODELS}
+        quarantined = dict(
+            con.execute("select table_name, count(*) from quarantine.rejected_records group by 1").fetchall()
         )
-        replace_rows(con, "quarantine.rejected_records", quarantine_df)
+        samples = {
+            table: con.execute(
+                "select article_id, check_name, reason from quarantine.rejected_records "
+                "where table_name = ? order by all limit 10",
+                [f"core.{table}"],
+            ).df()
+            for table in CORE_MODELS
+        }
+        stored = build.read_back()
+        by_check = dict(
+            con.execute("select check_name, count(*) from quarantine.rejected_records group by 1 order by 1").fetchall()
+        )
+    context.log.info(f"built {len(build.built)} articles, dropped {len(build.dropped)} (the rest unchanged)")
+    for entry in build.rejected:
+        context.log.warning(f"quarantined from {entry['table_name']} ({entry['article_id']}): {entry['reason']}")
 
     for table, key in CORE_KEYS.items():
+        in_quarantine = int(quarantined.get(f"core.{table}", 0))
         yield dg.MaterializeResult(
             asset_key=key,
             metadata={
-                "dagster/row_count": len(written[table]),
-                "rejected_rows": rejected_by_table[table],
+                "dagster/row_count": int(counts[table]),
+                "rejected_rows": in_quarantine,
+                "articles_built": len(build.built),
             },
         )
-        yield _schema_check(table, key, written[table])
-        sample = quarantine_df[quarantine_df["table_name"] == f"core.{table}"]
+        yield _schema_check(table, key, stored[table])
         yield dg.AssetCheckResult(
             asset_key=key,
             check_name="no_rows_quarantined",
-            passed=rejected_by_table[table] == 0,
+            passed=in_quarantine == 0,
             severity=dg.AssetCheckSeverity.WARN,
-            metadata={
-                "rejected_rows": rejected_by_table[table],
-                "sample": dg.MetadataValue.md(markdown_table(sample[["article_id", "check_name", "reason"]])),
-            },
+            metadata={"rejected_rows": in_quarantine, "sample": dg.MetadataValue.md(markdown_table(samples[table]))},
         )
     yield dg.MaterializeResult(
         asset_key=QUARANTINE,
         metadata={
-            "dagster/row_count": len(quarantine_df),
-            "by_check": dg.MetadataValue.json(quarantine_df["check_name"].value_counts().to_dict()),
+            "dagster/row_count": int(sum(quarantined.values())),
+            "by_check": dg.MetadataValue.json({k: int(v) for k, v in by_check.items()}),
         },
     )
+
+
+class CoreBuild:
+    """One incremental build of the core tables in an open warehouse build.
+
+    An article's rows depend on its text hash, its metadata hints and the extractor version;
+    staging.core_built records what each article was last built from. Changed articles are
+    built again in chunks (bounded memory, pandera on the new rows only), rows of removed
+    articles are dropped, and trial ids, which depend on every article, are then resolved again
+    over core.article_facts and updated where they differ.
+    """
+
+    def __init__(self, con, now: dt.datetime) -> None:
+        self.con, self.now = con, now
+        self.built: list[str] = []
+        self.dropped: list[str] = []
+        self.rejected: list[dict] = []
+
+    def run(self) -> None:
+        con = self.con
+        self.built = [
+            article_id
+            for (article_id,) in con.execute(
+                """
+                select a.article_id
+                from raw.articles as a
+                left join staging.extraction_runs as r using (article_id)
+                left join staging.core_built as b
+                  on b.article_id = a.article_id
+                 and b.content_sha256 = a.content_sha256
+                 and b.extractor_version = coalesce(r.extractor_version, '')
+                 and b.core_version = ?
+                 and b.trial_hint is not distinct from a.trial_hint
+                 and b.nct_id_hint is not distinct from a.nct_id_hint
+                where b.article_id is null
+                order by a.article_id
+                """,
+                [CORE_VERSION],
+            ).fetchall()
+        ]
+        self.dropped = [
+            article_id
+            for (article_id,) in con.execute(
+                "select article_id from staging.core_built "
+                "where article_id not in (select article_id from raw.articles) order by 1"
+            ).fetchall()
+        ]
+        if not self.built and not self.dropped:
+            return
+        con.execute("begin")
+        try:
+            first_seen = self._drop(self.built + self.dropped)
+            for start in range(0, len(self.built), CHUNK_ARTICLES):
+                self._build_chunk(self.built[start : start + CHUNK_ARTICLES], first_seen)
+            self._resolve_trials(first_seen)
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+
+    def _drop(self, article_ids: list[str]) -> dict[tuple, dt.datetime]:
+        """Delete the rows of these articles; return when each of their quarantined rows was first seen."""
+        con = self.con
+        con.register("_articles", _ids_frame(article_ids))
+        first_seen = {
+            tuple(row[:4]): row[4]
+            for row in con.execute(
+                "select table_name, article_id, check_name, reason, rejected_at from quarantine.rejected_records "
+                "where article_id in (select article_id from _articles) or table_name = 'core.trials'"
+            ).fetchall()
+        }
+        for table in ARTICLE_TABLES:
+            con.execute(f"delete from core.{table} where article_id in (select article_id from _articles)")
+        con.execute("delete from quarantine.rejected_records where article_id in (select article_id from _articles)")
+        con.execute("delete from staging.core_built where article_id in (select article_id from _articles)")
+        con.unregister("_articles")
+        return first_seen
+
+    def _build_chunk(self, article_ids: list[str], first_seen: dict) -> None:
+        con = self.con
+        con.register("_chunk", _ids_frame(article_ids))
+        extracted = con.execute(
+            """
+            select e.article_id, e.record_type, e.record
+            from staging.extracted_records as e
+            where e.article_id in (select article_id from _chunk)
+            order by e.article_id, e.record_index
+            """
+        ).df()
+        articles = con.execute(
+            """
+            select a.article_id, a.title, a.trial_hint, a.nct_id_hint, a.content_sha256,
+                   coalesce(r.extractor_version, '') as extractor_version
+            from raw.articles as a
+            left join staging.extraction_runs as r using (article_id)
+            where a.article_id in (select article_id from _chunk)
+            order by a.article_id
+            """
+        ).df()
+        con.unregister("_chunk")
+        frames = article_frames(extracted, articles[["article_id", "title", "trial_hint", "nct_id_hint"]])
+        for table in ARTICLE_TABLES:
+            valid, rejected = split_valid(table, CORE_MODELS[table], frames[table])
+            _append(con, f"core.{table}", valid)
+            self._quarantine(rejected, first_seen)
+        built = articles[["article_id", "content_sha256", "extractor_version", "trial_hint", "nct_id_hint"]].copy()
+        built["core_version"], built["built_at"] = CORE_VERSION, self.now
+        _append(con, "staging.core_built", built)
+
+    def _resolve_trials(self, first_seen: dict) -> None:
+        """Trial ids for every article from core.article_facts; update rows whose id changed."""
+        con = self.con
+        facts = con.execute(
+            "select article_id, acronym, nct_id, condition from core.article_facts order by article_id"
+        ).df()
+        trial_of, trials = resolve_trials(facts.astype(object).where(facts.notna(), None))
+        con.register("_trial_of", pd.DataFrame(
+            {"article_id": pd.Series(list(trial_of), dtype="string"),
+             "trial_id": pd.Series(list(trial_of.values()), dtype="string")}
+        ))
+        for table in ARTICLE_TABLES:
+            con.execute(
+                f"""
+                update core.{table} as t set trial_id = m.trial_id
+                from _trial_of as m
+                where t.article_id = m.article_id and t.trial_id is distinct from m.trial_id
+                """
+            )
+        con.unregister("_trial_of")
+        valid, rejected = split_valid("trials", CORE_MODELS["trials"], trials)
+        con.execute("delete from core.trials")
+        _append(con, "core.trials", valid)
+        con.execute("delete from quarantine.rejected_records where table_name = 'core.trials'")
+        self._quarantine(rejected, first_seen)
+
+    def _quarantine(self, rejected: list[dict], first_seen: dict) -> None:
+        rows = [
+            {**entry, "rejected_at": first_seen.get(
+                (entry["table_name"], entry["article_id"], entry["check_name"], entry["reason"]), self.now)}
+            for entry in rejected
+        ]
+        self.rejected += rejected
+        _append(self.con, "quarantine.rejected_records", pd.DataFrame(rows, columns=QUARANTINE_COLUMNS))
+
+    def read_back(self) -> dict[str, pd.DataFrame]:
+        """The rows this build wrote, as stored (core.trials whole), for the schema checks."""
+        con = self.con
+        con.register("_built", _ids_frame(self.built))
+        stored = {
+            table: con.execute(
+                f"select * from core.{table} where article_id in (select article_id from _built)"
+            ).df()
+            for table in ARTICLE_TABLES
+        }
+        con.unregister("_built")
+        stored["trials"] = con.execute("select * from core.trials").df()
+        return stored
+
+
+def _ids_frame(article_ids: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"article_id": pd.Series(article_ids, dtype="string")})
+
+
+def _append(con, table: str, frame: pd.DataFrame) -> None:
+    if len(frame):
+        con.register("_append", frame)
+        con.execute(f"insert into {table} by name select * from _append")
+        con.unregister("_append")
 
 
 def _schema_check(table: str, key: dg.AssetKey, stored: pd.DataFrame) -> dg.AssetCheckResult:

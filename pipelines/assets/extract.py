@@ -1,7 +1,9 @@
 """Extract asset: the extractor run over new or changed articles, its output cached as JSON."""
 
 import datetime as dt
+import itertools
 import json
+from collections.abc import Iterator
 
 import dagster as dg
 import pandas as pd
@@ -17,6 +19,12 @@ EXTRACTED_RECORDS = dg.AssetKey(["staging", "extracted_records"])
 RECORD_COLUMNS = [
     "article_id", "content_sha256", "extractor_version", "record_index", "record_type", "record",
 ]
+RUN_COLUMNS = ["article_id", "content_sha256", "extractor_version", "n_records", "extracted_at"]
+
+# Articles read from the warehouse per query, and extracted articles written per transaction:
+# memory holds a few chunks, never the whole corpus.
+READ_CHUNK = 2000
+WRITE_CHUNK = 2000
 
 
 @dg.asset(
@@ -32,60 +40,30 @@ def extracted_records(context: dg.AssetExecutionContext, warehouse: WarehouseRes
     record per row with its character span. Only articles whose text or extractor version
     changed since the last run are extracted again; rows of deleted articles are dropped."""
     with warehouse.warehouse.connect() as con:
-        con.execute(
-            "delete from staging.extracted_records where article_id not in (select article_id from raw.articles)"
-        )
-        con.execute(
-            "delete from staging.extraction_runs where article_id not in (select article_id from raw.articles)"
-        )
-        todo = con.execute(
-            """
-            select a.article_id, a.text, a.title, a.content_sha256
-            from raw.articles as a
-            left join staging.extraction_runs as r
-              on r.article_id = a.article_id
-             and r.content_sha256 = a.content_sha256
-             and r.extractor_version = ?
-            where r.article_id is null
-            order by a.article_id
-            """,
-            [EXTRACTOR_VERSION],
-        ).df()
+        for table in ("staging.extracted_records", "staging.extraction_runs"):
+            con.execute(f"delete from {table} where article_id not in (select article_id from raw.articles)")
+        todo = [
+            article_id
+            for (article_id,) in con.execute(
+                """
+                select a.article_id
+                from raw.articles as a
+                left join staging.extraction_runs as r
+                  on r.article_id = a.article_id
+                 and r.content_sha256 = a.content_sha256
+                 and r.extractor_version = ?
+                where r.article_id is null
+                order by a.article_id
+                """,
+                [EXTRACTOR_VERSION],
+            ).fetchall()
+        ]
         total = con.execute("select count(*) from raw.articles").fetchone()[0]
-
-        sha = dict(zip(todo["article_id"], todo["content_sha256"]))
-        rows, runs = [], []
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-        items = zip(todo["article_id"], todo["text"], todo["title"].where(todo["title"].notna(), None))
-        for article_id, facts, records in extract_many(items):
-            payloads = [("article_facts", facts)] + [(r["type"], r) for r in records]
-            for index, (record_type, payload) in enumerate(payloads):
-                rows.append(
-                    (article_id, sha[article_id], EXTRACTOR_VERSION, index, record_type, json.dumps(payload))
-                )
-            runs.append((article_id, sha[article_id], EXTRACTOR_VERSION, len(records), now))
-
-        con.execute("begin")
-        if len(todo):
-            con.register("_todo", todo[["article_id"]])
-            con.execute("delete from staging.extracted_records where article_id in (select article_id from _todo)")
-            con.execute("delete from staging.extraction_runs where article_id in (select article_id from _todo)")
-            con.unregister("_todo")
-        if rows:
-            con.register("_rows", pd.DataFrame(rows, columns=RECORD_COLUMNS))
-            con.execute("insert into staging.extracted_records by name select * from _rows")
-            con.unregister("_rows")
-        if runs:
-            con.register(
-                "_runs",
-                pd.DataFrame(
-                    runs,
-                    columns=["article_id", "content_sha256", "extractor_version", "n_records", "extracted_at"],
-                ),
-            )
-            con.execute("insert into staging.extraction_runs by name select * from _runs")
-            con.unregister("_runs")
-        con.execute("commit")
+        sha: dict[str, str] = {}
+        extracted = extract_many(_texts(con.cursor(), todo, sha))
+        while chunk := list(itertools.islice(extracted, WRITE_CHUNK)):
+            _write_chunk(con, chunk, sha, now)
         counts = dict(
             con.execute(
                 "select record_type, count(*) from staging.extracted_records group by all order by 1"
@@ -102,3 +80,46 @@ def extracted_records(context: dg.AssetExecutionContext, warehouse: WarehouseRes
             "records_by_type": dg.MetadataValue.json({k: int(v) for k, v in counts.items()}),
         }
     )
+
+
+def _texts(cursor, article_ids: list[str], sha: dict[str, str]) -> Iterator[tuple[str, str, str | None]]:
+    """``(article_id, text, title)`` of the given articles, read a chunk at a time; records
+    each article's text hash in ``sha`` as it goes."""
+    for start in range(0, len(article_ids), READ_CHUNK):
+        ids = pd.DataFrame({"article_id": pd.Series(article_ids[start : start + READ_CHUNK], dtype="string")})
+        cursor.register("_ids", ids)
+        rows = cursor.execute(
+            "select article_id, text, title, content_sha256 from raw.articles "
+            "where article_id in (select article_id from _ids) order by article_id"
+        ).fetchall()
+        cursor.unregister("_ids")
+        for article_id, text, title, content_sha256 in rows:
+            sha[article_id] = content_sha256
+            yield article_id, text, title
+
+
+def _write_chunk(con, chunk: list[tuple[str, dict, list[dict]]], sha: dict[str, str], now: dt.datetime) -> None:
+    """Replace the cached records of a chunk of articles with what the extractor found now."""
+    rows, runs = [], []
+    for article_id, facts, records in chunk:
+        payloads = [("article_facts", facts)] + [(r["type"], r) for r in records]
+        rows += [
+            (article_id, sha[article_id], EXTRACTOR_VERSION, index, record_type, json.dumps(payload))
+            for index, (record_type, payload) in enumerate(payloads)
+        ]
+        runs.append((article_id, sha.pop(article_id), EXTRACTOR_VERSION, len(records), now))
+    con.execute("begin")
+    try:
+        con.register("_runs", pd.DataFrame(runs, columns=RUN_COLUMNS))
+        con.register("_rows", pd.DataFrame(rows, columns=RECORD_COLUMNS))
+        for table in ("staging.extracted_records", "staging.extraction_runs"):
+            con.execute(f"delete from {table} where article_id in (select article_id from _runs)")
+        con.execute("insert into staging.extracted_records by name select * from _rows")
+        con.execute("insert into staging.extraction_runs by name select * from _runs")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    finally:
+        con.unregister("_rows")
+        con.unregister("_runs")

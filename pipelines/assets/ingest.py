@@ -9,6 +9,8 @@ import dataclasses
 import datetime as dt
 import json
 
+from pathlib import Path
+
 import dagster as dg
 import duckdb
 import pandas as pd
@@ -20,6 +22,7 @@ from pipelines.assets.common import (
     replace_rows,
     table_spec,
 )
+from pipelines.fingerprint import code_fingerprint, folder_fingerprint
 from pipelines.ingest.readers import (
     READER_VERSION,
     FolderScan,
@@ -195,6 +198,15 @@ def _write_errors(con, scan: FolderScan, now: dt.datetime) -> None:
     replace_rows(con, "raw.ingest_errors", frame)
 
 
+def record_run_inputs(con, root, scan: FolderScan) -> None:
+    """What this build is made from, so that `trialfx run` can tell when nothing has changed."""
+    frame = pd.DataFrame(
+        [{"articles_root": str(Path(root).resolve()), "folder_fingerprint": folder_fingerprint(scan),
+          "code_fingerprint": code_fingerprint()}]
+    )
+    replace_rows(con, "staging.run_inputs", frame)
+
+
 @dg.multi_asset(
     specs=[
         table_spec("raw.articles", "ingest", {"python", "duckdb"}),
@@ -211,6 +223,7 @@ def ingest(context: dg.AssetExecutionContext, articles: ArticlesFolder, warehous
     scan = scan_folder(articles.root)
     with wh.connect() as con:
         stats = ingest_into(con, scan, articles.root, now)
+        record_run_inputs(con, articles.root, scan)
         n_articles = con.execute("select count(*) from raw.articles").fetchone()[0]
         formats = dict(con.execute("select source_format, count(*) from raw.articles group by 1 order by 1").fetchall())
         errors_df = con.execute("select source_path, error, detail from raw.ingest_errors order by all").df()

@@ -6,7 +6,6 @@ import yaml
 
 from pipelines.assets.common import WAREHOUSE_POOL, markdown_table
 from pipelines.resources import WarehouseResource
-from pipelines.stats.cross_trial import CROSS_TRIAL_COLUMNS, cross_trial_subgroups
 from warehouse.models import (
     SQL_DIR,
     DataTest,
@@ -85,6 +84,9 @@ def cross_trial_subgroups_asset(context: dg.AssetExecutionContext, warehouse: Wa
     """Random-effects pooling, across trials, of subgroup estimates, overall estimates and
     within-trial interactions for each subgroup, endpoint and measure seen in two or more trials
     (REML with Hartung-Knapp-Sidik-Jonkman intervals; DerSimonian-Laird rows for comparison)."""
+    # Imported here: scipy takes about 2 s to import, which loading the definitions need not pay.
+    from pipelines.stats.cross_trial import CROSS_TRIAL_COLUMNS, cross_trial_subgroups
+
     with warehouse.warehouse.connect() as con:
         svo = con.execute("select * from marts.subgroup_vs_overall").df()
         pooled = cross_trial_subgroups(svo)

@@ -42,9 +42,9 @@ CONTRACT = {
 }
 
 
-def _run(articles: Path, warehouse: Path) -> subprocess.CompletedProcess:
+def _run(articles: Path, warehouse: Path, *options: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(BIN / "trialfx"), "run", "--articles", str(articles), "--warehouse", str(warehouse)],
+        [str(BIN / "trialfx"), "run", "--articles", str(articles), "--warehouse", str(warehouse), *options],
         capture_output=True, text=True, timeout=600,
     )
 
@@ -199,10 +199,33 @@ def test_rerun_on_unchanged_input_changes_nothing(built, tmp_path):
     before = {t: sorted(map(repr, _query(warehouse, f"select * from {t}"))) for t in tables}
     copy = tmp_path / "again.duckdb"
     shutil.copyfile(warehouse, copy)
-    done = _run(articles, copy)
+    done = _run(articles, copy, "--force")
     assert done.returncode == 0, done.stderr
+    assert "up to date" not in done.stdout
     after = {t: sorted(map(repr, _query(copy, f"select * from {t}"))) for t in tables}
     assert before == after
+
+
+def test_a_run_with_nothing_changed_leaves_the_warehouse_alone_until_a_file_changes(built, tmp_path):
+    articles, warehouse, _ = built
+    folder = tmp_path / "articles"
+    shutil.copytree(articles, folder)
+    copy = tmp_path / "wh" / "trialfx.duckdb"
+    first = _run(folder, copy)
+    assert first.returncode == 0, first.stderr
+    published = copy.read_bytes()
+
+    again = _run(folder, copy)
+    assert again.returncode == 0, again.stderr
+    assert "is up to date" in again.stdout
+    assert copy.read_bytes() == published
+
+    touched = folder / "13-dapahf-2mm.txt"
+    touched.write_text(touched.read_text(encoding="utf-8") + "\nFunded by the sponsor.\n", encoding="utf-8")
+    changed = _run(folder, copy)
+    assert changed.returncode == 0, changed.stderr
+    assert "is up to date" not in changed.stdout
+    assert copy.read_bytes() != published
 
 
 def test_sql_and_status_commands_read_the_warehouse(built):

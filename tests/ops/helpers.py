@@ -104,8 +104,11 @@ def table_rows(con: duckdb.DuckDBPyConnection, table: str, ignore: tuple[str, ..
     return sorted(repr(tuple(row[i] for i in keep)) for row in cursor.fetchall())
 
 
-# Columns holding the wall-clock time of a run: equal states built by different runs differ here.
-RUN_TIME_COLUMNS = ("ingested_at", "seen_at", "extracted_at", "rejected_at")
+# Columns holding wall-clock times, of a run or of a file's last change (file signatures and
+# the folder fingerprint hold modification times), or the folder's place: equal states built by
+# different runs, or from copies of the same folder, differ here.
+RUN_TIME_COLUMNS = ("ingested_at", "seen_at", "extracted_at", "rejected_at", "read_at", "built_at", "signature",
+                    "articles_root", "folder_fingerprint")
 
 
 def snapshot(path: Path, ignore: tuple[str, ...] = ()) -> dict[str, tuple[int, str]]:
