@@ -7,6 +7,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from pipelines.extraction.numbers import Cue, measure_cues
+from pipelines.extraction.prefilter import Prefilter, fold
 from pipelines.extraction.text import Normalized, Sentence, normalize, sentences
 from pipelines.extraction.vocab import (
     ENDPOINT_RE,
@@ -26,6 +27,7 @@ _LIST_STOP_RE = re.compile(r"[;():.]|\b(?:occurred|was|were|is)\b")
 # Sentences saying who was enrolled describe the trial population, not a subgroup of it.
 _ENROLMENT_RE = re.compile(r"(?i)\b(?:enrolled|randomly assigned|were randomi[sz]ed|randomi[sz]ed \d+|eligible|inclusion)\b")
 _RESULT_RE = re.compile(r"\d\s?%|\d (?:months|mo)\b|\(\s*[nN]\s*=")
+_ENROLMENT_FILTER = Prefilter(_ENROLMENT_RE)
 # Context is carried back at most this many sentences within a paragraph.
 LOOK_BACK = 6
 MAX_ABBREVIATIONS = 24
@@ -86,8 +88,10 @@ def prepare(original: str) -> Doc:
     sents = sentences(norm.text)
     norm = _unwrap_lines(norm, sents)
     doc = Doc(norm, sents, lowered=ascii_lower(norm.text))
+    folded = fold(doc.text)
     doc.trial_words = frozenset().union(*(content_words(doc.text[t.start:t.end]) for t in sents
-                                          if _ENROLMENT_RE.search(doc.text, t.start, t.end)))
+                                          if _ENROLMENT_FILTER.may_match(folded[t.start:t.end])
+                                          and _ENROLMENT_RE.search(doc.text, t.start, t.end)))
     doc.abbreviations = _learn_abbreviations(doc)
     if doc.abbreviations:
         doc.abbreviation_re = re.compile(r"\b(?:" + "|".join(map(re.escape, doc.abbreviations)) + r")\b")

@@ -47,10 +47,9 @@ def _estimates(doc: Doc) -> list[Estimate]:
         found = sentence_estimates(doc, si, inherited if since <= _INHERIT_SENTENCES else None,
                                    out[-1] if out else None)
         out.extend(found)
-        cues = sentence_measure_cues(doc, si)
         if found:
             inherited, since = found[-1].measure, 0
-        elif cues and _is_header(doc, si):
+        elif _is_header(doc, si) and (cues := sentence_measure_cues(doc, si)):
             inherited, since = cues[-1].measure, 0
         else:
             since += 1

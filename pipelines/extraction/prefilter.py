@@ -156,7 +156,10 @@ class Prefilter:
     def __init__(self, regex: re.Pattern):
         self.regex = regex
         self.ignorecase = bool(regex.flags & re.IGNORECASE)
-        texts = required_texts(regex.pattern)
+        pattern = regex.pattern
+        if pattern.startswith("(?i)"):
+            pattern = pattern[4:]  # already in regex.flags
+        texts = required_texts(pattern)
         self.texts = None if texts is None else tuple(t.lower() if self.ignorecase else t for t in texts)
 
     def may_match(self, segment: str) -> bool:

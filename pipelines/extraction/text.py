@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _DASHES = "\u2010\u2011\u2012\u2013\u2212\ufe63\uff0d\u2043"
 _LONG_DASHES = "\u2014\u2015"
@@ -71,17 +72,24 @@ def _map_char(text: str, i: int) -> str:
 
 # Rewrites after the character map: words broken at a line end ("pro- gression", "with- out") are
 # joined again, and a spelled-out "95 percent" reads as "95%".
+# Each with a string every match contains: without it in the text, the rewrite has nothing to do.
+# The '- ' pattern opens with its literal (the look-behind follows it) so that the engine can jump to it.
 _REWRITES = (
-    (re.compile(r"(?<=[a-z])- (?=[a-z])(?!(?:and|or|to|vs|nor)\b)"), ""),
-    (re.compile(r"(?<=\d) ?(?:percent|per cent)\b"), "%"),
+    (re.compile(r"- (?<=[a-z]- )(?=[a-z])(?!(?:and|or|to|vs|nor)\b)"), "", "- "),
+    (re.compile(r"(?<=\d) ?(?:percent|per cent)\b"), "%", "per"),
 )
 
 
+@lru_cache(maxsize=2)
 def normalize(text: str) -> Normalized:
-    """Return the normalized text with per-character offsets into ``text``."""
+    """Return the normalized text with per-character offsets into ``text``.
+
+    The last results are kept: article facts (text, then title) and records are read one after the other.
+    """
     norm = _normalize_chars(text)
-    for regex, replacement in _REWRITES:
-        norm = _rewrite(norm, regex, replacement)
+    for regex, replacement, needed in _REWRITES:
+        if needed in norm.text:
+            norm = _rewrite(norm, regex, replacement)
     return norm
 
 

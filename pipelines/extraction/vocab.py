@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -125,11 +125,6 @@ class SubgroupTerm:
     level: str
     negated_level: str | None
     patterns: tuple[re.Pattern, ...]
-    # One per pattern: most sentences lack the words a pattern needs, and a substring test tells so.
-    prefilters: tuple[Prefilter, ...] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "prefilters", tuple(Prefilter(p) for p in self.patterns))
 
 
 @lru_cache(maxsize=4)
@@ -185,14 +180,47 @@ def _any_subgroup_re(path: str | None = None) -> re.Pattern | None:
         return None
 
 
+@dataclass(frozen=True)
+class _VocabularyIndex:
+    """The vocabulary's patterns and the strings they need: a sentence lacking those rules most patterns out at once."""
+
+    patterns: tuple[tuple[SubgroupTerm, re.Pattern], ...]
+    strings: tuple[str, ...]
+    # For each string, the patterns (by position) of which every match contains it or another string they list.
+    users: tuple[tuple[int, ...], ...]
+    # Patterns no string rules out.
+    always: tuple[int, ...]
+
+    def candidates(self, folded: str) -> list[tuple[SubgroupTerm, re.Pattern]]:
+        """The (term, pattern) pairs, in vocabulary order, that may match the ``fold``-ed text."""
+        live = set(self.always)
+        for string, users in zip(self.strings, self.users):
+            if string in folded:
+                live.update(users)
+        return [self.patterns[k] for k in sorted(live)]
+
+
+@lru_cache(maxsize=4)
+def _vocabulary_index(path: str | None = None) -> _VocabularyIndex:
+    patterns = tuple((term, pat) for term in load_subgroups(path) for pat in term.patterns)
+    users: dict[str, list[int]] = {}
+    always = []
+    for k, (_term, pat) in enumerate(patterns):
+        texts = Prefilter(pat).texts
+        if texts is None:
+            always.append(k)
+        for string in texts or ():
+            users.setdefault(string, []).append(k)
+    return _VocabularyIndex(patterns, tuple(users), tuple(tuple(u) for u in users.values()), tuple(always))
+
+
 _NEGATED_TERM_RE = re.compile(r"(?i)(?:without|non-?|no|not|free of)\b")
 
 
 def _vocab_cues(text: str, start: int, end: int, folded: str) -> list[PopulationCue]:
     """Cues of the subgroup vocabulary in text[start:end]; ``folded`` is ``fold(text[start:end])``."""
     out = []
-    candidates = [(term, pat) for term in load_subgroups()
-                  for pat, prefilter in zip(term.patterns, term.prefilters) if prefilter.may_match(folded)]
+    candidates = _vocabulary_index().candidates(folded)
     if not candidates:
         return out
     anywhere = _any_subgroup_re()
