@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pipelines.extraction.prefilter import Prefilter, fold
+from pipelines.extraction.prefilter import Prefilter, fold, lower_ascii
 
 SUBGROUPS_PATH = Path(__file__).resolve().parents[2] / "schemas" / "subgroups.toml"
 
@@ -54,11 +54,12 @@ ENDPOINT_RE = re.compile("|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate(_E
 # Every endpoint name starts a word, so positions inside words are ruled out before the long alternation runs.
 _ENDPOINT_LOWER_RE = re.compile(r"(?=[a-z])(?<![a-z0-9])(?:"
                                 + "|".join(f"(?P<g{i}>{p.lower()})" for i, (_, p) in enumerate(_ENDPOINT_PATTERNS)) + ")")
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def ascii_lower(text: str) -> str:
-    return text.translate(_ASCII_LOWER)
+    """``text`` with A-Z in lower case, every other character as it is (same length)."""
+    return lower_ascii(text)
+
 _CASE_SENSITIVE = {"OS", "MI", "PCI", "SNO", "OR"}
 
 
