@@ -169,16 +169,27 @@ def _any_subgroup_re(path: str | None = None) -> re.Pattern | None:
     Patterns opening with a word boundary share one check of it, which makes the scan several times
     faster than running each pattern; the first hit is where the single patterns start looking.
     """
-    at_word, other = [], []
-    for term in load_subgroups(path):
-        for pat in term.patterns:
-            body = re.sub(r"\(\?P<\w+>", "(?:", pat.pattern)
-            (at_word if body.startswith("\\b") else other).append(body[2:] if body.startswith("\\b") else body)
-    parts = ([r"(?=\w)(?<!\w)(?:" + "|".join(at_word) + ")"] if at_word else []) + [f"(?:{b})" for b in other]
+    parts = _union_parts(path)
+    at_word = [body for body, word in parts if word]
+    other = [body for body, word in parts if not word]
+    parts = ([_AT_WORD + "(?:" + "|".join(at_word) + ")"] if at_word else []) + [f"(?:{b})" for b in other]
     try:
         return re.compile("|".join(parts), re.IGNORECASE) if parts else None
     except re.error:
         return None
+
+
+_AT_WORD = r"(?=\w)(?<!\w)"
+
+
+def _union_parts(path: str | None = None) -> list[tuple[str, bool]]:
+    """Each vocabulary pattern as _any_subgroup_re joins it: without group names, and whether it opens at a word."""
+    out = []
+    for term in load_subgroups(path):
+        for pat in term.patterns:
+            body = re.sub(r"\(\?P<\w+>", "(?:", pat.pattern)
+            out.append((body[2:], True) if body.startswith("\\b") else (body, False))
+    return out
 
 
 @dataclass(frozen=True)
@@ -191,14 +202,24 @@ class _VocabularyIndex:
     users: tuple[tuple[int, ...], ...]
     # Patterns no string rules out.
     always: tuple[int, ...]
+    # Each pattern's part of _any_subgroup_re on its own (None when a part does not compile alone).
+    openers: tuple[re.Pattern, ...] | None
 
-    def candidates(self, folded: str) -> list[tuple[SubgroupTerm, re.Pattern]]:
-        """The (term, pattern) pairs, in vocabulary order, that may match the ``fold``-ed text."""
+    def candidates(self, folded: str) -> list[int]:
+        """Positions, in vocabulary order, of the patterns that may match the ``fold``-ed text."""
         live = set(self.always)
         for string, users in zip(self.strings, self.users):
             if string in folded:
                 live.update(users)
-        return [self.patterns[k] for k in sorted(live)]
+        return sorted(live)
+
+    def first_hit(self, text: str, start: int, end: int, candidates: list[int], anywhere: re.Pattern) -> int | None:
+        """Where ``anywhere`` first matches text[start:end]: the earliest of its candidate parts, which alone can match."""
+        if self.openers is None:
+            m = anywhere.search(text, start, end)
+            return m.start() if m else None
+        hits = [m.start() for k in candidates if (m := self.openers[k].search(text, start, end))]
+        return min(hits) if hits else None
 
 
 @lru_cache(maxsize=4)
@@ -212,7 +233,12 @@ def _vocabulary_index(path: str | None = None) -> _VocabularyIndex:
             always.append(k)
         for string in texts or ():
             users.setdefault(string, []).append(k)
-    return _VocabularyIndex(patterns, tuple(users), tuple(tuple(u) for u in users.values()), tuple(always))
+    try:
+        openers = tuple(re.compile(_AT_WORD + f"(?:{body})" if word else f"(?:{body})", re.IGNORECASE)
+                        for body, word in _union_parts(path))
+    except re.error:
+        openers = None
+    return _VocabularyIndex(patterns, tuple(users), tuple(tuple(u) for u in users.values()), tuple(always), openers)
 
 
 _NEGATED_TERM_RE = re.compile(r"(?i)(?:without|non-?|no|not|free of)\b")
@@ -221,16 +247,17 @@ _NEGATED_TERM_RE = re.compile(r"(?i)(?:without|non-?|no|not|free of)\b")
 def _vocab_cues(text: str, start: int, end: int, folded: str) -> list[PopulationCue]:
     """Cues of the subgroup vocabulary in text[start:end]; ``folded`` is ``fold(text[start:end])``."""
     out = []
-    candidates = _vocabulary_index().candidates(folded)
+    index = _vocabulary_index()
+    candidates = index.candidates(folded)
     if not candidates:
         return out
     anywhere = _any_subgroup_re()
     if anywhere is not None:
-        first = anywhere.search(text, start, end)
+        first = index.first_hit(text, start, end, candidates, anywhere)
         if first is None:
             return out
-        start = first.start()
-    for term, pat in candidates:
+        start = first
+    for term, pat in (index.patterns[k] for k in candidates):
         for m in pat.finditer(text, start, end):
             before = text[max(0, m.start() - 40):m.start()]
             if SUBGROUP_BLOCKERS.search(before) or text.startswith(" status", m.end()):
