@@ -2,13 +2,15 @@
 
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
 from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from functools import cache, partial
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import dagster as dg
 import numpy as np
@@ -16,9 +18,10 @@ import pandas as pd
 import PIL
 
 import pipelines.reports
+import schemas.vocabulary
 from pipelines.assets.common import WAREHOUSE_POOL
-from pipelines.reports.forest import cross_trial_forest_plot, png_markdown, trial_record_plot
-from pipelines.reports.rows import records
+from pipelines.reports.forest import cross_trial_record_plot, png_markdown, trial_record_plot
+from pipelines.reports.rows import number, records
 from pipelines.resources import WarehouseResource
 
 FOREST_PLOTS = dg.AssetKey(["reports", "forest_plots"])
@@ -27,8 +30,10 @@ PUBLISHED = dg.AssetKey(["warehouse", "published"])
 # File name -> digest of the inputs each plot was drawn from.
 MANIFEST = "manifest.json"
 
-# Plots shown inline in the UI; every plot is written to reports/ regardless.
+# Plots shown inline in the UI; every plot is written to reports/ regardless. A pooled plot
+# of hundreds of trials is too tall to embed in the run's metadata, so larger files are not.
 MAX_INLINE_PLOTS = 6
+MAX_INLINE_BYTES = 200_000
 
 # Up to this many plots are drawn in this process (a few milliseconds each); beyond it, by a
 # pool of worker processes, which costs a fraction of a second to start.
@@ -58,11 +63,11 @@ class Plot(NamedTuple):
 
 @cache
 def _drawing_digest() -> bytes:
-    """Digest of the code that draws the plots (and of Pillow's version): plots drawn by other
-    code are drawn again."""
+    """Digest of the code that decides and draws what a plot shows (and of Pillow's version):
+    plots drawn by other code are drawn again."""
     digest = hashlib.blake2b(PIL.__version__.encode(), digest_size=16)
-    folder = Path(pipelines.reports.__file__).parent
-    for source in sorted(folder.glob("*.py")):
+    sources = sorted(Path(pipelines.reports.__file__).parent.glob("*.py"))
+    for source in [*sources, Path(__file__), Path(schemas.vocabulary.__file__)]:
         digest.update(source.name.encode() + source.read_bytes())
     return digest.digest()
 
@@ -171,7 +176,7 @@ def pooled_plots(
     svo_hashes, pooled_hashes = _row_hashes(svo), _row_hashes(pooled)
     columns = _columns(svo) + b"|" + _columns(pooled)
     none = np.zeros(0, dtype=np.intp)
-    plots = []
+    found = []
     for index, group in enumerate(pooled.itertuples(index=False)):
         key = (group.subgroup_variable, group.subgroup_level, group.endpoint, group.measure)
         trial_ids = set(str(group.trial_ids).split(","))
@@ -179,17 +184,35 @@ def pooled_plots(
         title = f"{group.subgroup_variable} = {group.subgroup_level}, {group.endpoint} {group.measure}"
         filename = names(_slug("pooled", *key), *key)
         digest = _digest(columns, svo_hashes[rows].tobytes(), pooled_hashes[index : index + 1].tobytes())
-        draw = None
-        if changed(filename, digest):
-            per_trial = (
-                svo.iloc[rows]
-                .sort_values(["trial_id", "n_articles"], ascending=[True, False])
-                .drop_duplicates("trial_id")
-                .rename(columns={"subgroup_value": "value", "subgroup_ci_low": "ci_low", "subgroup_ci_high": "ci_high"})
-            )
-            draw = partial(cross_trial_forest_plot, per_trial, pooled.iloc[index])
-        plots.append(Plot(title, filename, digest, draw))
-    return plots
+        found.append((title, filename, digest, rows, index))
+
+    to_draw = [plot for plot in found if changed(plot[1], plot[2])]
+    groups = _records_of(svo, [plot[3] for plot in to_draw])
+    pooled_rows = records(pooled.take([plot[4] for plot in to_draw]))
+    renamed = tuple(_PER_TRIAL_NAMES.get(name, name) for name in svo.columns)
+    drawers = {
+        filename: partial(cross_trial_record_plot, _one_per_trial(rows), row, renamed)
+        for (_, filename, *_), rows, row in zip(to_draw, groups, pooled_rows)
+    }
+    return [Plot(title, filename, digest, drawers.get(filename)) for title, filename, digest, *_ in found]
+
+
+# svo's subgroup columns under the names the cross-trial plot reads.
+_PER_TRIAL_NAMES = {"subgroup_value": "value", "subgroup_ci_low": "ci_low", "subgroup_ci_high": "ci_high"}
+
+
+def _one_per_trial(rows: list[dict]) -> list[dict]:
+    """Each trial's row reported by most articles (the first of equals), in trial order, with
+    the subgroup figures renamed for the cross-trial plot."""
+    def order(row: dict) -> tuple[str, bool, float]:
+        articles = number(row.get("n_articles"))
+        missing = math.isnan(articles)
+        return str(row.get("trial_id")), missing, 0.0 if missing else -articles
+
+    chosen: dict = {}
+    for row in sorted(rows, key=order):
+        chosen.setdefault(row.get("trial_id"), row)
+    return [{_PER_TRIAL_NAMES.get(name, name): value for name, value in row.items()} for row in chosen.values()]
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -215,7 +238,8 @@ def draw_plots(jobs: list[tuple[Callable[[Path], Path], Path]]) -> None:
             draw(path)
         return
     draws, paths = zip(*jobs)
-    chunk = max(1, min(256, len(jobs) // (POOL_WORKERS * 8)))
+    # Small chunks keep both workers busy to the end: pooled plots can be much taller.
+    chunk = max(1, min(32, len(jobs) // (POOL_WORKERS * 8)))
     with ProcessPoolExecutor(max_workers=POOL_WORKERS) as pool:
         for _ in pool.map(_draw_one, draws, paths, chunksize=chunk):
             pass
@@ -289,7 +313,12 @@ def forest_plots(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     # again: most runs change few trials.
     written, redrawn = write_forest_plots(svo, overall, pooled, wh.reports_dir, wh.published_reports_dir)
     context.log.info(f"{len(written)} forest plots, {redrawn} drawn")
-    inline = [png_markdown(path, title) for title, path in written[-MAX_INLINE_PLOTS:]]
+    inline: list[str] = []
+    for title, path in reversed(written):
+        if len(inline) == MAX_INLINE_PLOTS:
+            break
+        if path.stat().st_size <= MAX_INLINE_BYTES:
+            inline.insert(0, png_markdown(path, title))
     return dg.MaterializeResult(
         metadata={
             "plots": len(written),

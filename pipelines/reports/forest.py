@@ -1,19 +1,21 @@
 """Forest plots of the marts as PNG files: one per trial, one per cross-trial subgroup group."""
 
 import base64
+from collections.abc import Collection
 from pathlib import Path
 
 import pandas as pd
 
 from pipelines.reports.render import render_forest
 from pipelines.reports.rows import (
-    cross_trial_blocks, cross_trial_title, trial_blocks, trial_record_blocks,
+    Pooled, cross_trial_record_blocks, cross_trial_title, records, trial_blocks,
+    trial_record_blocks,
 )
 
 TRIAL_FOOTER = (
     "Complement: the trial's patients outside the subgroup; (derived) means back-calculated "
     "from the overall and subgroup estimates by inverse-variance decomposition. "
-    "P int.: subgroup vs complement. Squares are sized by precision (inverse CI width). "
+    "P int.: subgroup vs complement. Square size: precision (inverse CI width). "
     "Dotted line: overall estimate; solid line: no effect."
 )
 
@@ -35,20 +37,27 @@ def _render_trial(blocks: list, trial_id: str, path: Path) -> Path:
     return render_forest(blocks, f"{trial_id}: overall and subgroup estimates", TRIAL_FOOTER, path)
 
 
-def cross_trial_forest_plot(per_trial: pd.DataFrame, pooled: pd.Series, path: Path) -> Path:
+def cross_trial_forest_plot(per_trial: pd.DataFrame, pooled: Pooled, path: Path) -> Path:
     """Plot one row of marts.cross_trial_subgroups: each trial's subgroup estimate and the
     pooled diamond (with the prediction interval when given), and the per-trial and pooled
     interaction ratios when per_trial carries them. Returns the PNG's path."""
-    blocks = cross_trial_blocks(per_trial, pooled)
-    return render_forest(blocks, cross_trial_title(pooled), _cross_trial_footer(per_trial), path)
+    return cross_trial_record_plot(records(per_trial), pooled, tuple(per_trial.columns), path)
 
 
-def _cross_trial_footer(per_trial: pd.DataFrame) -> str:
+def cross_trial_record_plot(
+    per_trial: list[dict], pooled: Pooled, columns: Collection[str], path: Path
+) -> Path:
+    """cross_trial_forest_plot for the per-trial rows given as dicts and their column names."""
+    blocks = cross_trial_record_blocks(per_trial, pooled, columns)
+    return render_forest(blocks, cross_trial_title(pooled), _cross_trial_footer(columns), path)
+
+
+def _cross_trial_footer(columns: Collection[str]) -> str:
     notes = ["Squares: each trial's subgroup estimate, sized by precision (inverse CI width)."]
-    if "overall_value" in per_trial.columns:
+    if "overall_value" in columns:
         notes.append("Open circles: the whole trial.")
     notes.append("Diamond: random-effects pooled estimate with its CI.")
-    if "interaction_ratio" in per_trial.columns:
+    if "interaction_ratio" in columns:
         notes.append(
             "Interactions compare each trial's subgroup with its complement, then are pooled."
         )

@@ -1,6 +1,7 @@
 """What a forest plot shows, as plain rows and blocks built from mart frames (no drawing)."""
 
 import math
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -20,6 +21,9 @@ TRIAL, TRIAL_OVERALL, POOLED, INTERVAL = "trial", "trial_overall", "pooled", "in
 _METHOD_LABELS = {"REML": "REML, HKSJ"}
 
 _BLOCK_KEY = ("endpoint", "comparison", "measure")
+
+# One row of marts.cross_trial_subgroups, as a Series or a dict.
+Pooled = pd.Series | Mapping
 
 
 @dataclass(frozen=True)
@@ -198,7 +202,7 @@ def _subgroup_rows(row: dict) -> list[ForestRow]:
 # ---------------------------------------------------------------- across trials
 
 
-def cross_trial_title(pooled: pd.Series) -> str:
+def cross_trial_title(pooled: Pooled) -> str:
     """Title such as "ESR1 mutation status = mutated · PFS · HR (REML, HKSJ)"."""
     method = text(pooled.get("method"))
     measure = text(pooled.get("measure"))
@@ -210,18 +214,25 @@ def cross_trial_title(pooled: pd.Series) -> str:
     return " · ".join(part for part in parts if part) + method_label
 
 
-def cross_trial_blocks(per_trial: pd.DataFrame, pooled: pd.Series) -> list[ForestBlock]:
+def cross_trial_blocks(per_trial: pd.DataFrame, pooled: Pooled) -> list[ForestBlock]:
     """The per-trial subgroup estimates with the pooled diamond, and, when the frame carries
     interaction ratios, the per-trial interactions with the pooled interaction."""
+    return cross_trial_record_blocks(records(per_trial), pooled, tuple(per_trial.columns))
+
+
+def cross_trial_record_blocks(
+    per_trial: list[dict], pooled: Pooled, columns: Collection[str]
+) -> list[ForestBlock]:
+    """cross_trial_blocks for the per-trial rows given as dicts and the names of their
+    columns."""
     measure = text(pooled.get("measure"))
-    trials = records(per_trial)
-    blocks = [_subgroup_block(trials, pooled, measure)]
-    if "interaction_ratio" in per_trial.columns:
-        blocks.append(_interaction_block(trials, pooled, measure))
+    blocks = [_subgroup_block(per_trial, pooled, measure)]
+    if "interaction_ratio" in columns:
+        blocks.append(_interaction_block(per_trial, pooled, measure))
     return blocks
 
 
-def _subgroup_block(per_trial: list[dict], pooled: pd.Series, measure: str) -> ForestBlock:
+def _subgroup_block(per_trial: list[dict], pooled: Pooled, measure: str) -> ForestBlock:
     rows: list[ForestRow] = []
     for trial in per_trial:
         rows.append(_trial_row(trial, TRIAL, ("value", "ci_low", "ci_high")))
@@ -244,7 +255,7 @@ def _subgroup_block(per_trial: list[dict], pooled: pd.Series, measure: str) -> F
     )
 
 
-def _interaction_block(per_trial: list[dict], pooled: pd.Series, measure: str) -> ForestBlock:
+def _interaction_block(per_trial: list[dict], pooled: Pooled, measure: str) -> ForestBlock:
     columns = ("interaction_ratio", "interaction_ci_low", "interaction_ci_high")
     rows = [_trial_row(trial, TRIAL, columns, notes=("",)) for trial in per_trial]
     p = format_p(number(pooled.get("pooled_interaction_p")))
@@ -274,7 +285,7 @@ def _count_values(rows: list[dict], column: str) -> int:
 
 
 def _pooled_row(
-    pooled: pd.Series, value_column: str, k_column: str, k: int, notes: tuple[str, ...]
+    pooled: Pooled, value_column: str, k_column: str, k: int, notes: tuple[str, ...]
 ) -> ForestRow:
     """The pooled diamond; the CI columns share the value column's stem. k counts the
     trials that entered the pooling, which the mart states when some trials lack a figure."""
@@ -287,7 +298,7 @@ def _pooled_row(
     )
 
 
-def heterogeneity_caption(pooled: pd.Series, measure: str, prefix: str) -> str:
+def heterogeneity_caption(pooled: Pooled, measure: str, prefix: str) -> str:
     """Caption with I², τ² and Q for the pooling whose columns start with prefix."""
     i2, tau2, q, q_p = (number(pooled.get(prefix + name)) for name in ("i2", "tau2", "q", "q_p"))
     parts = []

@@ -36,7 +36,9 @@ VARIABLES = [
     ("visceral metastases", ("yes", "no")),
     ("number of prior lines of therapy", ("1", ">=2")),
     ("histology", ("squamous", "non-squamous")),
-]
+] + [(f"biomarker {rank}", ("positive", "negative")) for rank in range(11, 301)]
+# Subgroup variables are long-tailed: a few (age, sex, region) in many trials, most in few.
+WEIGHTS = [1 / rank for rank in range(1, len(VARIABLES) + 1)]
 # Columns of marts.subgroup_vs_overall the plots never read, so that frames have the mart's width.
 EXTRA_TEXT = ("trial_key", "endpoint_key", "comparison_key", "subgroup_key", "article_ids",
               "subgroup_estimate_id", "overall_estimate_id", "complement_estimate_id", "pattern")
@@ -53,6 +55,14 @@ def _ratio(rng: random.Random, centre: float, spread: float) -> tuple[float, flo
 def _difference(rng: random.Random, spread: float) -> tuple[float, float, float]:
     value = rng.gauss(0.0, 0.08)
     return value, value - 1.96 * spread * 0.1, value + 1.96 * spread * 0.1
+
+
+def _distinct(rng: random.Random, count: int) -> list[tuple[str, tuple[str, ...]]]:
+    chosen: dict[str, tuple[str, ...]] = {}
+    while len(chosen) < count:
+        variable, levels = rng.choices(VARIABLES, WEIGHTS)[0]
+        chosen[variable] = levels
+    return list(chosen.items())
 
 
 def make_frames(trials: int, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -74,7 +84,7 @@ def make_frames(trials: int, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame,
                 "ci_high": overall[2], "p": rng.choice((0.001, 0.04, 0.3, math.nan)),
                 "p_relation": rng.choice(("=", "<", None)),
             })
-            for variable, levels in rng.sample(VARIABLES, rng.choice((0, 1, 2, 2, 3, 4, 6))):
+            for variable, levels in _distinct(rng, rng.choice((0, 1, 2, 2, 3, 4, 6))):
                 level = rng.choice(levels)
                 estimate = _ratio(rng, 0.75, 0.2) if ratio else _difference(rng, 1.0)
                 complement = _ratio(rng, 0.85, 0.18) if ratio else _difference(rng, 1.0)

@@ -1,5 +1,6 @@
 """The forest-plot renderer: what lands where in the image, and inputs that must not break it."""
 
+import io
 import math
 
 import numpy as np
@@ -8,7 +9,7 @@ from PIL import Image
 
 from pipelines.reports.forest import trial_forest_plot
 from pipelines.reports.render import (
-    PLOT_LEFT, PLOT_RIGHT, SQUARE_MAX, SQUARE_MIN, WIDTH, render_forest,
+    DPI, PALETTE, PLOT_LEFT, PLOT_RIGHT, SQUARE_MAX, SQUARE_MIN, WIDTH, png_bytes, render_forest,
 )
 from pipelines.reports.rows import INTERVAL, OVERALL, POOLED, SUBGROUP, ForestBlock, ForestRow
 
@@ -182,3 +183,14 @@ def test_an_existing_file_is_replaced_not_written_through(tmp_path):
     _draw(tmp_path, _block(ForestRow("a", OVERALL, 0.7, 0.5, 1.0)), name="build.png")
     assert shared.read_bytes() == b"published plot"
     assert link.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("shape", [(7, 13), (40, 1100), (1, 1)])
+def test_png_bytes_decode_to_the_same_pixels_and_palette(shape):
+    pixels = np.random.default_rng(len(shape) + shape[1]).integers(0, 16, shape, dtype=np.uint8)
+    with Image.open(io.BytesIO(png_bytes(pixels))) as image:
+        image.load()  # checks every chunk's CRC and the zlib stream
+        assert image.mode == "P" and image.size == shape[::-1]
+        assert np.array_equal(np.asarray(image), pixels)
+        assert bytes(image.getpalette()[: 3 * 16]) == PALETTE
+        assert round(image.info["dpi"][0]) == DPI
