@@ -139,6 +139,8 @@ class ArmSet:
     # The arms given with their randomized sizes, each once, in text order: what comparisons are named by.
     randomized: list[str] = field(default_factory=list)
     _lookup: list[tuple[str, re.Pattern, re.Pattern | None]] | None = field(default=None, repr=False, compare=False)
+    # comparison_near per (text, sentence start, sentence end, names, randomized): a sentence's estimates ask alike.
+    _near: dict[tuple, tuple[str | None, str | None]] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, name: str) -> None:
         name = clean_name(_clean(name))
@@ -218,7 +220,13 @@ class ArmSet:
     def comparison_near(self, doc: Doc, si: int, pos: int) -> tuple[str | None, str | None]:
         """(experimental, comparator) of a figure: arms named in its sentence, else the article's arms."""
         sent = doc.sents[si]
-        seen = self._mentioned(doc.text, sent.start, sent.end)
+        key = (doc.text, sent.start, sent.end, tuple(self.names), tuple(self.randomized))
+        if key not in self._near:
+            self._near[key] = self._comparison_in(doc.text, sent.start, sent.end)
+        return self._near[key]
+
+    def _comparison_in(self, text: str, start: int, end: int) -> tuple[str | None, str | None]:
+        seen = self._mentioned(text, start, end)
         if len(seen) == 1:
             partner = self._partner(seen[0])
             seen += [partner] if partner else []

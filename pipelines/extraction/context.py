@@ -6,7 +6,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from pipelines.extraction.numbers import Cue, measure_cues
+from pipelines.extraction.numbers import FIGURE_CI_RE, Cue, measure_cues
 from pipelines.extraction.prefilter import Prefilter, fold
 from pipelines.extraction.text import Normalized, Sentence, normalize, sentences
 from pipelines.extraction.vocab import (
@@ -72,6 +72,7 @@ class Doc:
     trial_words: frozenset[str] = frozenset()
     cue_cache: dict[int, list[PopulationCue]] = field(default_factory=dict)
     measure_cache: dict[int, list[Cue]] = field(default_factory=dict)
+    figure_cache: dict[int, list[re.Match]] = field(default_factory=dict)
     # Where each sentence starts, for finding the sentence of a position by bisection.
     sent_starts: list[int] = field(init=False, repr=False)
 
@@ -245,6 +246,15 @@ def sentence_measure_cues(doc: Doc, si: int) -> list[Cue]:
     if cached is None:
         sent = doc.sents[si]
         cached = doc.measure_cache[si] = measure_cues(doc.text, sent.start, sent.end)
+    return cached
+
+
+def sentence_figure_matches(doc: Doc, si: int) -> list[re.Match]:
+    """FIGURE_CI_RE's matches in one sentence, found once: estimates and arm results both read them."""
+    cached = doc.figure_cache.get(si)
+    if cached is None:
+        sent = doc.sents[si]
+        cached = doc.figure_cache[si] = list(FIGURE_CI_RE.finditer(doc.text, sent.start, sent.end))
     return cached
 
 

@@ -16,6 +16,7 @@ from pipelines.extraction.context import (
     population_carried,
     resolve_anaphora,
     resolve_endpoint,
+    sentence_figure_matches,
     sentence_index,
     sentence_measure_cues,
 )
@@ -203,7 +204,7 @@ def sentence_estimates(doc: Doc, si: int, inherited: str | None, previous: Estim
     text = doc.text
     if not _DIGIT_RE.search(text, sent.start, sent.end):
         return []
-    figs = figures_with_ci(text, sent.start, sent.end)
+    figs = figures_with_ci(text, sent.start, sent.end, sentence_figure_matches(doc, si))
     cues = sentence_measure_cues(doc, si)
     figs = sorted(figs + ratios_without_ci(text, sent.start, sent.end, figs, cues), key=lambda f: f.start)
     out: list[Estimate] = []

@@ -89,10 +89,13 @@ def _unit_of(raw: str | None) -> str | None:
     return "months" if raw == "mo" else raw
 
 
-def figures_with_ci(text: str, start: int, end: int) -> list[FigureCI]:
-    """Every 'figure (interval)' in text[start:end] whose interval brackets the figure."""
+def figures_with_ci(text: str, start: int, end: int, matches: list[re.Match] | None = None) -> list[FigureCI]:
+    """Every 'figure (interval)' in text[start:end] whose interval brackets the figure.
+
+    ``matches`` are those of FIGURE_CI_RE in text[start:end] when the caller has them already.
+    """
     out = []
-    for m in FIGURE_CI_RE.finditer(text, start, end):
+    for m in FIGURE_CI_RE.finditer(text, start, end) if matches is None else matches:
         val, lo, hi = to_float(m.group("val")), to_float(m.group("lo")), to_float(m.group("hi"))
         if val is None or lo is None or lo > val or (hi is not None and (val > hi or lo == hi)):
             continue

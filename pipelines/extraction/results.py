@@ -17,9 +17,10 @@ from pipelines.extraction.context import (
     population_carried,
     resolve_anaphora,
     resolve_endpoint,
+    sentence_figure_matches,
 )
 from pipelines.extraction.estimates import Estimate
-from pipelines.extraction.numbers import FIGURE_CI_RE, LEVEL_RE, NUM, P_RE, parse_int, to_float
+from pipelines.extraction.numbers import LEVEL_RE, NUM, P_RE, parse_int, to_float
 from pipelines.extraction.vocab import ENDPOINT_RE
 
 _COUNT_RE = re.compile(
@@ -161,7 +162,7 @@ def sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
         blocked.add(i.start, i.end)
     for m in LEVEL_RE.finditer(text, sent.start, sent.end):
         blocked.add(m.start(), m.end())
-    for m in FIGURE_CI_RE.finditer(text, sent.start, sent.end):
+    for m in sentence_figure_matches(doc, si):
         unit = _unit(m.group("vunit"))
         if unit not in ("%", "months") or not blocked.free(m.start(), m.end("vunit")):
             continue
