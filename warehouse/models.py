@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
@@ -13,6 +14,8 @@ import yaml
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 MODEL_LAYERS = ("staging", "marts")
 MATERIALIZATIONS = ("table", "view")
+# The columns of staging.changed_keys a model can be rebuilt by (None: rebuilt whole every run).
+INCREMENTAL_KEYS = (None, "article_id", "trial_key")
 
 # A dependency is any schema-qualified reference to a warehouse layer.
 _TABLE_REF = re.compile(r"\b(raw|core|staging|marts)\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
@@ -33,6 +36,10 @@ class Model:
     description: str
     columns: dict[str, str] = field(hash=False)
     materialized: str  # "table" | "view"
+    # A column such that the model's rows for one value depend only on its inputs' rows for that
+    # value (article_id for row-wise models, trial_key for models that compare within a trial):
+    # reruns then rebuild only the values whose core rows changed (see run_model).
+    incremental_key: str | None = None
 
     @property
     def relation(self) -> str:
@@ -84,6 +91,11 @@ def _load_model(path: Path, schema: str) -> Model:
     if materialized not in MATERIALIZATIONS:
         raise ValueError(f"{path}: materialized must be one of {MATERIALIZATIONS}")
     relation = f"{schema}.{name}"
+    incremental_key = docs.get("incremental_key")
+    if incremental_key not in INCREMENTAL_KEYS:
+        raise ValueError(f"{path}: incremental_key must be one of {sorted(k for k in INCREMENTAL_KEYS if k)}")
+    if incremental_key and materialized != "table":
+        raise ValueError(f"{path}: only a table can be built incrementally")
     return Model(
         name=name,
         schema=schema,
@@ -93,6 +105,7 @@ def _load_model(path: Path, schema: str) -> Model:
         description=" ".join(str(docs.get("description", "")).split()),
         columns={str(k): str(v) for k, v in (docs.get("columns") or {}).items()},
         materialized=materialized,
+        incremental_key=incremental_key,
     )
 
 
@@ -177,7 +190,23 @@ def comment_tables(con: duckdb.DuckDBPyConnection, docs: dict) -> None:
 
 
 def run_model(con: duckdb.DuckDBPyConnection, model: Model) -> int:
-    """Build ``model`` (create or replace), apply its comments, and return its row count."""
+    """Build ``model`` and return its row count.
+
+    A model with an ``incremental_key`` whose SQL (and macros) are those it was last built with
+    only replaces its rows for the keys that changed since then (staging.changed_keys, written
+    by the core build, one generation per change); any other model, or one whose SQL changed,
+    is built whole (create or replace) and documented."""
+    if not (model.incremental_key and _update_incremental(con, model)):
+        _build_whole(con, model)
+    if model.incremental_key:
+        # Changes every incremental model has taken in are done with.
+        con.execute("delete from staging.changed_keys where generation <= "
+                    "(select coalesce(min(generation), 0) from staging.model_state)")
+    schema, name = _checked_identifier(model.schema), _checked_identifier(model.name)
+    return con.execute(f"select count(*) from {schema}.{name}").fetchone()[0]
+
+
+def _build_whole(con: duckdb.DuckDBPyConnection, model: Model) -> None:
     schema, name = _checked_identifier(model.schema), _checked_identifier(model.name)
     kind = "view" if model.materialized == "view" else "table"
     con.execute("begin transaction")
@@ -189,11 +218,58 @@ def run_model(con: duckdb.DuckDBPyConnection, model: Model) -> int:
         con.execute(f"create schema if not exists {schema}")
         con.execute(f"create or replace {kind} {schema}.{name} as\n{model.sql}")
         comment_tables(con, {model.relation: {"description": model.description, "columns": model.columns}})
+        if model.incremental_key:
+            con.execute(
+                "insert or replace into staging.model_state values (?, ?, ?)",
+                [model.relation, _model_digest(model), latest_generation(con)],
+            )
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
-    return con.execute(f"select count(*) from {schema}.{name}").fetchone()[0]
+
+
+def _update_incremental(con: duckdb.DuckDBPyConnection, model: Model) -> bool:
+    """Replace the rows of the changed keys; False when the model must be built whole instead."""
+    schema, name = _checked_identifier(model.schema), _checked_identifier(model.name)
+    key = _checked_identifier(model.incremental_key)
+    state = con.execute(
+        "select digest, generation from staging.model_state where relation = ?", [model.relation]
+    ).fetchone()
+    if state is None or state[0] != _model_digest(model) or _object_kind(con, schema, name) != "table":
+        return False
+    latest = latest_generation(con)
+    if latest <= state[1]:
+        return True
+    changed = (f"(select {key} from staging.changed_keys where generation > {int(state[1])} "
+               f"and {key} is not null)")
+    con.execute("begin transaction")
+    try:
+        con.execute(f"delete from {schema}.{name} where {key} in {changed}")
+        con.execute(
+            f"insert into {schema}.{name} by name select * from (\n{model.sql}\n) as model where {key} in {changed}"
+        )
+        con.execute("update staging.model_state set generation = ? where relation = ?", [latest, model.relation])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return True
+
+
+def latest_generation(con: duckdb.DuckDBPyConnection) -> int:
+    """The newest generation of changes ever recorded. Taken-in rows leave staging.changed_keys,
+    so the models' own marks count too: numbers keep growing and are never issued twice."""
+    return con.execute(
+        "select greatest(coalesce((select max(generation) from staging.changed_keys), 0), "
+        "coalesce((select max(generation) from staging.model_state), 0))"
+    ).fetchone()[0]
+
+
+def _model_digest(model: Model) -> str:
+    """What an incremental model's rows were built by: its SQL, its key and the macros."""
+    macros = (SQL_DIR / "macros.sql").read_text(encoding="utf-8")
+    return hashlib.sha256(f"{model.incremental_key}\0{model.sql}\0{macros}".encode()).hexdigest()
 
 
 def run_data_test(con: duckdb.DuckDBPyConnection, test: DataTest, limit: int = 20) -> tuple[int, list[dict]]:

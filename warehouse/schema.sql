@@ -163,3 +163,19 @@ create table if not exists staging.run_inputs (
     folder_fingerprint  varchar not null,
     code_fingerprint    varchar not null
 );
+
+-- Keys whose core rows changed, one generation per core build that changed something: SQL
+-- models with an incremental_key rebuild only these keys (see warehouse/models.py).
+create table if not exists staging.changed_keys (
+    generation  bigint not null,
+    article_id  varchar not null,
+    trial_key   varchar not null
+);
+
+-- For each incremental model: what it was built with (SQL and macros, or its input and code)
+-- and, for SQL models, the last generation of staging.changed_keys it took in.
+create table if not exists staging.model_state (
+    relation    varchar primary key,
+    digest      varchar not null,
+    generation  bigint
+);

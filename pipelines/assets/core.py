@@ -21,6 +21,7 @@ from pipelines.assets.extract import EXTRACTED_RECORDS
 from pipelines.extraction import trial_id_for
 from pipelines.resources import WarehouseResource
 from schemas.records import CORE_MODELS
+from warehouse.models import latest_generation
 
 # Identifiers taken from metadata become trial ids (and file names of plots): only these shapes.
 _NCT = re.compile(r"^NCT\d{8}$")
@@ -359,14 +360,34 @@ class CoreBuild:
             return
         con.execute("begin")
         try:
+            before = self._trial_ids()
             first_seen = self._drop(self.built + self.dropped)
             for start in range(0, len(self.built), CHUNK_ARTICLES):
                 self._build_chunk(self.built[start : start + CHUNK_ARTICLES], first_seen)
             self._resolve_trials(first_seen)
+            self._record_changes(before, self._trial_ids())
             con.execute("commit")
         except Exception:
             con.execute("rollback")
             raise
+
+    def _trial_ids(self) -> dict[str, str | None]:
+        return dict(self.con.execute("select article_id, trial_id from core.article_facts").fetchall())
+
+    def _record_changes(self, before: dict[str, str | None], after: dict[str, str | None]) -> None:
+        """A new generation of staging.changed_keys: every article built, dropped or moved to
+        another trial, with its trial key before and after, for the incremental SQL models."""
+        con = self.con
+        moved = {a for a in before.keys() | after.keys() if before.get(a) != after.get(a)}
+        keys = set()
+        for article_id in set(self.built) | set(self.dropped) | moved:
+            for trial_of in (before, after):
+                if article_id in trial_of:
+                    keys.add((article_id, trial_of[article_id] or f"article:{article_id}"))
+        latest = latest_generation(con)
+        frame = pd.DataFrame(sorted(keys), columns=["article_id", "trial_key"], dtype="string")
+        frame.insert(0, "generation", latest + 1)
+        _append(con, "staging.changed_keys", frame)
 
     def _drop(self, article_ids: list[str]) -> dict[tuple, dt.datetime]:
         """Delete the rows of these articles; return when each of their quarantined rows was first seen."""

@@ -1,5 +1,8 @@
 """Mart assets: one asset per SQL model in sql/, the cross-trial pooling, and SQL data tests as checks."""
 
+import hashlib
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 import yaml
@@ -20,6 +23,7 @@ from warehouse.models import (
 CROSS_TRIAL = dg.AssetKey(["marts", "cross_trial_subgroups"])
 CROSS_TRIAL_DOCS = yaml.safe_load((SQL_DIR / "python" / "cross_trial_subgroups.yml").read_text(encoding="utf-8"))
 SUBGROUP_VS_OVERALL = dg.AssetKey(["marts", "subgroup_vs_overall"])
+STATS_DIR = Path(__file__).resolve().parents[1] / "stats"
 
 
 def key_of(table: str) -> dg.AssetKey:
@@ -84,10 +88,24 @@ def cross_trial_subgroups_asset(context: dg.AssetExecutionContext, warehouse: Wa
     """Random-effects pooling, across trials, of subgroup estimates, overall estimates and
     within-trial interactions for each subgroup, endpoint and measure seen in two or more trials
     (REML with Hartung-Knapp-Sidik-Jonkman intervals; DerSimonian-Laird rows for comparison)."""
-    # Imported here: scipy takes about 2 s to import, which loading the definitions need not pay.
-    from pipelines.stats.cross_trial import CROSS_TRIAL_COLUMNS, cross_trial_subgroups
-
     with warehouse.warehouse.connect() as con:
+        digest = _pooling_input_digest(con)
+        stored = con.execute(
+            "select digest from staging.model_state where relation = 'marts.cross_trial_subgroups'"
+        ).fetchone()
+        if stored == (digest,) and con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'marts' and table_name = 'cross_trial_subgroups'"
+        ).fetchone()[0]:
+            (rows, groups) = con.execute(
+                "select count(*), count(distinct (subgroup_variable, subgroup_level, endpoint, measure)) "
+                "from marts.cross_trial_subgroups"
+            ).fetchone()
+            context.log.info("marts.subgroup_vs_overall and the pooling code are unchanged: pooling skipped")
+            return dg.MaterializeResult(metadata={"dagster/row_count": rows, "groups": groups, "pooled_again": False})
+
+        # Imported here: scipy takes about 2 s to import, which a run with nothing to pool need not pay.
+        from pipelines.stats.cross_trial import CROSS_TRIAL_COLUMNS, cross_trial_subgroups
+
         svo = con.execute("select * from marts.subgroup_vs_overall").df()
         pooled = cross_trial_subgroups(svo)
         # Text columns as pandas strings, so that an empty result still makes VARCHAR columns.
@@ -96,13 +114,28 @@ def cross_trial_subgroups_asset(context: dg.AssetExecutionContext, warehouse: Wa
         con.execute("create or replace table marts.cross_trial_subgroups as select * from _pooled")
         con.unregister("_pooled")
         comment_tables(con, {"marts.cross_trial_subgroups": CROSS_TRIAL_DOCS})
+        con.execute("insert or replace into staging.model_state values ('marts.cross_trial_subgroups', ?, null)",
+                    [digest])
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(pooled),
             "groups": int(pooled[["subgroup_variable", "subgroup_level", "endpoint", "measure"]]
                           .drop_duplicates().shape[0]) if len(pooled) else 0,
+            "pooled_again": True,
         }
     )
+
+
+def _pooling_input_digest(con) -> str:
+    """Digest of marts.subgroup_vs_overall (row count and an order-free sum of row hashes) and of
+    the pooling code: when both are as last time, the pooled table would come out the same."""
+    (rows, row_hashes) = con.execute(
+        "select count(*), coalesce(sum(hash(s)), 0)::varchar from marts.subgroup_vs_overall as s"
+    ).fetchone()
+    code = hashlib.sha256()
+    for path in sorted(STATS_DIR.glob("*.py")):
+        code.update(path.read_bytes())
+    return f"{rows}:{row_hashes}:{code.hexdigest()}"
 
 
 def mart_definitions() -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefinition]]:

@@ -178,3 +178,61 @@ CONTRACT_COLUMNS = {
 def test_marts_have_the_columns_of_the_contract(relation):
     model = next(m for m in models.load_models() if m.relation == relation)
     assert set(CONTRACT_COLUMNS[relation].split()) <= set(model.columns)
+
+
+def _incremental_model(sql_dir: Path, sql: str, key: str = "article_id") -> models.Model:
+    write(sql_dir / "marts" / "per_article.sql", sql)
+    write(sql_dir / "marts" / "per_article.yml", f"incremental_key: {key}\ndescription: Per article.\n")
+    (model,) = models.load_models(sql_dir)
+    return model
+
+
+def _per_article(con) -> dict[str, tuple]:
+    return {r[0]: r[1:] for r in con.execute("select article_id, n, stamp from marts.per_article").fetchall()}
+
+
+def test_an_incremental_model_rebuilds_only_the_keys_that_changed(tmp_path, con):
+    con.execute("create table core.side (stamp integer)")
+    con.execute("insert into core.side values (1)")
+    con.execute("create table core.facts (article_id varchar, n integer)")
+    con.execute("insert into core.facts values ('a', 1), ('b', 2), ('c', 3)")
+    model = _incremental_model(
+        tmp_path / "sql",
+        "select article_id, n, (select stamp from core.side) as stamp from core.facts",
+    )
+    assert model.incremental_key == "article_id"
+    models.run_model(con, model)
+    assert _per_article(con) == {"a": (1, 1), "b": (2, 1), "c": (3, 1)}
+
+    # Nothing recorded as changed: the rows stay, though the side table moved on.
+    con.execute("update core.side set stamp = 2")
+    con.execute("update core.facts set n = 20 where article_id = 'b'")
+    con.execute("delete from core.facts where article_id = 'c'")
+    models.run_model(con, model)
+    assert _per_article(con) == {"a": (1, 1), "b": (2, 1), "c": (3, 1)}
+
+    # b and c changed: only their rows are rebuilt (b takes the new stamp, c leaves), a is kept.
+    con.execute("insert into staging.changed_keys values (1, 'b', 'T1'), (1, 'c', 'T1')")
+    assert models.run_model(con, model) == 2
+    assert _per_article(con) == {"a": (1, 1), "b": (20, 2)}
+    assert con.execute("select generation from staging.model_state where relation = 'marts.per_article'"
+                       ).fetchone() == (1,)
+
+
+def test_an_incremental_model_whose_sql_changed_is_built_whole(tmp_path, con):
+    con.execute("create table core.facts (article_id varchar, n integer)")
+    con.execute("insert into core.facts values ('a', 1), ('b', 2)")
+    models.run_model(con, _incremental_model(tmp_path / "sql", "select article_id, n, 0 as stamp from core.facts"))
+    changed = _incremental_model(tmp_path / "sql", "select article_id, n, 7 as stamp from core.facts")
+    models.run_model(con, changed)
+    assert _per_article(con) == {"a": (1, 7), "b": (2, 7)}
+
+
+def test_incremental_keys_are_checked(tmp_path):
+    write(tmp_path / "sql" / "marts" / "m.sql", "select 1 as x")
+    write(tmp_path / "sql" / "marts" / "m.yml", "incremental_key: x\n")
+    with pytest.raises(ValueError, match="incremental_key"):
+        models.load_models(tmp_path / "sql")
+    write(tmp_path / "sql" / "marts" / "m.yml", "incremental_key: article_id\nmaterialized: view\n")
+    with pytest.raises(ValueError, match="only a table"):
+        models.load_models(tmp_path / "sql")
