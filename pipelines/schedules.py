@@ -1,11 +1,9 @@
 """The refresh job, its daily schedule, and the sensor that reacts to files dropped in the articles folder."""
 
-import hashlib
-import os
-from pathlib import Path
-
 import dagster as dg
 
+from pipelines.fingerprint import folder_fingerprint
+from pipelines.ingest.readers import scan_folder
 from pipelines.resources import ArticlesFolder
 
 refresh_job = dg.define_asset_job(
@@ -24,22 +22,6 @@ daily_refresh = dg.ScheduleDefinition(
 )
 
 
-def folder_fingerprint(root: Path) -> str:
-    """A digest of every visible file's path, size and modification time under ``root``."""
-    digest = hashlib.sha256()
-    if root.is_dir():
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            for name in sorted(f for f in filenames if not f.startswith(".")):
-                path = Path(dirpath) / name
-                try:
-                    stat = path.stat()
-                except OSError:
-                    continue
-                digest.update(f"{path.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
-
-
 @dg.sensor(
     job=refresh_job,
     minimum_interval_seconds=30,
@@ -50,7 +32,8 @@ def articles_folder_sensor(context: dg.SensorEvaluationContext, articles: Articl
     # The cursor is "<count>:<fingerprint>". The count goes into the run key because Dagster
     # never starts two runs with one key, and a folder may return to an earlier state.
     count, _, previous = (context.cursor or "0:").partition(":")
-    fingerprint = folder_fingerprint(articles.root)
+    # The same fingerprint `trialfx run` compares: one stat per file, no file read.
+    fingerprint = folder_fingerprint(scan_folder(articles.root))
     if fingerprint == previous:
         return dg.SkipReason(f"no change in {articles.root}")
     change = int(count) + 1
