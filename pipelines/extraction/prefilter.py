@@ -117,6 +117,24 @@ def _top_level_alternatives(pattern: str) -> list[str]:
     return parts
 
 
+def starts_with_word_char(pattern: str) -> bool:
+    """Whether every match of ``pattern`` surely starts with a word character (False when unsure).
+
+    True when each top-level alternative opens with a letter or digit that is not optional, or with a
+    group, not optional, whose alternatives all do so.
+    """
+    for alternative in _top_level_alternatives(pattern):
+        first = alternative[:1]
+        if first == "(":
+            end = _skip_group(alternative, 0)
+            body = _group_body(alternative[:end])
+            if body is None or alternative[end:end + 1] in ("?", "*", "{") or not starts_with_word_char(body):
+                return False
+        elif not (first.isascii() and first.isalnum()) or alternative[1:2] in ("?", "*", "{"):
+            return False
+    return True
+
+
 def _group_body(group: str) -> str | None:
     """What a group matches when it matches, or None for lookarounds, references and conditionals."""
     if group.startswith("(?:"):

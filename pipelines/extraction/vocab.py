@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pipelines.extraction.prefilter import Prefilter, fold, lower_ascii
+from pipelines.extraction.prefilter import Prefilter, fold, lower_ascii, starts_with_word_char
 
 SUBGROUPS_PATH = Path(__file__).resolve().parents[2] / "schemas" / "subgroups.toml"
 
@@ -204,6 +204,9 @@ class _VocabularyIndex:
     always: tuple[int, ...]
     # Each pattern's part of _any_subgroup_re on its own (None when a part does not compile alone).
     openers: tuple[re.Pattern, ...] | None
+    # Patterns whose part of _any_subgroup_re surely matches wherever they do: for these alone, starting
+    # at the union's first hit finds what starting at the sentence start does.
+    seen_by_union: frozenset[int]
 
     def candidates(self, folded: str) -> list[int]:
         """Positions, in vocabulary order, of the patterns that may match the ``fold``-ed text."""
@@ -214,7 +217,12 @@ class _VocabularyIndex:
         return sorted(live)
 
     def first_hit(self, text: str, start: int, end: int, candidates: list[int], anywhere: re.Pattern) -> int | None:
-        """Where ``anywhere`` first matches text[start:end]: the earliest of its candidate parts, which alone can match."""
+        """Where ``anywhere`` first matches text[start:end]: the earliest of its candidate parts, which alone can match.
+
+        ``start`` itself when every candidate is seen by the union (and then maybe no candidate matches).
+        """
+        if self.seen_by_union.issuperset(candidates):
+            return start
         if self.openers is None:
             m = anywhere.search(text, start, end)
             return m.start() if m else None
@@ -233,12 +241,21 @@ def _vocabulary_index(path: str | None = None) -> _VocabularyIndex:
             always.append(k)
         for string in texts or ():
             users.setdefault(string, []).append(k)
+    parts = _union_parts(path)
     try:
         openers = tuple(re.compile(_AT_WORD + f"(?:{body})" if word else f"(?:{body})", re.IGNORECASE)
-                        for body, word in _union_parts(path))
+                        for body, word in parts)
     except re.error:
         openers = None
-    return _VocabularyIndex(patterns, tuple(users), tuple(tuple(u) for u in users.values()), tuple(always), openers)
+    # A part differs from its pattern by the word check replacing a leading \b, which is the same test when
+    # a word character follows, and by group names, which matter only to back-references.
+    seen = frozenset(k for k, (body, word) in enumerate(parts)
+                     if not _BACK_REFERENCE.search(body) and (not word or starts_with_word_char(body)))
+    return _VocabularyIndex(patterns, tuple(users), tuple(tuple(u) for u in users.values()), tuple(always),
+                            openers, seen)
+
+
+_BACK_REFERENCE = re.compile(r"\\\d|\(\?P=")
 
 
 _NEGATED_TERM_RE = re.compile(r"(?i)(?:without|non-?|no|not|free of)\b")
