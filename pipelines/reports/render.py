@@ -357,9 +357,14 @@ def png_bytes(pixels: np.ndarray) -> bytes:
     packed two to a byte, every row unfiltered, and compressed by zlib at its fastest level:
     half the time of Pillow's PNG encoder, which filters each row first."""
     height, width = pixels.shape
-    rows = np.zeros((height, 1 + (width + 1) // 2), dtype=np.uint8)  # filter byte 0: none
-    np.left_shift(pixels[:, 0::2], 4, out=rows[:, 1:])
-    rows[:, 1 : 1 + width // 2] |= pixels[:, 1::2]
+    if width % 2:
+        pixels = np.pad(pixels, ((0, 0), (0, 1)))
+    # Each pair of pixels read as one little-endian 16-bit number p0 + 256 * p1 becomes the
+    # byte p0 * 16 + p1 (the first pixel in the high half).
+    pairs = np.ascontiguousarray(pixels, dtype=np.uint8).view("<u2")
+    rows = np.empty((height, 1 + pairs.shape[1]), dtype=np.uint8)
+    rows[:, 0] = 0  # each row's filter: none
+    rows[:, 1:] = ((pairs << 4) | (pairs >> 8)).astype(np.uint8)
     per_metre = round(DPI / 0.0254)
     return b"".join((
         b"\x89PNG\r\n\x1a\n",

@@ -2,13 +2,14 @@
 
 Run from the project root: `.venv/bin/python -m tests.bench.bench_plots [--trials 1000 20000]
 [--repeats R]`. Prints the median milliseconds per trial plot and per pooled plot (PNG written
-to disk included), then, for each number of trials, the seconds write_forest_plots (what the
+to disk included), the PNG encoding alone beside Pillow's encoder on the same pixels, then, for each number of trials, the seconds write_forest_plots (what the
 reports asset does after its queries) takes on a first run (every plot drawn), on a rerun
 with nothing changed (every plot linked from the published folder) and on a rerun with 1% of
 the trials changed.
 """
 
 import argparse
+import io
 import math
 import random
 import shutil
@@ -17,10 +18,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from PIL import Image
 
 from pipelines.assets.reports import write_forest_plots
 from pipelines.reports.forest import cross_trial_forest_plot, trial_forest_plot, trial_record_plot
+from pipelines.reports.render import png_bytes
 from pipelines.reports.rows import records
 
 ENDPOINTS = ("PFS", "OS", "DFS", "ORR", "EFS", "pCR")
@@ -181,6 +185,23 @@ def per_plot(folder: Path, repeats: int) -> None:
     print(f"  trial plot from the trial's rows as dicts: {_median_ms(from_records, repeats):6.2f} ms")
     print(f"  trial plot from mart frames (filtered):    {_median_ms(from_frames, repeats):6.2f} ms")
     print(f"  pooled plot from frames:                   {_median_ms(pooled_calls, repeats):6.2f} ms")
+    _encoders(folder, svo_by_trial, overall_by_trial, trial_ids, repeats)
+
+
+def _encoders(folder: Path, svo_by_trial: dict, overall_by_trial: dict, trial_ids: list,
+              repeats: int) -> None:
+    """Side by side on the same pixels: the renderer's PNG writer and Pillow's PNG encoder."""
+    images = []
+    for trial_id in trial_ids:
+        path = trial_record_plot(svo_by_trial.get(trial_id, []), overall_by_trial[trial_id],
+                                 trial_id, folder / "encode.png")
+        with Image.open(path) as image:
+            images.append(image.copy())
+    ours = [lambda i=image: png_bytes(np.asarray(i)) for image in images]
+    pillows = [lambda i=image: i.save(io.BytesIO(), format="png", compress_level=1) for image in images]
+    print("PNG encoding of the same trial plots, median:")
+    print(f"  png_bytes (4-bit, zlib level 1):           {_median_ms(ours, repeats):6.2f} ms")
+    print(f"  Pillow PNG encoder (compress_level=1):     {_median_ms(pillows, repeats):6.2f} ms")
 
 
 def whole_folder(folder: Path, trials: int) -> None:
