@@ -44,6 +44,8 @@ CI_THICKNESS = 2
 # gets the largest side, one with a CI twice as wide half that side, down to the smallest.
 SQUARE_MAX, SQUARE_MIN, SQUARE_PLAIN = 14, 6, 9
 DIAMOND_HALF_HEIGHT = 9
+# Side of the arrowhead marking a CI that runs past the axis.
+ARROW = 9
 # Font sizes in pixels (9, 12, 8 and 7.5 points at 110 dpi).
 TEXT_PX, TITLE_PX, SMALL_PX, CAPTION_PX, FOOTER_PX = 14, 18, 12, 13, 11
 
@@ -225,16 +227,21 @@ def _draw_row(canvas: "_Canvas", row: ForestRow, y: int, axis: _Axis, side: int)
     has_ci = is_plottable(row.ci_low, axis.scale) and is_plottable(row.ci_high, axis.scale)
     has_value = is_plottable(row.value, axis.scale)
     if row.kind == POOLED and has_ci and has_value:
-        canvas.diamond(axis.x(row.ci_low), axis.x(row.value), axis.x(row.ci_high), y,
-                       style.color)
+        low, high = sorted((axis.x(row.ci_low), axis.x(row.ci_high)))
+        canvas.diamond(low, axis.x(row.value), high, y, style.color)
+        _mark_clipped(canvas, low, high, y, style.color)
         return
     if has_ci:
         low, high = sorted((axis.x(row.ci_low), axis.x(row.ci_high)))
-        canvas.hline(round(low), round(high) + 1, y - CI_THICKNESS // 2, CI_THICKNESS,
-                     style.color)
+        left, right = max(low, PLOT_LEFT), min(high, PLOT_RIGHT)
+        if left <= right:
+            canvas.hline(round(left), round(right) + 1, y - CI_THICKNESS // 2, CI_THICKNESS,
+                         style.color)
         if row.kind == INTERVAL:
             for end in (low, high):
-                canvas.rect(round(end) - 1, y - 5, round(end) + 1, y + 5, style.color)
+                if PLOT_LEFT <= end <= PLOT_RIGHT:
+                    canvas.rect(round(end) - 1, y - 5, round(end) + 1, y + 5, style.color)
+        _mark_clipped(canvas, low, high, y, style.color)
     if has_value and style.marker and axis.low <= row.value <= axis.high:
         x = round(axis.x(row.value))
         if style.marker == "square":
@@ -242,6 +249,14 @@ def _draw_row(canvas: "_Canvas", row: ForestRow, y: int, axis: _Axis, side: int)
             canvas.rect(x - half, y - half, x - half + side, y - half + side, style.color)
         else:
             canvas.sprite(_marker(style.marker, style.color), x, y)
+
+
+def _mark_clipped(canvas: "_Canvas", low: float, high: float, y: int, color: float) -> None:
+    """Arrowheads at the edges of the plot area where a CI runs past the axis."""
+    if low < PLOT_LEFT - 0.5:
+        canvas.sprite(_marker("arrow_left", color), PLOT_LEFT + ARROW // 2, y)
+    if high > PLOT_RIGHT + 0.5:
+        canvas.sprite(_marker("arrow_right", color), PLOT_RIGHT - ARROW // 2, y)
 
 
 def _write_row(canvas: "_Canvas", row: ForestRow, y: int) -> None:
@@ -310,8 +325,12 @@ class _Canvas:
         self.paste(sprite.coverage, sprite.body, x - w // 2, y - h // 2, sprite.color)
 
     def diamond(self, left: float, middle: float, right: float, y: int, color: float) -> None:
-        """The pooled diamond: its points at left and right, its top and bottom at middle."""
-        x0, x1 = math.floor(left) - 1, math.ceil(right) + 2
+        """The pooled diamond: its points at left and right, its top and bottom at middle;
+        cut at the edges of the plot area."""
+        x0 = max(math.floor(left) - 1, PLOT_LEFT)
+        x1 = min(math.ceil(right) + 2, PLOT_RIGHT + 1)
+        if x0 >= x1:
+            return
         sub = 4
         xs = x0 + (np.arange((x1 - x0) * sub) + 0.5) / sub
         ys = (np.arange(2 * DIAMOND_HALF_HEIGHT * sub) + 0.5) / sub - DIAMOND_HALF_HEIGHT
@@ -388,20 +407,27 @@ class _Sprite(NamedTuple):
 
 @functools.cache
 def _marker(kind: str, color: float) -> _Sprite:
-    """A marker drawn once at 8x8 samples per pixel: the overall diamond or an open circle."""
-    size, sub = (15, 8) if kind == "diamond" else (11, 8)
+    """A marker drawn once at 8x8 samples per pixel: the overall diamond, an open circle, or
+    an arrowhead (its tip on the sprite's left or right edge) for a CI past the axis."""
+    size, sub = {"diamond": 15, "circle": 11}.get(kind, ARROW), 8
     centre = size / 2
     grid = (np.arange(size * sub) + 0.5) / sub - centre
-    dx, dy = np.abs(grid)[None, :], np.abs(grid)[:, None]
+    dx, dy = grid[None, :], grid[:, None]
     if kind == "diamond":
-        outer = dx + dy <= 7.0
+        outer = np.abs(dx) + np.abs(dy) <= 7.0
         ink = outer
-    else:
+    elif kind == "circle":
         radius = np.hypot(dx, dy)
         outer = radius <= 4.9
         ink = outer & (radius >= 3.5)
+    else:
+        along = centre - dx if kind == "arrow_right" else dx + centre  # distance from the tip
+        outer = np.abs(dy) <= along * 0.5
+        ink = outer
+
     def cells(samples: np.ndarray) -> np.ndarray:
         return samples.reshape(size, sub, size, sub).mean(axis=(1, 3))
+
     coverage = np.round(cells(ink) * 255).astype(np.uint8)
     return _Sprite(coverage, cells(outer) >= 0.5, color)
 

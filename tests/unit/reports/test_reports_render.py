@@ -9,7 +9,8 @@ from PIL import Image
 
 from pipelines.reports.forest import trial_forest_plot
 from pipelines.reports.render import (
-    DPI, PALETTE, PLOT_LEFT, PLOT_RIGHT, SQUARE_MAX, SQUARE_MIN, WIDTH, png_bytes, render_forest,
+    BLOCK_GAP, DPI, FIRST_ROW_DY, PALETTE, PLOT_LEFT, PLOT_RIGHT, ROW_H, SQUARE_MAX, SQUARE_MIN,
+    TITLE_H, WIDTH, png_bytes, render_forest,
 )
 from pipelines.reports.rows import INTERVAL, OVERALL, POOLED, SUBGROUP, ForestBlock, ForestRow
 
@@ -194,3 +195,20 @@ def test_png_bytes_decode_to_the_same_pixels_and_palette(shape):
         assert np.array_equal(np.asarray(image), pixels)
         assert bytes(image.getpalette()[: 3 * 16]) == PALETTE
         assert round(image.info["dpi"][0]) == DPI
+
+
+@pytest.mark.parametrize("row", [
+    ForestRow("wide", SUBGROUP, 3.0, 0.001, 900.0),
+    ForestRow("Pooled (k = 9)", POOLED, 0.5, 0.004, 500.0),
+    ForestRow("prediction interval", INTERVAL, math.nan, 0.003, 500.0),
+])
+def test_cis_past_the_axis_stop_at_its_ends_with_arrowheads(tmp_path, row):
+    rgb = _rgb(_draw(tmp_path, _block(ForestRow("Overall", OVERALL, 0.7, 0.5, 1.0), row)))
+    dark = _dark(rgb)
+    y = TITLE_H + BLOCK_GAP + FIRST_ROW_DY + ROW_H  # the second row's centre
+    # Nothing between the plot area and the text columns on either side...
+    assert not dark[y - 6 : y + 7, PLOT_LEFT - 8 : PLOT_LEFT - 1].any()
+    assert not dark[y - 6 : y + 7, PLOT_RIGHT + 2 : 744].any()
+    # ...and at both ends an arrowhead, taller than the line.
+    assert dark[y - 5 : y + 6, PLOT_LEFT + 6].sum() >= 4
+    assert dark[y - 5 : y + 6, PLOT_RIGHT - 6].sum() >= 4
