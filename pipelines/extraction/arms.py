@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from pipelines.extraction.context import Doc, doc_cues, population_carried, sentence_index
 from pipelines.extraction.numbers import parse_int
+from pipelines.extraction.prefilter import Openings
 from pipelines.extraction.vocab import ENDPOINT_RE
 
 _WORD = r"[A-Za-z0-9][\w+\-/.]*"
@@ -56,6 +57,10 @@ _SIZES_RESPECTIVELY_RE = re.compile(
     r",?\s*respectively\s*\)")
 _AMONG_N_RE = re.compile(r"(?i)\bamong the (?P<n>\d{1,3}(?:,\d{3})+|\d{2,}) (?:patients|pts|participants) in the (?P<arm>[^,;.()]{2,50}?) (?:arm|group)\b")
 
+
+# Patterns read over whole articles, tried only where their first words occur.
+_ASSIGNED_LIST_OPENINGS = Openings(_ASSIGNED_LIST_RE)
+_AMONG_N_OPENINGS = Openings(_AMONG_N_RE)
 
 # An article compares a handful of arms; more names than this are noise, and capping them bounds the work.
 MAX_ARMS = 12
@@ -323,7 +328,7 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
             words = words[1:]
         if words and not _NOT_ARM.search(" ".join(words)):
             arms.add(" ".join(words))
-    for m in _COMPARED_RE.finditer(text):
+    for m in _COMPARED_OPENINGS.finditer(text, doc.folded):
         pair = [_clean(m.group("a")), _clean(m.group("b"))]
         if all(p and not _NOT_ARM.search(p) for p in pair):
             for name in pair:
@@ -353,6 +358,7 @@ def _randomized(arms: ArmSet) -> list[str]:
 _COMPARED_RE = re.compile(r"(?i)(?=[cte])\b(?:compared|comparing|tested|evaluated) (?!with\b|to\b|the (?:efficacy|safety)\b)"
                           r"(?P<a>[^,;.()]{2,60}?) (?:with|to|versus|vs\.?|against) (?P<b>[^,;.()]{2,60}?)"
                           r"(?= (?:in|among|for|as|after)\b|[,.;]|$)")
+_COMPARED_OPENINGS = Openings(_COMPARED_RE)
 _VS_PAIR_RE = re.compile(r"(?<![\w+/-])(?P<x>[A-Za-z][\w+/-]{1,40}) (?:vs\.?|versus) (?P<y>[A-Za-z][\w+/-]{1,40})(?![\w+/-])")
 _NOT_VS_WORDS = {"months", "patients", "group", "arm", "the", "a", "an", "those", "and", "or", "with", "without",
                  "baseline", "weeks", "years", "days", "rates", "rate", "events", "median", "mean", "each"}
@@ -410,7 +416,7 @@ def _sizes(doc: Doc, arms: ArmSet) -> list[tuple[str, int, int, int]]:
     text = doc.text
     out: list[tuple[str, int, int, int]] = []
     assigned: set[int] = set()
-    for m in (*_ASSIGNED_N_RE.finditer(text), *_ASSIGNED_LIST_RE.finditer(text)):
+    for m in (*_ASSIGNED_N_RE.finditer(text), *_ASSIGNED_LIST_OPENINGS.finditer(text, doc.folded)):
         if _N_EQUALS_NEXT.match(text[m.end():m.end() + 12]):
             continue  # "874 patients were assigned to A (n = 331), ...": a total, the arms follow
         start = m.start("n") if m.re is _ASSIGNED_LIST_RE else m.start()
@@ -423,7 +429,7 @@ def _sizes(doc: Doc, arms: ArmSet) -> list[tuple[str, int, int, int]]:
             pos += nxt.end()
     out.extend(_sizes_respectively(text))
     assigned.update(start for _name, _n, start, _end in out)
-    for m in (*_AMONG_N_RE.finditer(text), *_N_PATIENTS_NAMED_RE.finditer(text)):
+    for m in (*_AMONG_N_OPENINGS.finditer(text, doc.folded), *_N_PATIENTS_NAMED_RE.finditer(text)):
         out.append((m.group("arm"), parse_int(m.group("n")), m.start(), m.end()))
     for m in _N_INSIDE_RE.finditer(text):
         out.append((m.group("arm"), parse_int(m.group("n")), m.start() + 1, m.end()))

@@ -69,6 +69,8 @@ class Doc:
     raw_mentions: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)
     abbreviation_re: re.Pattern | None = None
     lowered: str = ""
+    # fold(text): where IGNORECASE patterns find their words with str.find.
+    folded: str = ""
     trial_words: frozenset[str] = frozenset()
     cue_cache: dict[int, list[PopulationCue]] = field(default_factory=dict)
     measure_cache: dict[int, list[Cue]] = field(default_factory=dict)
@@ -89,9 +91,9 @@ def prepare(original: str) -> Doc:
     sents = sentences(norm.text)
     norm = _unwrap_lines(norm, sents)
     doc = Doc(norm, sents, lowered=ascii_lower(norm.text))
-    folded = fold(doc.text)
+    doc.folded = fold(doc.text)
     doc.trial_words = frozenset().union(*(content_words(doc.text[t.start:t.end]) for t in sents
-                                          if _ENROLMENT_FILTER.may_match(folded[t.start:t.end])
+                                          if _ENROLMENT_FILTER.may_match(doc.folded[t.start:t.end])
                                           and _ENROLMENT_RE.search(doc.text, t.start, t.end)))
     doc.abbreviations = _learn_abbreviations(doc)
     if doc.abbreviations:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from pipelines.extraction.prefilter import fold
+from pipelines.extraction.prefilter import Openings, fold
 from pipelines.extraction.text import normalize
 
 _NCT_RE = re.compile(r"\bNCT\s?0?(\d{7,8})\b", re.IGNORECASE)
@@ -148,14 +148,21 @@ def _frequent_names(text: str) -> Counter[str]:
     return Counter({k: v for k, v in counts.items() if v >= 2})
 
 
-def _nct(text: str) -> str | None:
-    m = _NCT_RE.search(text)
+# Patterns read over whole articles, tried only where their first words occur.
+_NCT_OPENINGS = Openings(_NCT_RE)
+_PHASE_OPENINGS = Openings(_PHASE_RE)
+_RATING_OPENINGS = Openings(_RATING_RE)
+
+
+def _nct(text: str, folded: str | None = None) -> str | None:
+    """``folded``, here and below, is ``fold(text)`` when the caller has it."""
+    m = _NCT_OPENINGS.search(text, folded)
     return f"NCT{int(m.group(1)):08d}" if m else None
 
 
-def _condition(text: str) -> str | None:
+def _condition(text: str, folded: str | None = None) -> str | None:
     """The disease named first, under the most specific name the text gives it."""
-    folded = fold(text)
+    folded = fold(text) if folded is None else folded
     found = [(pos, k, name) for k, (terms, name) in enumerate(_CONDITION_TERMS)
              if (pos := _first_of(terms, folded)) is not None]
     if not found:
@@ -165,8 +172,8 @@ def _condition(text: str) -> str | None:
     return min((k, name) for _pos, k, name in found if name.endswith(family))[1]
 
 
-def _phase(text: str) -> str | None:
-    m = _PHASE_RE.search(text)
+def _phase(text: str, folded: str | None = None) -> str | None:
+    m = _PHASE_OPENINGS.search(text, folded)
     if not m:
         return None
     first = _ROMAN.get(m.group("p").upper(), m.group("p"))
@@ -175,8 +182,8 @@ def _phase(text: str) -> str | None:
     return first
 
 
-def _design(text: str) -> str | None:
-    folded = fold(text)
+def _design(text: str, folded: str | None = None) -> str | None:
+    folded = fold(text) if folded is None else folded
     found = [(pos, name) for name, term in _DESIGN_RES if (pos := term.first(folded)) is not None]
     return ", ".join(name for _pos, name in sorted(found)) or None
 
@@ -187,13 +194,14 @@ def article_facts(text: str, title: str | None = None) -> dict:
         text = ""
     plain = normalize(text).text
     head = normalize(title).text if isinstance(title, str) else None
-    rating = _RATING_RE.search(plain)
+    folded = fold(plain)
+    rating = _RATING_OPENINGS.search(plain, folded)
     return {
         "acronym": _acronym(plain, head),
-        "nct_id": _nct(plain) or (_nct(head) if head else None),
-        "condition": _condition(plain) or (_condition(head) if head else None),
-        "phase": _phase(plain),
-        "design": _design(plain),
+        "nct_id": _nct(plain, folded) or (_nct(head) if head else None),
+        "condition": _condition(plain, folded) or (_condition(head) if head else None),
+        "phase": _phase(plain, folded),
+        "design": _design(plain, folded),
         "evidence_rating": _BLANKS_RE.sub(" ", rating.group("r")) if rating else None,
     }
 

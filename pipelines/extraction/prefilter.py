@@ -203,3 +203,125 @@ class Prefilter:
     def finditer(self, text: str, start: int, end: int, segment: str) -> Iterator[re.Match]:
         """``regex.finditer(text, start, end)``, skipped when ``segment`` (text[start:end], as for may_match) rules it out."""
         return self.regex.finditer(text, start, end) if self.may_match(segment) else iter(())
+
+
+def opening_texts(pattern: str) -> tuple[str, ...] | None:
+    """Strings one of which every match of ``pattern`` starts with (None when that cannot be told).
+
+    Assertions at the start (\\b, look-arounds) are passed over: they say where a match may start,
+    not what it starts with. ``pattern`` must not be verbose.
+    """
+    if _FLAG_GROUP.search(pattern):
+        return None
+    return _openings(pattern)
+
+
+def _openings(pattern: str) -> tuple[str, ...] | None:
+    out: list[str] = []
+    for alternative in _top_level_alternatives(pattern):
+        found = _alternative_openings(alternative)
+        if not found:
+            return None
+        out.extend(found)
+    return tuple(out)
+
+
+_ASSERTIONS = ("(?=", "(?!", "(?<=", "(?<!")
+
+
+def _alternative_openings(alternative: str) -> tuple[str, ...] | None:
+    i = 0
+    while True:
+        if alternative.startswith(("\\b", "\\B", "\\A"), i):
+            i += 2
+        elif alternative.startswith("^", i):
+            i += 1
+        elif alternative.startswith(_ASSERTIONS, i):
+            i = _skip_group(alternative, i)
+        else:
+            break
+    first = alternative[i:i + 1]
+    if first in ("(", "["):
+        end = _skip_group(alternative, i) if first == "(" else _skip_class(alternative, i)
+        if alternative[end:end + 1] in ("?", "*", "{"):
+            return None
+        if first == "[":
+            return _class_chars(alternative[i + 1:end - 1])
+        body = _group_body(alternative[i:end])
+        return None if body is None else _openings(body)
+    run = ""
+    while i < len(alternative):
+        ch = alternative[i]
+        if ch == "\\":
+            literal = alternative[i + 1:i + 2]
+            if not (literal.isascii() and literal and not literal.isalnum()):
+                break
+            step = 2
+        elif not ch.isascii() or ch in "()[]|.^$?*+{":
+            break
+        else:
+            literal, step = ch, 1
+        quantifier = alternative[i + step:i + step + 1]
+        if quantifier in ("?", "*", "{"):
+            break  # optional or counted: the run ends before it
+        run += literal
+        i += step
+        if quantifier == "+":
+            break
+    return (run,) if run else None
+
+
+def _class_chars(body: str) -> tuple[str, ...] | None:
+    """The characters of a plain ASCII class such as '(;' or 'a-c' (None for anything else or more than 16)."""
+    if not body or body[0] == "^" or not body.isascii() or any(c in body for c in "\\[&~|") or "--" in body:
+        return None
+    chars, i = [], 0
+    while i < len(body):
+        if i + 2 < len(body) and body[i + 1] == "-":
+            chars.extend(chr(c) for c in range(ord(body[i]), ord(body[i + 2]) + 1))
+            i += 3
+        else:
+            chars.append(body[i])
+            i += 1
+    return tuple(dict.fromkeys(chars)) if len(chars) <= 16 else None
+
+
+class Openings:
+    """A compiled regex run only where the strings its matches start with occur.
+
+    On a long text, trying a pattern at every position costs far more than finding a few words
+    with str.find and trying the pattern there; the matches are the same.
+    """
+
+    def __init__(self, regex: re.Pattern):
+        self.regex = regex
+        self.ignorecase = bool(regex.flags & re.IGNORECASE)
+        pattern = regex.pattern[4:] if regex.pattern.startswith("(?i)") else regex.pattern
+        texts = opening_texts(pattern)
+        self.texts = None if texts is None else tuple(dict.fromkeys(t.lower() if self.ignorecase else t
+                                                                    for t in texts))
+
+    def finditer(self, text: str, folded: str | None = None) -> Iterator[re.Match]:
+        """``regex.finditer(text)``; ``folded`` is ``fold(text)`` when the caller has it (used for IGNORECASE)."""
+        if self.texts is None:
+            yield from self.regex.finditer(text)
+            return
+        haystack = (folded if folded is not None else fold(text)) if self.ignorecase else text
+        starts = set()
+        for opening in self.texts:
+            pos = haystack.find(opening)
+            while pos != -1:
+                starts.add(pos)
+                pos = haystack.find(opening, pos + 1)
+        taken = 0
+        for pos in sorted(starts):
+            if pos < taken:
+                continue
+            m = self.regex.match(text, pos)
+            if m is not None:
+                yield m
+                taken = max(m.end(), pos + 1)
+
+    def search(self, text: str, folded: str | None = None) -> re.Match | None:
+        """``regex.search(text)``, found the same way."""
+        return next(self.finditer(text, folded), None)
