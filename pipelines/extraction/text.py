@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -23,8 +24,8 @@ class Normalized:
     """Normalized text plus, for every normalized character, its span in the original."""
 
     text: str
-    starts: tuple[int, ...]
-    ends: tuple[int, ...]
+    starts: Sequence[int]
+    ends: Sequence[int]
     original: str
 
     def span(self, start: int, end: int) -> tuple[int, int]:
@@ -121,36 +122,43 @@ _SPECIAL = re.compile("[&\r\u00b7\u2027" + re.escape(_DASHES + _LONG_DASHES + _S
 
 def _normalize_chars(text: str) -> Normalized:
     """Map characters one by one; plain runs between special characters are copied in bulk."""
-    out: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
+    # (start, end) in text of each special character or entity, and what it becomes.
+    changes: list[tuple[int, int, str]] = []
     pos = 0
     for m in _SPECIAL.finditer(text):
         i = m.start()
         if i < pos:
             continue
-        if i > pos:
-            out.append(text[pos:i])
-            starts.extend(range(pos, i))
-            ends.extend(range(pos + 1, i + 1))
         entity = _ENTITY.match(text, i) if text[i] == "&" else None
         rep = html.unescape(entity.group(0)) if entity else None
         if entity and rep != entity.group(0):
-            mapped = "".join(_map_char(rep, k) for k in range(len(rep)))
-            out.append(mapped)
-            starts.extend([i] * len(mapped))
-            ends.extend([entity.end()] * len(mapped))
+            changes.append((i, entity.end(), "".join(_map_char(rep, k) for k in range(len(rep)))))
             pos = entity.end()
             continue
-        mapped = _map_char(text, i)
-        out.append(mapped)
-        starts.extend([i] * len(mapped))
-        ends.extend([i + 1] * len(mapped))
+        changes.append((i, i + 1, _map_char(text, i)))
         pos = i + 1
-    if pos < len(text):
-        out.append(text[pos:])
-        starts.extend(range(pos, len(text)))
-        ends.extend(range(pos + 1, len(text) + 1))
+    out: list[str] = []
+    pos = 0
+    for start, end, mapped in changes:
+        out.append(text[pos:start])
+        out.append(mapped)
+        pos = end
+    out.append(text[pos:])
+    if all(end - start == 1 and len(mapped) == 1 for start, end, mapped in changes):
+        # Every character stays one character: each maps to its own position, which ranges hold without
+        # materialising thousands of offsets.
+        return Normalized("".join(out), range(len(text)), range(1, len(text) + 1), text)
+    starts: list[int] = []
+    ends: list[int] = []
+    pos = 0
+    for start, end, mapped in changes:
+        starts.extend(range(pos, start))
+        ends.extend(range(pos + 1, start + 1))
+        starts.extend([start] * len(mapped))
+        ends.extend([end] * len(mapped))
+        pos = end
+    starts.extend(range(pos, len(text)))
+    ends.extend(range(pos + 1, len(text) + 1))
     return Normalized("".join(out), tuple(starts), tuple(ends), text)
 
 
