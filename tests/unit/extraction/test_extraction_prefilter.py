@@ -1,0 +1,109 @@
+"""Prefilters and openings: every shortcut finds exactly what the regex alone finds."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipelines.extraction import arms, context, facts, numbers, results, vocab
+from pipelines.extraction.prefilter import (
+    Openings,
+    Prefilter,
+    fold,
+    lower_ascii,
+    opening_texts,
+    required_texts,
+    starts_with_word_char,
+)
+
+
+def test_fold_equates_exactly_what_ignorecase_equates_with_ascii():
+    any_ascii = re.compile(r"[\x00-\x7f]", re.IGNORECASE)
+    for code in range(0x110000):
+        char = chr(code)
+        if code < 0x80 or any_ascii.fullmatch(char):
+            matched = {a for a in map(chr, range(0x80)) if re.fullmatch(re.escape(a), char, re.IGNORECASE)}
+            assert {fold(char)} == {a.lower() for a in matched}, hex(code)
+        else:
+            assert fold(char) == char, hex(code)
+
+
+@given(st.text(alphabet=st.sampled_from("aZk \u0130\u0131\u017f\u212a\u00e9\u00c9\u2264\U0001f600\ud800-."), max_size=30))
+def test_fold_and_lower_ascii_keep_length_and_touch_only_what_they_should(text):
+    assert lower_ascii(text) == text.translate(str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"))
+    folded = fold(text)
+    assert len(folded) == len(text)
+    for char, out in zip(text, folded):
+        assert out == (char.lower() if char.isascii() else {"\u0130": "i", "\u0131": "i", "\u017f": "s",
+                                                            "\u212a": "k"}.get(char, char))
+
+
+@pytest.mark.parametrize("pattern, expected", [
+    (r"\bESR1[- ]?(?:mut(?:ated|ation)?|m)\b", ("ESR1",)),
+    (r"\bmutations? (?:in|of) ESR1\b", ("mutation",)),
+    (r"\bharbou?ring single\b", ("ring single",)),
+    (r"a{0,60}bc", ("bc",)),
+    (r"x{2}yz|\bITT\b", ("yz", "ITT")),
+    (r"\b(?:in|among) (?:patients|pts) (?:with(?:out)?|whose)\s+", ("with", "whose")),
+    (r"(?:ab|c)?d", ("d",)),
+    (r"(?i)abc", None),
+    (r"\d+", None),
+    (r"(?=abc)x", ("x",)),
+])
+def test_required_texts(pattern, expected):
+    assert required_texts(pattern) == expected
+
+
+@pytest.mark.parametrize("pattern, expected", [
+    (r"(?=[ra])(?:randomi[sz]ed|randomly assigned)\s", ("randomi", "randomly assigned")),
+    (r"\bNCT\s?0?(\d{7,8})\b", ("NCT",)),
+    (r"(?<!\d)[1-3]:[1-3]", ("1", "2", "3")),
+    (r"ab+c", ("ab",)),
+    (r"a?bc", None),
+    (r"(?:ab)?c", None),
+    (r"[^a]b", None),
+    (r"x{2}", None),
+])
+def test_opening_texts(pattern, expected):
+    assert opening_texts(pattern) == expected
+
+
+@pytest.mark.parametrize("pattern, expected", [
+    ("ESR1[- ]?", True), ("(?:in|from) Asia", True), ("(?P<level>younger|older) x", True),
+    (r"(?P<level>(?:[<>]=?|[\u2265\u2264])\s?\d+ years)", False), ("s?abc", False), ("ab|-c", False),
+    ("(?=a)b", False), ("", False),
+])
+def test_starts_with_word_char(pattern, expected):
+    assert starts_with_word_char(pattern) is expected
+
+
+# Every regex the extractor reads per sentence or per article, with the subgroup vocabulary's patterns.
+_REGEXES = [obj for module in (arms, context, facts, numbers, results, vocab) for obj in vars(module).values()
+            if isinstance(obj, re.Pattern)]
+_REGEXES += [pat for term in vocab.load_subgroups() for pat in term.patterns]
+_PIECES = [
+    "In patients with", "among the 120 patients in the", "randomly assigned", "Randomized", "RANDOMISED ",
+    "assigned to", "allocated", "NCT0", "nct 1234567", "12345678", "phase 3", "Phase III", "evidence rating level: 2 (a)",
+    "compared", "tested", "with", "whose", "who had", " the ", "41-49%", " group", " arm", "overall population",
+    "ITT", "ESR1-mutated", "ESR1 mutation", "aged \u226565 years", "x<65 years", "PD-L1 CPS \u226510", "HR 0.62",
+    "(95% CI, 0.5-0.8)", "; ", ", ", "(", ")", "n = 331", "vs", "placebo", "\u212a", "\u0130", "\u017f", "\u0131",
+    "subgroup", "cohort with", "respectively", "primary end point", "died", " ", "\n", "1:1", "2:1 to",
+]
+
+
+_SHORTCUTS = [(regex, Prefilter(regex), Openings(regex)) for regex in _REGEXES]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=25).map("".join))
+def test_prefilters_and_openings_find_what_the_regex_finds(text):
+    folded = fold(text)
+    for regex, prefilter, openings in _SHORTCUTS:
+        found = [(m.span(), m.groups()) for m in regex.finditer(text)]
+        if not prefilter.may_match(folded if prefilter.ignorecase else text):
+            assert found == [], regex.pattern
+        if openings.texts is not None:
+            assert [(m.span(), m.groups()) for m in openings.finditer(text, folded)] == found, regex.pattern
