@@ -12,7 +12,9 @@ _NCT_RE = re.compile(r"\bNCT\s?0?(\d{7,8})\b", re.IGNORECASE)
 # A trial name: a word with two capitals (KEYNOTE, CheckMate, TROPiCS) or a camel-cased word ending in a
 # capital (monarchE, OlympiA), optionally followed by a number or a capitalised part (EMBER-3,
 # CheckMate 77T, DESTINY-Breast04, EMPEROR-Preserved, ENGAGE AF-TIMI 48).
-_ACRONYM = (r"(?!(?:I{1,3}|IV|V)\b)(?:[A-Z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*|[a-z]{3,}[A-Z][A-Za-z]*)"
+# The lower-case run is possessive: the capital after it can never be one of its letters, so giving
+# letters back (which every lower-case word would otherwise try) cannot help a match.
+_ACRONYM = (r"(?!(?:I{1,3}|IV|V)\b)(?:[A-Z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*|[a-z]{3,}+[A-Z][A-Za-z]*)"
             r"(?:[- ](?:\d{1,4}[A-Za-z]?|[A-Z][A-Za-z]+\d*|[A-Z]{2,}))?(?:[- ]\d{1,4}[A-Z]?)?")
 # Every alternative starts with a letter at the start of a word, or with "(": checking that once
 # per position, before the alternatives are tried one by one, makes the scan faster.
