@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from pipelines.extraction.context import Doc, doc_cues, population_carried, sentence_index
 from pipelines.extraction.numbers import parse_int
-from pipelines.extraction.prefilter import Openings
+from pipelines.extraction.prefilter import Openings, fold
 from pipelines.extraction.vocab import ENDPOINT_RE
 
 _WORD = r"[A-Za-z0-9][\w+\-/.]*"
@@ -143,7 +143,8 @@ class ArmSet:
     sizes: list[tuple[str, int, int, int]] = field(default_factory=list)
     # The arms given with their randomized sizes, each once, in text order: what comparisons are named by.
     randomized: list[str] = field(default_factory=list)
-    _lookup: list[tuple[str, re.Pattern, re.Pattern | None]] | None = field(default=None, repr=False, compare=False)
+    _lookup: list[tuple[str, re.Pattern, re.Pattern | None, str | None, list[str]]] | None = field(
+        default=None, repr=False, compare=False)
     # comparison_near per (text, sentence start, sentence end, names, randomized): a sentence's estimates ask alike.
     _near: dict[tuple, tuple[str | None, str | None]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -162,23 +163,31 @@ class ArmSet:
             out |= tokens(n)
         return out
 
-    def _patterns(self) -> list[tuple[str, re.Pattern, re.Pattern | None]]:
-        """Per name: its whole-name pattern and one for the words no other arm has (built once per article)."""
+    def _patterns(self) -> list[tuple[str, re.Pattern, re.Pattern | None, str | None, list[str]]]:
+        """Per name: its whole-name pattern, one for the words no other arm has, and the words they need.
+
+        Built once per article. The whole name needs each of its words, so its longest ASCII word
+        (None when it has none) rules the pattern out of most sentences; the other pattern needs one of
+        its words.
+        """
         if self._lookup is None:
             self._lookup = []
             for name in self.names:
                 others = set().union(*(tokens(n) for n in self.names if n != name))
                 own = sorted(tokens(name) - others - _GENERIC)
                 own_re = re.compile(r"\b(?:" + "|".join(map(re.escape, own)) + r")\b", re.IGNORECASE) if own else None
-                self._lookup.append((name, _name_pattern(name), own_re))
+                ascii_words = [w.lower() for w in _NAME_WORD_SPLIT.split(name) if w and w.isascii()]
+                needed = max(ascii_words, key=len) if ascii_words else None
+                self._lookup.append((name, _name_pattern(name), own_re, needed, own))
         return self._lookup
 
     def find(self, text: str, start: int, end: int) -> list[tuple[int, str, str]]:
         """(position, arm, words as written) of arm names in text[start:end], whole or by a word no other arm has."""
         found = []
-        for name, whole, own in self._patterns():
-            hits = list(whole.finditer(text, start, end))
-            if not hits and own is not None:
+        segment = fold(text[start:end])
+        for name, whole, own, needed, own_words in self._patterns():
+            hits = list(whole.finditer(text, start, end)) if needed is None or needed in segment else []
+            if not hits and own is not None and any(w in segment for w in own_words):
                 first = own.search(text, start, end)
                 hits = [first] if first else []
             found.extend((m.start(), m.end(), name) for m in hits)
