@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from pipelines.extraction.context import Doc, doc_cues, population_carried, sentence_index
 from pipelines.extraction.numbers import parse_int
-from pipelines.extraction.prefilter import Openings, fold
+from pipelines.extraction.prefilter import Openings, Prefilter, fold
 from pipelines.extraction.vocab import ENDPOINT_RE
 
 _WORD = r"[A-Za-z0-9][\w+\-/.]*"
@@ -59,6 +59,7 @@ _AMONG_N_RE = re.compile(r"(?i)\bamong the (?P<n>\d{1,3}(?:,\d{3})+|\d{2,}) (?:p
 
 
 # Patterns read over whole articles, tried only where their first words occur.
+_ASSIGN_OPENINGS = Openings(_ASSIGN_RE)
 _ASSIGNED_LIST_OPENINGS = Openings(_ASSIGNED_LIST_RE)
 _AMONG_N_OPENINGS = Openings(_AMONG_N_RE)
 
@@ -112,6 +113,8 @@ _SENTENCE_OPENERS = {"The", "This", "These", "In", "Among", "After", "For", "Dur
 _PURE_NUMBER = re.compile(r"^[(\[]?\d[\d.,%]*[)\]]?$|^\d+(?:\.\d+)+\.")
 _NOT_NAME_START = re.compile(r"(?i)^(?:each|both|with|without|and|or|to|of|day|cycle|than)\b")
 _COMBINATION = re.compile(r"(?i)\b(?:combination|doublet|triplet|combined regimen)\b")
+_COMBINATION_FILTER = Prefilter(_COMBINATION)
+_CONTROL_MENTION_FILTER = Prefilter(_CONTROL_MENTION)
 _COMBINED_WITH = re.compile(r"(?i)\s(?:in combination|combined|each|both) with\b.*")
 _PATIENTS_SUFFIX = re.compile(r"(?i)(?:-treated)?\s+(?:patients|participants|pts)$|-treated$")
 
@@ -181,10 +184,13 @@ class ArmSet:
                 self._lookup.append((name, _name_pattern(name), own_re, needed, own))
         return self._lookup
 
-    def find(self, text: str, start: int, end: int) -> list[tuple[int, str, str]]:
-        """(position, arm, words as written) of arm names in text[start:end], whole or by a word no other arm has."""
+    def find(self, text: str, start: int, end: int, segment: str | None = None) -> list[tuple[int, str, str]]:
+        """(position, arm, words as written) of arm names in text[start:end], whole or by a word no other arm has.
+
+        ``segment`` is ``fold(text[start:end])`` when the caller has it.
+        """
         found = []
-        segment = fold(text[start:end])
+        segment = fold(text[start:end]) if segment is None else segment
         for name, whole, own, needed, own_words in self._patterns():
             hits = list(whole.finditer(text, start, end)) if needed is None or needed in segment else []
             if not hits and own is not None and any(w in segment for w in own_words):
@@ -252,9 +258,11 @@ class ArmSet:
 
     def _mentioned(self, text: str, start: int, end: int) -> list[str]:
         """Arms a sentence names, in order, each as the article's arm it stands for."""
-        found = [(p, name, True) for p, name, _w in self.find(text, start, end)]
+        segment = fold(text[start:end])
+        found = [(p, name, True) for p, name, _w in self.find(text, start, end, segment)]
         found += [(m.start(), m.group(0), False)
-                  for m in (*_CONTROL_MENTION.finditer(text, start, end), *_COMBINATION.finditer(text, start, end))]
+                  for m in (*_CONTROL_MENTION_FILTER.finditer(text, start, end, segment),
+                            *_COMBINATION_FILTER.finditer(text, start, end, segment))]
         found.sort()
         out: list[str] = []
         loose = self.targets() is self.names
@@ -319,7 +327,7 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
     """Collect arm names from randomization sentences, 'X group'/'X arm' phrases and sized arms."""
     arms = ArmSet()
     text = doc.text
-    for m in _ASSIGN_RE.finditer(text):
+    for m in _ASSIGN_OPENINGS.finditer(text, doc.folded):
         either = _EITHER_RE.search(m.group("list"))
         items = _LIST_SPLIT.split(_EITHER_RE.sub("", m.group("list")))[:4]
         if either and len(items) < 2:
@@ -373,9 +381,10 @@ _NOT_VS_WORDS = {"months", "patients", "group", "arm", "the", "a", "an", "those"
                  "baseline", "weeks", "years", "days", "rates", "rate", "events", "median", "mean", "each"}
 
 
-# Zero-width, so that anchors sharing characters ('A vs vs B') are all found.
-_GROUP_ANCHOR = re.compile(r"(?= (?:group|arm)\b)")
-_VS_ANCHOR = re.compile(r"(?= (?:vs\.?|versus) )")
+# Each takes only the blank before its word, so that anchors sharing characters ('A vs vs B') are all
+# found; opening with that blank lets the engine jump from blank to blank.
+_GROUP_ANCHOR = re.compile(r" (?=(?:group|arm)\b)")
+_VS_ANCHOR = re.compile(r" (?=(?:vs\.?|versus) )")
 
 
 def _anchored(regex: re.Pattern, anchor: re.Pattern, text: str, before: int, after: int):
