@@ -29,6 +29,7 @@ from pipelines.extraction.numbers import (
     p_values,
     ratios_without_ci,
 )
+from pipelines.extraction.prefilter import Prefilter, fold
 from pipelines.extraction.vocab import load_subgroups
 
 RATIO_MEASURES = ("HR", "OR", "RR", "IRR")
@@ -45,6 +46,8 @@ _SIGNIFICANT_NEG_RE = re.compile(
     r"|was not (?:formally )?(?:tested|significant))",
     re.IGNORECASE)
 _SIGNIFICANT_POS_RE = re.compile(r"\bsignifican(?:t|tly|ce)\b", re.IGNORECASE)
+_SIGNIFICANT_NEG_FILTER = Prefilter(_SIGNIFICANT_NEG_RE)
+_SIGNIFICANT_POS_FILTER = Prefilter(_SIGNIFICANT_POS_RE)
 
 _DIGIT_RE = re.compile(r"\d")
 _CLOSING_RE = re.compile(r"[\s)\]]*")
@@ -327,8 +330,9 @@ def _apply_respectively(doc: Doc, si: int, found: list[Estimate]) -> None:
 def _claimed(text: str, sent_start: int, est: Estimate) -> bool | None:
     window_start = max(sent_start, est.fig.start - 160)
     chunk = text[window_start:est.end]
-    if _SIGNIFICANT_NEG_RE.search(chunk):
+    folded = fold(chunk)
+    if _SIGNIFICANT_NEG_FILTER.may_match(folded) and _SIGNIFICANT_NEG_RE.search(chunk):
         return False
-    if _SIGNIFICANT_POS_RE.search(chunk):
+    if _SIGNIFICANT_POS_FILTER.may_match(folded) and _SIGNIFICANT_POS_RE.search(chunk):
         return True
     return None

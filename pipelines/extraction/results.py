@@ -21,6 +21,7 @@ from pipelines.extraction.context import (
 )
 from pipelines.extraction.estimates import Estimate
 from pipelines.extraction.numbers import LEVEL_RE, NUM, P_RE, parse_int, to_float
+from pipelines.extraction.prefilter import Prefilter
 from pipelines.extraction.vocab import ENDPOINT_RE
 
 _COUNT_RE = re.compile(
@@ -63,6 +64,8 @@ _DIGIT_RE = re.compile(r"\d")
 _OCCURRED_RE = re.compile(r"\b(?:occurred|were reported|was reported|was seen|were seen) in\b")
 _OCCURRED_IN_RE = re.compile(_OCCURRED_RE.pattern + r"\s*$")
 _JOINED_RE = re.compile(r"\s*+(?:vs\.?|versus|and|to|compared with)?\s*+")
+_COUNT_FILTER = Prefilter(_COUNT_RE)
+_LEVEL_FILTER = Prefilter(LEVEL_RE)
 _BRACKETED_RE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
 _LEADING_BRACKETS_RE = re.compile(r"\s*[(\[][^()\[\]]{0,60}[)\]]")
 _N_EQUALS_RE = re.compile(r"\bn\s*=")
@@ -119,9 +122,12 @@ def _blocked(doc: Doc, start: int, end: int, estimates: list[Estimate]) -> _Mask
     mask = _Mask(start, end)
     for e in estimates:
         mask.add(e.start, e.end)
-    for regex in (P_RE, _N_NEAR_RE):
-        for m in regex.finditer(text, start, end):
-            mask.add(m.start(), m.end())
+    # Every p-value and every 'n = x' holds one of these signs; most sentences have none.
+    segment = text[start:end]
+    if any(sign in segment for sign in "<>=\u2264\u2265"):
+        for regex in (P_RE, _N_NEAR_RE):
+            for m in regex.finditer(text, start, end):
+                mask.add(m.start(), m.end())
     return mask
 
 
@@ -148,8 +154,9 @@ def sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
     if not _DIGIT_RE.search(text, sent.start, sent.end):
         return []
     blocked = _blocked(doc, sent.start, sent.end, estimates)
+    segment = text[sent.start:sent.end]
     items: list[Item] = []
-    for m in _COUNT_RE.finditer(text, sent.start, sent.end):
+    for m in _COUNT_FILTER.finditer(text, sent.start, sent.end, segment):
         if blocked.free(m.start(), m.end()):
             pct = m.group("p") or m.group("p2")
             count = parse_int(m.group("c") or m.group("c2"))
@@ -160,7 +167,7 @@ def sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
                               count_of=parse_int(m.group("m") or m.group("m2") or "")))
     for i in items:
         blocked.add(i.start, i.end)
-    for m in LEVEL_RE.finditer(text, sent.start, sent.end):
+    for m in _LEVEL_FILTER.finditer(text, sent.start, sent.end, segment):
         blocked.add(m.start(), m.end())
     for m in sentence_figure_matches(doc, si):
         unit = _unit(m.group("vunit"))
