@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipelines.extraction import extract
-from pipelines.parallel import extract_many
+from pipelines.parallel import extract_article, extract_many
 from tests.synthetic.generator import write_corpus
 
 NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
@@ -36,6 +36,15 @@ def floor(paths: list[Path]) -> int:
 
 def single_process(paths: list[Path]) -> int:
     return sum(len(extract(path.read_text(encoding="utf-8"), article=path.name)) for path in paths)
+
+
+def single_process_with_facts(paths: list[Path]) -> int:
+    """What each worker of extract_many does per article: article facts, then records."""
+    found = 0
+    for path in paths:
+        facts, records = extract_article(path.name, path.read_text(encoding="utf-8"), None)
+        found += len(records)
+    return found
 
 
 def two_workers(paths: list[Path]) -> int:
@@ -77,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         base = statistics.median(floor_seconds)
         rows = [("floor (read + NFKC + number regex)", floor_seconds, None)]
         for label, work in (("extract, 1 process", single_process),
+                            ("facts + extract, 1 process", single_process_with_facts),
                             ("extract_many, 2 workers", two_workers),
                             ("trialfx extract CLI", cli(folder))):
             seconds, records = timed(work, paths, args.repeats)
