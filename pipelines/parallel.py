@@ -1,21 +1,55 @@
-"""Run the extractor over many articles, in batches spread over the machine's cores."""
+"""Per-item work (extracting articles) in batches spread over the machine's cores."""
 
 from __future__ import annotations
 
 import itertools
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
 
 from pipelines.extraction import article_facts, extract
 
-# Below this many articles a process pool costs more to start than it saves.
+# Below this many items a process pool costs more to start than it saves.
 PARALLEL_THRESHOLD = 200
 BATCH_SIZE = 100
 # Batches handed to the pool ahead of the one being consumed, per worker: enough to keep every
-# worker busy, few enough that memory holds a handful of batches, never the whole corpus.
+# worker busy, few enough that memory holds a handful of batches, never the whole input.
 AHEAD_PER_WORKER = 2
+
+In = TypeVar("In")
+Out = TypeVar("Out")
+
+
+def map_in_batches(
+    work: Callable[[list[In]], list[Out]], items: Iterable[In], workers: int | None = None
+) -> Iterator[Out]:
+    """``work`` applied to batches of ``items``, results yielded one by one in input order.
+
+    ``items`` is consumed lazily, a few batches ahead of the output, so a stream of any length
+    runs in bounded memory. ``work`` must be a module-level function (it is pickled to workers)."""
+    items = iter(items)
+    workers = workers or os.cpu_count() or 1
+    head = list(itertools.islice(items, PARALLEL_THRESHOLD))
+    if workers == 1 or len(head) < PARALLEL_THRESHOLD:
+        yield from work(head)
+        for batch in _batches(items, BATCH_SIZE):
+            yield from work(batch)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending: deque = deque()
+        for batch in _batches(itertools.chain(head, items), BATCH_SIZE):
+            pending.append(pool.submit(work, batch))
+            if len(pending) > AHEAD_PER_WORKER * workers:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
+def _batches(items: Iterator, size: int) -> Iterator[list]:
+    while batch := list(itertools.islice(items, size)):
+        yield batch
 
 
 def extract_article(article_id: str, text: str, title: str | None) -> tuple[dict, list[dict]]:
@@ -27,31 +61,8 @@ def _extract_batch(batch: list[tuple[str, str, str | None]]) -> list[tuple[str, 
     return [(article_id, *extract_article(article_id, text, title)) for article_id, text, title in batch]
 
 
-def _batches(items: Iterator, size: int) -> Iterator[list]:
-    while batch := list(itertools.islice(items, size)):
-        yield batch
-
-
 def extract_many(
     items: Iterable[tuple[str, str, str | None]], workers: int | None = None
 ) -> Iterator[tuple[str, dict, list[dict]]]:
-    """Yield ``(article_id, facts, records)`` for each ``(article_id, text, title)``, in input order.
-
-    ``items`` is consumed lazily, a few batches ahead of the output, so a stream of any length
-    runs in bounded memory."""
-    items = iter(items)
-    workers = workers or os.cpu_count() or 1
-    head = list(itertools.islice(items, PARALLEL_THRESHOLD))
-    if workers == 1 or len(head) < PARALLEL_THRESHOLD:
-        yield from _extract_batch(head)
-        for batch in _batches(items, BATCH_SIZE):
-            yield from _extract_batch(batch)
-        return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        pending: deque = deque()
-        for batch in _batches(itertools.chain(head, items), BATCH_SIZE):
-            pending.append(pool.submit(_extract_batch, batch))
-            if len(pending) > AHEAD_PER_WORKER * workers:
-                yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
+    """Yield ``(article_id, facts, records)`` for each ``(article_id, text, title)``, in input order."""
+    return map_in_batches(_extract_batch, items, workers)

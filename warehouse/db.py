@@ -17,6 +17,14 @@ from warehouse.models import comment_tables, core_docs, install_macros
 
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 DEFAULT_WAREHOUSE = Path("warehouse") / "trialfx.duckdb"
+# DuckDB's own default is 80% of the machine's memory; a run holds its buffers to this and
+# spills larger joins and sorts to disk, so its memory stays flat as the corpus grows.
+DEFAULT_MEMORY_LIMIT = "1GB"
+
+
+def memory_limit() -> str:
+    """The DuckDB memory limit of a run's connections (TRIALFX_DUCKDB_MEMORY, e.g. "2GB")."""
+    return os.environ.get("TRIALFX_DUCKDB_MEMORY") or DEFAULT_MEMORY_LIMIT
 
 
 # Writer locks this process holds, by resolved warehouse path (see Warehouse._acquire).
@@ -97,7 +105,7 @@ class Warehouse:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if self.path.exists():
                 shutil.copyfile(self.path, self.build_path)
-        con = duckdb.connect(str(self.build_path))
+        con = duckdb.connect(str(self.build_path), config={"memory_limit": memory_limit()})
         try:
             yield con
         finally:

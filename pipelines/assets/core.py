@@ -410,13 +410,17 @@ class CoreBuild:
     def _build_chunk(self, article_ids: list[str], first_seen: dict) -> None:
         con = self.con
         con.register("_chunk", _ids_frame(article_ids))
+        # Chunks are runs of sorted ids, and rows are stored roughly in id order: the range lets
+        # DuckDB skip the blocks of other chunks instead of scanning the whole table each time.
+        span = [article_ids[0], article_ids[-1]]
         extracted = con.execute(
             """
             select e.article_id, e.record_type, e.record
             from staging.extracted_records as e
-            where e.article_id in (select article_id from _chunk)
+            where e.article_id between ? and ? and e.article_id in (select article_id from _chunk)
             order by e.article_id, e.record_index
-            """
+            """,
+            span,
         ).df()
         articles = con.execute(
             """
@@ -424,9 +428,10 @@ class CoreBuild:
                    coalesce(r.extractor_version, '') as extractor_version
             from raw.articles as a
             left join staging.extraction_runs as r using (article_id)
-            where a.article_id in (select article_id from _chunk)
+            where a.article_id between ? and ? and a.article_id in (select article_id from _chunk)
             order by a.article_id
-            """
+            """,
+            span,
         ).df()
         con.unregister("_chunk")
         frames = article_frames(extracted, articles[["article_id", "title", "trial_hint", "nct_id_hint"]])

@@ -40,6 +40,8 @@ ARTICLE_COLUMNS = [
     "article_id", "source_path", "source_format", "title", "url", "outlet", "published_on",
     "text", "content_sha256", "ingested_at", "trial_hint", "nct_id_hint",
 ]
+# The columns an Article carries as they are (ingested_at is the run's).
+ARTICLE_FIELDS = [column for column in ARTICLE_COLUMNS if column != "ingested_at"]
 ERROR_COLUMNS = ["source_path", "error", "detail", "seen_at"]
 SOURCE_COLUMNS = ["source_path", "signature", "reader_version", "n_articles", "n_duplicates", "errors", "read_at"]
 
@@ -148,7 +150,7 @@ def _read_files(con, scan: FolderScan, changed, removed, root, now, incremental:
             })
         frame = pd.DataFrame(
             [
-                {**{k: v for k, v in dataclasses.asdict(a).items() if k in ARTICLE_COLUMNS},
+                {**{column: getattr(a, column) for column in ARTICLE_FIELDS},
                  "ingested_at": first_seen.get((a.article_id, a.content_sha256), now)}
                 for a in articles
             ],

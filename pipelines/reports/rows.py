@@ -22,6 +22,10 @@ _METHOD_LABELS = {"REML": "REML, HKSJ"}
 
 _BLOCK_KEY = ("endpoint", "comparison", "measure")
 
+# A pooled plot draws at most this many trials: past a few dozen rows a forest plot is no
+# longer read row by row, and its image grows without bound (the mart keeps every trial).
+MAX_TRIALS_DRAWN = 40
+
 # One row of marts.cross_trial_subgroups, as a Series or a dict.
 Pooled = pd.Series | Mapping
 
@@ -224,15 +228,45 @@ def cross_trial_record_blocks(
     per_trial: list[dict], pooled: Pooled, columns: Collection[str]
 ) -> list[ForestBlock]:
     """cross_trial_blocks for the per-trial rows given as dicts and the names of their
-    columns."""
+    columns. Past MAX_TRIALS_DRAWN trials, only the most precise are drawn (in their order),
+    with a line saying how many more the pooled estimate includes."""
     measure = text(pooled.get("measure"))
-    blocks = [_subgroup_block(per_trial, pooled, measure)]
+    drawn = most_precise(per_trial, MAX_TRIALS_DRAWN, measure)
+    hidden = len(per_trial) - len(drawn)
+    blocks = [_subgroup_block(drawn, pooled, measure, hidden, _count_values(per_trial, "value"))]
     if "interaction_ratio" in columns:
-        blocks.append(_interaction_block(per_trial, pooled, measure))
+        k = _count_values(per_trial, "interaction_ratio")
+        blocks.append(_interaction_block(drawn, pooled, measure, hidden, k))
     return blocks
 
 
-def _subgroup_block(per_trial: list[dict], pooled: Pooled, measure: str) -> ForestBlock:
+def most_precise(per_trial: list[dict], limit: int, measure: str) -> list[dict]:
+    """At most ``limit`` rows: those with the narrowest subgroup CI (on the axis scale), in
+    their original order; rows without a CI count as least precise."""
+    if len(per_trial) <= limit:
+        return per_trial
+    log = axis_scale(measure) == "log"
+
+    def width(row: dict) -> float:
+        low, high = number(row.get("ci_low")), number(row.get("ci_high"))
+        if log:
+            low, high = (math.log(x) if x > 0 else math.nan for x in (low, high))
+        spread = high - low
+        return spread if math.isfinite(spread) else math.inf
+
+    keep = set(sorted(range(len(per_trial)), key=lambda i: (width(per_trial[i]), i))[:limit])
+    return [row for i, row in enumerate(per_trial) if i in keep]
+
+
+def _not_drawn_row(hidden: int) -> list[ForestRow]:
+    if not hidden:
+        return []
+    return [ForestRow(f"+ {hidden} more trials (pooled, not drawn)", INTERVAL)]
+
+
+def _subgroup_block(
+    per_trial: list[dict], pooled: Pooled, measure: str, hidden: int, k: int
+) -> ForestBlock:
     rows: list[ForestRow] = []
     for trial in per_trial:
         rows.append(_trial_row(trial, TRIAL, ("value", "ci_low", "ci_high")))
@@ -241,7 +275,7 @@ def _subgroup_block(per_trial: list[dict], pooled: Pooled, measure: str) -> Fore
                 trial, TRIAL_OVERALL, ("overall_value", "overall_ci_low", "overall_ci_high"),
                 label="    whole trial",
             ))
-    k = _count_values(per_trial, "value")
+    rows += _not_drawn_row(hidden)
     rows.append(_pooled_row(pooled, "pooled_subgroup_value", "k_trials", k, ()))
     pi = (number(pooled.get("pi_low")), number(pooled.get("pi_high")))
     if all(math.isfinite(limit) for limit in pi):
@@ -255,11 +289,13 @@ def _subgroup_block(per_trial: list[dict], pooled: Pooled, measure: str) -> Fore
     )
 
 
-def _interaction_block(per_trial: list[dict], pooled: Pooled, measure: str) -> ForestBlock:
+def _interaction_block(
+    per_trial: list[dict], pooled: Pooled, measure: str, hidden: int, k: int
+) -> ForestBlock:
     columns = ("interaction_ratio", "interaction_ci_low", "interaction_ci_high")
     rows = [_trial_row(trial, TRIAL, columns, notes=("",)) for trial in per_trial]
+    rows += _not_drawn_row(hidden)
     p = format_p(number(pooled.get("pooled_interaction_p")))
-    k = _count_values(per_trial, "interaction_ratio")
     rows.append(_pooled_row(pooled, "pooled_interaction_ratio", "k_interaction", k, (p,)))
     contrast = "Ratio" if axis_scale(measure) == "log" else "Difference"
     return ForestBlock(

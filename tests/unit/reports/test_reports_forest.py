@@ -133,3 +133,23 @@ def test_png_markdown_embeds_the_file_bytes(esr1_png):
 @pytest.mark.parametrize("alt", ["two\nlines", "  spaced   out "])
 def test_png_markdown_alt_text_stays_on_one_line(esr1_png, alt):
     assert png_markdown(esr1_png, alt).split("](")[0] == "![" + " ".join(alt.split())
+
+
+def test_a_pooled_plot_draws_the_most_precise_trials_and_counts_the_rest():
+    from pipelines.reports.rows import MAX_TRIALS_DRAWN, cross_trial_record_blocks
+
+    n = MAX_TRIALS_DRAWN + 7
+    # Trial i has a CI of width growing with i, except the last, which is the most precise.
+    per_trial = [
+        {"trial_id": f"T{i:03d}", "value": 0.8, "ci_low": 0.8 / (1.1 + i / 10), "ci_high": 0.8 * (1.1 + i / 10)}
+        for i in range(n - 1)
+    ] + [{"trial_id": "LAST", "value": 0.7, "ci_low": 0.69, "ci_high": 0.71}]
+    pooled = {"measure": "HR", "pooled_subgroup_value": 0.78, "pooled_subgroup_ci_low": 0.7,
+              "pooled_subgroup_ci_high": 0.86, "k_trials": None}
+    (block,) = cross_trial_record_blocks(per_trial, pooled, ("trial_id", "value", "ci_low", "ci_high"))
+    labels = [row.label for row in block.rows]
+    trials = [label for label in labels if label.startswith("T") or label == "LAST"]
+    assert len(trials) == MAX_TRIALS_DRAWN
+    assert trials[-1] == "LAST" and "T000" in trials and f"T{n - 2:03d}" not in trials
+    assert "+ 7 more trials (pooled, not drawn)" in labels
+    assert labels[-1] == f"Pooled (k = {n})"
