@@ -1,4 +1,4 @@
-"""Per-item work (extracting articles) in batches spread over the machine's cores."""
+"""Per-item work (extracting articles, building core rows) in batches spread over the machine's cores."""
 
 from __future__ import annotations
 
@@ -23,23 +23,27 @@ Out = TypeVar("Out")
 
 
 def map_in_batches(
-    work: Callable[[list[In]], list[Out]], items: Iterable[In], workers: int | None = None
+    work: Callable[[list[In]], list[Out]],
+    items: Iterable[In],
+    workers: int | None = None,
+    batch_size: int = BATCH_SIZE,
+    threshold: int = PARALLEL_THRESHOLD,
 ) -> Iterator[Out]:
-    """``work`` applied to batches of ``items``, results yielded one by one in input order.
+    """``work`` applied to batches of ``items``, results yielded one by one in input order; in
+    a process pool when there are ``threshold`` items or more.
 
     ``items`` is consumed lazily, a few batches ahead of the output, so a stream of any length
     runs in bounded memory. ``work`` must be a module-level function (it is pickled to workers)."""
     items = iter(items)
     workers = workers or os.cpu_count() or 1
-    head = list(itertools.islice(items, PARALLEL_THRESHOLD))
-    if workers == 1 or len(head) < PARALLEL_THRESHOLD:
-        yield from work(head)
-        for batch in _batches(items, BATCH_SIZE):
+    head = list(itertools.islice(items, threshold))
+    if workers == 1 or len(head) < threshold:
+        for batch in _batches(itertools.chain(head, items), batch_size):
             yield from work(batch)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
         pending: deque = deque()
-        for batch in _batches(itertools.chain(head, items), BATCH_SIZE):
+        for batch in _batches(itertools.chain(head, items), batch_size):
             pending.append(pool.submit(work, batch))
             if len(pending) > AHEAD_PER_WORKER * workers:
                 yield from pending.popleft().result()

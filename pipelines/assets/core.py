@@ -19,6 +19,7 @@ from pipelines.assets.common import (
 )
 from pipelines.assets.extract import EXTRACTED_RECORDS
 from pipelines.extraction import trial_id_for
+from pipelines.parallel import map_in_batches
 from pipelines.resources import WarehouseResource
 from schemas.records import CORE_MODELS
 from warehouse.models import latest_generation
@@ -33,8 +34,8 @@ ARTICLE_TABLES = [table for table in CORE_MODELS if table != "trials"]
 # Bump whenever the core rows built from the same extractor output could change (models, ids,
 # fields): every article is then built again.
 CORE_VERSION = "1"
-# Articles built per chunk: memory holds one chunk's records, not the corpus's.
-CHUNK_ARTICLES = 5000
+# Articles built per chunk: memory holds a few chunks' records, not the corpus's.
+CHUNK_ARTICLES = 2500
 QUARANTINE_COLUMNS = ["table_name", "article_id", "check_name", "reason", "record", "rejected_at"]
 
 ESTIMATE_FIELDS = [
@@ -362,8 +363,11 @@ class CoreBuild:
         try:
             before = self._trial_ids()
             first_seen = self._drop(self.built + self.dropped)
-            for start in range(0, len(self.built), CHUNK_ARTICLES):
-                self._build_chunk(self.built[start : start + CHUNK_ARTICLES], first_seen)
+            chunks = (self.built[start : start + CHUNK_ARTICLES] for start in range(0, len(self.built), CHUNK_ARTICLES))
+            # Chunks are read here, turned into validated frames on every core, and written here.
+            built = map_in_batches(validate_chunks, map(self._chunk_inputs, chunks), batch_size=1, threshold=2)
+            for articles, tables in built:
+                self._write_chunk(articles, tables, first_seen)
             self._resolve_trials(first_seen)
             self._record_changes(before, self._trial_ids())
             con.execute("commit")
@@ -407,7 +411,8 @@ class CoreBuild:
         con.unregister("_articles")
         return first_seen
 
-    def _build_chunk(self, article_ids: list[str], first_seen: dict) -> None:
+    def _chunk_inputs(self, article_ids: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The cached extractor output and the metadata of a chunk of articles."""
         con = self.con
         con.register("_chunk", _ids_frame(article_ids))
         # Chunks are runs of sorted ids, and rows are stored roughly in id order: the range lets
@@ -434,14 +439,16 @@ class CoreBuild:
             span,
         ).df()
         con.unregister("_chunk")
-        frames = article_frames(extracted, articles[["article_id", "title", "trial_hint", "nct_id_hint"]])
-        for table in ARTICLE_TABLES:
-            valid, rejected = split_valid(table, CORE_MODELS[table], frames[table])
-            _append(con, f"core.{table}", valid)
+        return extracted, articles
+
+    def _write_chunk(self, articles: pd.DataFrame, tables: dict[str, tuple[pd.DataFrame, list[dict]]],
+                     first_seen: dict) -> None:
+        for table, (valid, rejected) in tables.items():
+            _append(self.con, f"core.{table}", valid)
             self._quarantine(rejected, first_seen)
         built = articles[["article_id", "content_sha256", "extractor_version", "trial_hint", "nct_id_hint"]].copy()
         built["core_version"], built["built_at"] = CORE_VERSION, self.now
-        _append(con, "staging.core_built", built)
+        _append(self.con, "staging.core_built", built)
 
     def _resolve_trials(self, first_seen: dict) -> None:
         """Trial ids for every article from core.article_facts; update rows whose id changed."""
@@ -491,6 +498,18 @@ class CoreBuild:
         con.unregister("_built")
         stored["trials"] = con.execute("select * from core.trials").df()
         return stored
+
+
+def validate_chunks(
+    chunks: list[tuple[pd.DataFrame, pd.DataFrame]],
+) -> list[tuple[pd.DataFrame, dict[str, tuple[pd.DataFrame, list[dict]]]]]:
+    """For each chunk of (extracted records, article metadata): the articles, and per table the
+    rows that pass its pandera model and the quarantine entries of those that fail."""
+    out = []
+    for extracted, articles in chunks:
+        frames = article_frames(extracted, articles[["article_id", "title", "trial_hint", "nct_id_hint"]])
+        out.append((articles, {table: split_valid(table, CORE_MODELS[table], frames[table]) for table in ARTICLE_TABLES}))
+    return out
 
 
 def _ids_frame(article_ids: list[str]) -> pd.DataFrame:
