@@ -1,8 +1,9 @@
-"""Cheap tests that rule a regex out before the regex engine reads the text.
+"""Cheap tests that rule a regex out, or narrow where it is tried, before the regex engine reads the text.
 
 Most sentences hold none of the words most patterns look for; a substring test settles that far
-faster than running the pattern. Every test here is exact in one direction: when it says a pattern
-cannot match, it cannot; when unsure, it says the pattern may match.
+faster than running the pattern (Prefilter). A pattern read over a whole article can be tried only
+where the words its matches start with occur (Openings). Neither changes what is found: when unsure
+whether a pattern may match, or where, they say it may, everywhere.
 """
 
 from __future__ import annotations
