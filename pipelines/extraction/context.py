@@ -225,7 +225,7 @@ def doc_cues(doc: Doc, start: int, end: int) -> list[PopulationCue]:
         cached = doc.cue_cache.get(si)
         if cached is None:
             sent = doc.sents[si]
-            cached = population_cues(doc.text, sent.start, sent.end, doc.trial_words)
+            cached = population_cues(doc.text, sent.start, sent.end, doc.trial_words, doc.folded)
             cached = doc.cue_cache[si] = [_band_variable(doc, si, c) for c in cached]
         out.extend(c for c in cached if c.start >= start and c.end <= end)
     return out

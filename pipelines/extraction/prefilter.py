@@ -185,6 +185,38 @@ def _requirement(alternative: str) -> tuple[str, ...] | None:
     return best if min(map(len, best)) > 0 else None
 
 
+# Escapes that mean the same in lower case: classes and anchors in lower case, and escaped punctuation.
+_SAFE_ESCAPE = re.compile(r"\\(?:[bdswnt]|[^\w])")
+# Group openings other than plain, lookaround and named groups (inline flags, back-references by name).
+_SPECIAL_GROUP = re.compile(r"\(\?(?![:=!]|<[=!]|P<)")
+_CLASS = re.compile(r"\[\^?\]?(?:\\.|[^\]])*\]")
+_RANGE = re.compile(r"(?<!\\)(\\?.)-(?!\])(\\?.)")
+
+
+def lower_case_pattern(pattern: str) -> str | None:
+    """``pattern`` in lower case, to be matched without IGNORECASE on ``fold``-ed text exactly where
+    ``pattern`` matches the text under IGNORECASE; None when that is not sure.
+
+    Lower-casing changes only letters. Refused: characters beyond ASCII (IGNORECASE may equate them with
+    others, which fold leaves apart), escapes whose lower case means something else (\\W, \\S, \\x41,
+    back-references), inline flags, and class ranges whose ends are not both letters of one case or
+    both digits ('[@-Z]' in lower case would take in more).
+    """
+    if not pattern.isascii() or _SPECIAL_GROUP.search(pattern):
+        return None
+    if pattern.count("\\") != len(_SAFE_ESCAPE.findall(pattern)):
+        return None
+    for cls in _CLASS.findall(pattern):
+        for a, b in _RANGE.findall(cls[1:-1]):
+            if not (a.islower() and b.islower() or a.isupper() and b.isupper() or a.isdigit() and b.isdigit()):
+                return None
+    return _NAMED_GROUP.sub("(?P<", pattern.lower())
+
+
+# A named group's opening once lower-cased; a literal parenthesis would be escaped.
+_NAMED_GROUP = re.compile(r"(?<!\\)\(\?p<")
+
+
 class Prefilter:
     """Whether a compiled regex may match a stretch of text, from the strings every match contains."""
 
@@ -196,6 +228,9 @@ class Prefilter:
             pattern = pattern[4:]  # already in regex.flags
         texts = required_texts(pattern)
         self.texts = None if texts is None else tuple(t.lower() if self.ignorecase else t for t in texts)
+        # Matches found in lower case on fold-ed text need not be empty-safe: with required strings none is empty.
+        lowered = lower_case_pattern(pattern) if self.ignorecase and texts is not None else None
+        self.lowered = None if lowered is None else re.compile(lowered, regex.flags & ~re.IGNORECASE)
 
     def may_match(self, segment: str) -> bool:
         """False when no match can lie inside ``segment``: ``fold``-ed for an IGNORECASE regex, as written otherwise."""
@@ -206,9 +241,26 @@ class Prefilter:
                 return True
         return False
 
-    def finditer(self, text: str, start: int, end: int, segment: str) -> Iterator[re.Match]:
-        """``regex.finditer(text, start, end)``, skipped when ``segment`` (text[start:end], as for may_match) rules it out."""
-        return self.regex.finditer(text, start, end) if self.may_match(segment) else iter(())
+    def finditer(self, text: str, start: int, end: int, segment: str,
+                 folded: str | None = None) -> Iterator[re.Match]:
+        """``regex.finditer(text, start, end)``, skipped when ``segment`` (text[start:end], as for may_match) rules it out.
+
+        ``folded`` is ``fold(text)`` when the caller has it: an IGNORECASE regex then looks for its
+        matches in lower case there, several times faster than IGNORECASE, and takes each match
+        object from the regex itself at the place found, so the matches are exactly the same.
+        """
+        if not self.may_match(segment):
+            return iter(())
+        if folded is None or self.lowered is None:
+            return self.regex.finditer(text, start, end)
+        return self._folded_finditer(text, start, end, folded)
+
+    def _folded_finditer(self, text: str, start: int, end: int, folded: str) -> Iterator[re.Match]:
+        pos = start
+        while (found := self.lowered.search(folded, pos, end)) is not None:
+            m = self.regex.match(text, found.start(), end)
+            yield m
+            pos = m.end()  # never empty (see __init__), so finditer goes on from the end too
 
 
 def opening_texts(pattern: str) -> tuple[str, ...] | None:

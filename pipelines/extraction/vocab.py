@@ -315,16 +315,18 @@ def content_words(text: str) -> set[str]:
     return {w for w in _CONTENT_WORD_RE.findall(text.lower()) if len(w) >= _TRIAL_WORD_MIN}
 
 
-def population_cues(text: str, start: int, end: int, trial_words: frozenset[str] | None = None) -> list[PopulationCue]:
+def population_cues(text: str, start: int, end: int, trial_words: frozenset[str] | None = None,
+                    folded_text: str | None = None) -> list[PopulationCue]:
     """Every population cue in text[start:end], ordered by position; overlapping cues keep the longest.
 
     With ``trial_words`` (words of the enrolment sentences), 'patients with X' counts as a subgroup
-    when X is not how the enrolled population was described.
+    when X is not how the enrolled population was described. ``folded_text`` is ``fold(text)`` when
+    the caller keeps one.
     """
-    folded = fold(text[start:end])
+    folded = fold(text[start:end]) if folded_text is None else folded_text[start:end]
     cues = _vocab_cues(text, start, end, folded)
     if trial_words is not None:
-        for m in _PATIENTS_WITH_FILTER.finditer(text, start, end, folded):
+        for m in _PATIENTS_WITH_FILTER.finditer(text, start, end, folded, folded_text):
             words = content_words(m.group("x")) - _GENERIC_WORDS
             # Only a fronted phrase ("In patients with X, the HR was ...") names a subgroup; one trailing a
             # comparison ("... vs placebo in patients with X") usually restates who was enrolled.
@@ -332,16 +334,16 @@ def population_cues(text: str, start: int, end: int, trial_words: frozenset[str]
             fronted = not before.strip() or _CLAUSE_START_RE.search(before)
             if fronted and words and not words & trial_words and not _WITHOUT_EITHER_RE.match(m.group("x")):
                 cues.append(PopulationCue(m.start(), m.end(), False, _generic_label(text, m), None, None))
-    for m in _BAND_FILTER.finditer(text, start, end, folded):
+    for m in _BAND_FILTER.finditer(text, start, end, folded, folded_text):
         label = _BAND_LEAD_RE.sub("", m.group(0))
         cues.append(PopulationCue(m.start(), m.end(), False, label, None, band_level(m.group("level"))))
-    for m in _OVERALL_FILTER.finditer(text, start, end, folded):
+    for m in _OVERALL_FILTER.finditer(text, start, end, folded, folded_text):
         before = text[max(0, m.start() - 20):m.start()].lower()
         if before.endswith(("consistent with the ", "similar to the ", "similar results to the ",
                             "to those of the ", "than the ")):
             continue
         cues.append(PopulationCue(m.start(), m.end(), True))
-    for m in _GENERIC_SUBGROUP_FILTER.finditer(text, start, end, folded):
+    for m in _GENERIC_SUBGROUP_FILTER.finditer(text, start, end, folded, folded_text):
         if _WHOLE_POPULATION_WORD_RE.search(m.group(0)):
             continue
         cues.append(PopulationCue(m.start(), m.end(), False, _generic_label(text, m), None, None))
