@@ -42,12 +42,15 @@ score: $(STAMP)
 	$(VENV)/bin/trialfx extract --quiet $(CORPUS)/articles > $(VENV)/corpus-pred.jsonl
 	$(PY) $(CORPUS)/score.py $(CORPUS)/gold.jsonl $(VENV)/corpus-pred.jsonl
 
-# Medians of repeated runs: extraction against its floor, then whole pipeline runs (start-up,
-# full, no-op rerun, +1%, peak memory). BENCH_SIZES="1000 10000" and BENCH_ARGS=--full (100k)
-# for larger sizes: at present a 10k run takes tens of minutes, mostly drawing plots.
-BENCH_SIZES ?= 1000
+# Medians of repeated runs: extraction against its floor, plots, then whole pipeline runs
+# (start-up, full, no-op rerun, forced no-op, +1%, peak memory) at 1k and 10k articles three
+# times and at 100k once: about 25 minutes on a 2-core machine. For a quick look:
+# make bench BENCH_SIZES=1000 BENCH_ARGS=
+BENCH_SIZES ?= 1000 10000
+BENCH_ARGS ?= --full
 bench: $(STAMP)
 	env -u DAGSTER_HOME $(PY) -m tests.bench.bench_extract --articles 1000 --repeats 5
+	env -u DAGSTER_HOME $(PY) -m tests.bench.bench_plots --trials 1000
 	env -u DAGSTER_HOME $(PY) -m tests.bench.bench_pipeline --sizes $(BENCH_SIZES) --repeats 3 $(BENCH_ARGS)
 
 clean:
