@@ -12,15 +12,22 @@ from schemas.docs import core_docs
 WAREHOUSE_POOL = "warehouse"
 
 
+def append_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Insert the rows of ``frame`` into ``table``, matching columns by name."""
+    if len(frame):
+        con.register("_rows", frame)
+        try:
+            con.execute(f"insert into {table} by name select * from _rows")
+        finally:
+            con.unregister("_rows")
+
+
 def replace_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
     """Replace every row of ``table`` with ``frame`` (matched by column name), in one transaction."""
     con.execute("begin")
     try:
         con.execute(f"delete from {table}")
-        if len(frame):
-            con.register("_replacement", frame)
-            con.execute(f"insert into {table} by name select * from _replacement")
-            con.unregister("_replacement")
+        append_rows(con, table, frame)
         con.execute("commit")
     except Exception:
         con.execute("rollback")

@@ -12,6 +12,7 @@ import pandera.pandas as pa
 
 from pipelines.assets.common import (
     WAREHOUSE_POOL,
+    append_rows,
     column_schema,
     markdown_table,
     table_description,
@@ -391,7 +392,7 @@ class CoreBuild:
         latest = latest_generation(con)
         frame = pd.DataFrame(sorted(keys), columns=["article_id", "trial_key"], dtype="string")
         frame.insert(0, "generation", latest + 1)
-        _append(con, "staging.changed_keys", frame)
+        append_rows(con, "staging.changed_keys", frame)
 
     def _drop(self, article_ids: list[str]) -> dict[tuple, dt.datetime]:
         """Delete the rows of these articles; return when each of their quarantined rows was first seen."""
@@ -444,11 +445,11 @@ class CoreBuild:
     def _write_chunk(self, articles: pd.DataFrame, tables: dict[str, tuple[pd.DataFrame, list[dict]]],
                      first_seen: dict) -> None:
         for table, (valid, rejected) in tables.items():
-            _append(self.con, f"core.{table}", valid)
+            append_rows(self.con, f"core.{table}", valid)
             self._quarantine(rejected, first_seen)
         built = articles[["article_id", "content_sha256", "extractor_version", "trial_hint", "nct_id_hint"]].copy()
         built["core_version"], built["built_at"] = CORE_VERSION, self.now
-        _append(self.con, "staging.core_built", built)
+        append_rows(self.con, "staging.core_built", built)
 
     def _resolve_trials(self, first_seen: dict) -> None:
         """Trial ids for every article from core.article_facts; update rows whose id changed."""
@@ -472,7 +473,7 @@ class CoreBuild:
         con.unregister("_trial_of")
         valid, rejected = split_valid("trials", CORE_MODELS["trials"], trials)
         con.execute("delete from core.trials")
-        _append(con, "core.trials", valid)
+        append_rows(con, "core.trials", valid)
         con.execute("delete from quarantine.rejected_records where table_name = 'core.trials'")
         self._quarantine(rejected, first_seen)
 
@@ -483,7 +484,7 @@ class CoreBuild:
             for entry in rejected
         ]
         self.rejected += rejected
-        _append(self.con, "quarantine.rejected_records", pd.DataFrame(rows, columns=QUARANTINE_COLUMNS))
+        append_rows(self.con, "quarantine.rejected_records", pd.DataFrame(rows, columns=QUARANTINE_COLUMNS))
 
     def read_back(self) -> dict[str, pd.DataFrame]:
         """The rows this build wrote, as stored (core.trials whole), for the schema checks."""
@@ -515,12 +516,6 @@ def validate_chunks(
 def _ids_frame(article_ids: list[str]) -> pd.DataFrame:
     return pd.DataFrame({"article_id": pd.Series(article_ids, dtype="string")})
 
-
-def _append(con, table: str, frame: pd.DataFrame) -> None:
-    if len(frame):
-        con.register("_append", frame)
-        con.execute(f"insert into {table} by name select * from _append")
-        con.unregister("_append")
 
 
 def _schema_check(table: str, key: dg.AssetKey, stored: pd.DataFrame) -> dg.AssetCheckResult:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from pipelines.assets.common import (
     WAREHOUSE_POOL,
+    append_rows,
     keep_first_seen,
     markdown_table,
     replace_rows,
@@ -156,8 +157,8 @@ def _read_files(con, scan: FolderScan, changed, removed, root, now, incremental:
             ],
             columns=ARTICLE_COLUMNS,
         )
-        _append(con, "raw.articles", frame)
-        _append(con, "staging.source_files", pd.DataFrame(sources, columns=SOURCE_COLUMNS))
+        append_rows(con, "raw.articles", frame)
+        append_rows(con, "staging.source_files", pd.DataFrame(sources, columns=SOURCE_COLUMNS))
 
 
 def _check_kept_texts(con, results, order: dict[str, int], seen: dict[str, str]) -> None:
@@ -179,12 +180,6 @@ def _check_kept_texts(con, results, order: dict[str, int], seen: dict[str, str])
             raise _ReadEverything(source_path)
         seen.setdefault(sha, article_id)
 
-
-def _append(con, table: str, frame: pd.DataFrame) -> None:
-    if len(frame):
-        con.register("_append", frame)
-        con.execute(f"insert into {table} by name select * from _append")
-        con.unregister("_append")
 
 
 def _write_errors(con, scan: FolderScan, now: dt.datetime) -> None:
