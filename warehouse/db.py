@@ -13,7 +13,8 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.models import comment_tables, core_docs, install_macros
+from schemas.docs import core_docs
+from warehouse.models import comment_tables, install_macros
 
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 DEFAULT_WAREHOUSE = Path("warehouse") / "trialfx.duckdb"

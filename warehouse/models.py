@@ -279,8 +279,3 @@ def run_data_test(con: duckdb.DuckDBPyConnection, test: DataTest, limit: int = 2
     cursor = con.execute(f"select * from {failing} limit ?", [limit])
     columns = [d[0] for d in cursor.description]
     return count, [dict(zip(columns, row)) for row in cursor.fetchall()]
-
-
-def core_docs(sql_dir: Path = SQL_DIR) -> dict:
-    """Descriptions of the raw, core and quarantine tables (``sql_dir``/core.yml)."""
-    return _read_yaml(sql_dir / "core.yml")

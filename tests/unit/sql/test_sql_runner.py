@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from tests.unit.sql.sql_helpers import build, fetch
+from schemas.docs import core_docs
 from warehouse import models
 
 
@@ -54,7 +55,7 @@ def test_every_model_documents_exactly_its_columns(con):
 
 
 def test_core_yml_documents_exactly_the_tables_of_schema_sql(con):
-    docs = models.core_docs()
+    docs = core_docs()
     tables = fetch(
         con,
         "select schema_name || '.' || table_name as relation, list(column_name order by column_index) as columns "
