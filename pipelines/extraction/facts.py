@@ -18,14 +18,19 @@ _ACRONYM = (r"(?!(?:I{1,3}|IV|V)\b)(?:[A-Z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*|[a-z]{3
             r"(?:[- ](?:\d{1,4}[A-Za-z]?|[A-Z][A-Za-z]+\d*|[A-Z]{2,}))?(?:[- ]\d{1,4}[A-Z]?)?")
 # Every alternative starts with a letter at the start of a word, or with "(": checking that once
 # per position, before the alternatives are tried one by one, makes the scan faster.
+# The three ways a name is followed ("X trial", "X, a ... trial", "X (NCT...)") share one reading of the
+# name, so each word is read as a name once, not three times. That finds what three alternatives
+# (name + way, tried in turn) would: a name followed by one of the ways cannot be followed by another,
+# nor be a shorter or longer reading of a name followed by another (a name holds no ',', '(' or a
+# lower-case word after a blank). "trial (X)", tried in between before, cannot start where a name does.
 _NEAR_TRIAL_RE = re.compile(
     r"(?=[A-Za-z(])(?:(?<!\w)|(?=\())(?:"
     rf"(?:\b(?:(?i:phase)\s?(?:[1-3]|I{{1,3}})[ab]?(?:/(?:[1-3]|I{{1,3}}))?|the|in)\s+)(?P<a>{_ACRONYM})"
     rf"(?=\s+(?:\([^()]{{0,40}}\)\s+)?(?:trial|study|Trial|Study|investigators|analysis)\b)"
-    rf"|\((?P<b>{_ACRONYM})\)\s+(?:trial|study)\b|\b(?P<c>{_ACRONYM})\s+(?:trial|study)\b"
+    rf"|\((?P<b>{_ACRONYM})\)\s+(?:trial|study)\b"
+    rf"|\b(?P<c>{_ACRONYM})(?:\s+(?:trial|study)\b|(?: (?:was|is)|,) an? (?:[\w,-]+ ){{0,4}}(?:trial|study)\b"
+    rf"| \((?:NCT|nct)\s?\d{{7,8}}\))"
     rf"|\b(?:trial|study)\s+\((?P<d>{_ACRONYM})\)"
-    rf"|\b(?P<e>{_ACRONYM})(?: (?:was|is)|,) an? (?:[\w,-]+ ){{0,4}}(?:trial|study)\b"
-    rf"|\b(?P<f>{_ACRONYM}) \((?:NCT|nct)\s?\d{{7,8}}\)"
     rf"|\bRCTs? (?P<g>{_ACRONYM}))")
 _NOT_ACRONYMS = {
     "HR", "CI", "OS", "PFS", "ER", "HER2", "NSAI", "SOC", "RCT", "FDA", "ASCO", "SABCS", "NEJM", "ESC", "AI",

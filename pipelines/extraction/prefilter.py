@@ -185,8 +185,9 @@ def _requirement(alternative: str) -> tuple[str, ...] | None:
     return best if min(map(len, best)) > 0 else None
 
 
-# Escapes that mean the same in lower case: classes and anchors in lower case, and escaped punctuation.
-_SAFE_ESCAPE = re.compile(r"\\(?:[bdswnt]|[^\w])")
+# Escapes that mean the same in lower case: classes and anchors in lower case, escaped punctuation and
+# characters by code (which must then be uncased, see lower_case_pattern).
+_SAFE_ESCAPE = re.compile(r"\\(?:[bdswnt]|[^\w]|u(?P<code>[0-9a-fA-F]{4}))")
 # Group openings other than plain, lookaround and named groups (inline flags, back-references by name).
 _SPECIAL_GROUP = re.compile(r"\(\?(?![:=!]|<[=!]|P<)")
 _CLASS = re.compile(r"\[\^?\]?(?:\\.|[^\]])*\]")
@@ -197,14 +198,17 @@ def lower_case_pattern(pattern: str) -> str | None:
     """``pattern`` in lower case, to be matched without IGNORECASE on ``fold``-ed text exactly where
     ``pattern`` matches the text under IGNORECASE; None when that is not sure.
 
-    Lower-casing changes only letters. Refused: characters beyond ASCII (IGNORECASE may equate them with
-    others, which fold leaves apart), escapes whose lower case means something else (\\W, \\S, \\x41,
-    back-references), inline flags, and class ranges whose ends are not both letters of one case or
-    both digits ('[@-Z]' in lower case would take in more).
+    Lower-casing changes only letters. Refused: cased characters beyond ASCII (IGNORECASE may equate
+    them with others, which fold leaves apart; uncased ones such as '≥' IGNORECASE matches as written),
+    escapes whose lower case means something else (\\W, \\S, \\x41, back-references), inline flags,
+    and class ranges whose ends are not both letters of one case or both digits ('[@-Z]' in lower case
+    would take in more).
     """
-    if not pattern.isascii() or _SPECIAL_GROUP.search(pattern):
+    escapes = list(_SAFE_ESCAPE.finditer(pattern))
+    if _SPECIAL_GROUP.search(pattern) or pattern.count("\\") != len(escapes):
         return None
-    if pattern.count("\\") != len(_SAFE_ESCAPE.findall(pattern)):
+    coded = "".join(chr(int(m.group("code"), 16)) for m in escapes if m.group("code"))
+    if any(ch.lower() != ch or ch.upper() != ch for ch in pattern + coded if not ch.isascii()):
         return None
     for cls in _CLASS.findall(pattern):
         for a, b in _RANGE.findall(cls[1:-1]):
@@ -215,6 +219,19 @@ def lower_case_pattern(pattern: str) -> str | None:
 
 # A named group's opening once lower-cased; a literal parenthesis would be escaped.
 _NAMED_GROUP = re.compile(r"(?<!\\)\(\?p<")
+
+
+def lower_case_regex(regex: re.Pattern) -> re.Pattern | None:
+    """For an IGNORECASE regex, the one that matches ``fold``-ed text where it matches the text
+    (see lower_case_pattern), several times faster; None for other regexes and when unsure."""
+    if not regex.flags & re.IGNORECASE:
+        return None
+    pattern = regex.pattern[4:] if regex.pattern.startswith("(?i)") else regex.pattern
+    lowered = lower_case_pattern(pattern)
+    try:
+        return None if lowered is None else re.compile(lowered, regex.flags & ~re.IGNORECASE)
+    except re.error:
+        return None
 
 
 class Prefilter:
@@ -228,9 +245,8 @@ class Prefilter:
             pattern = pattern[4:]  # already in regex.flags
         texts = required_texts(pattern)
         self.texts = None if texts is None else tuple(t.lower() if self.ignorecase else t for t in texts)
-        # Matches found in lower case on fold-ed text need not be empty-safe: with required strings none is empty.
-        lowered = lower_case_pattern(pattern) if self.ignorecase and texts is not None else None
-        self.lowered = None if lowered is None else re.compile(lowered, regex.flags & ~re.IGNORECASE)
+        # Only for a regex with required strings, whose matches are never empty (see matches).
+        self.lowered = lower_case_regex(regex) if texts is not None and all(texts) else None
 
     def may_match(self, segment: str) -> bool:
         """False when no match can lie inside ``segment``: ``fold``-ed for an IGNORECASE regex, as written otherwise."""
@@ -245,22 +261,27 @@ class Prefilter:
                  folded: str | None = None) -> Iterator[re.Match]:
         """``regex.finditer(text, start, end)``, skipped when ``segment`` (text[start:end], as for may_match) rules it out.
 
-        ``folded`` is ``fold(text)`` when the caller has it: an IGNORECASE regex then looks for its
-        matches in lower case there, several times faster than IGNORECASE, and takes each match
-        object from the regex itself at the place found, so the matches are exactly the same.
+        ``folded`` is ``fold(text)`` when the caller has it (see matches).
         """
-        if not self.may_match(segment):
-            return iter(())
+        return self.matches(text, start, end, folded) if self.may_match(segment) else iter(())
+
+    def matches(self, text: str, start: int, end: int, folded: str | None = None) -> Iterator[re.Match]:
+        """``regex.finditer(text, start, end)``.
+
+        With ``folded`` (``fold(text)``), an IGNORECASE regex looks for its matches in lower case
+        there, several times faster, and takes each match object from the regex itself at the place
+        found, so the matches are exactly the same.
+        """
         if folded is None or self.lowered is None:
             return self.regex.finditer(text, start, end)
-        return self._folded_finditer(text, start, end, folded)
+        return self._folded_matches(text, start, end, folded)
 
-    def _folded_finditer(self, text: str, start: int, end: int, folded: str) -> Iterator[re.Match]:
+    def _folded_matches(self, text: str, start: int, end: int, folded: str) -> Iterator[re.Match]:
         pos = start
         while (found := self.lowered.search(folded, pos, end)) is not None:
             m = self.regex.match(text, found.start(), end)
             yield m
-            pos = m.end()  # never empty (see __init__), so finditer goes on from the end too
+            pos = m.end()  # never empty, so finditer too goes on from the end
 
 
 def opening_texts(pattern: str) -> tuple[str, ...] | None:

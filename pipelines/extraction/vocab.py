@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pipelines.extraction.prefilter import Prefilter, fold, lower_ascii, starts_with_word_char
+from pipelines.extraction.prefilter import Prefilter, fold, lower_ascii, lower_case_regex, starts_with_word_char
 
 SUBGROUPS_PATH = Path(__file__).resolve().parents[2] / "schemas" / "subgroups.toml"
 
@@ -204,6 +204,10 @@ class _VocabularyIndex:
     always: tuple[int, ...]
     # Each pattern's part of _any_subgroup_re on its own (None when a part does not compile alone).
     openers: tuple[re.Pattern, ...] | None
+    # The same in lower case for fold-ed text (see lower_case_regex), where one can be had.
+    folded_openers: tuple[re.Pattern | None, ...]
+    # Each pattern's Prefilter, which runs it on fold-ed text when it can.
+    filters: tuple[Prefilter, ...]
     # Patterns whose part of _any_subgroup_re surely matches wherever they do: for these alone, starting
     # at the union's first hit finds what starting at the sentence start does.
     seen_by_union: frozenset[int]
@@ -216,17 +220,24 @@ class _VocabularyIndex:
                 live.update(users)
         return sorted(live)
 
-    def first_hit(self, text: str, start: int, end: int, candidates: list[int], anywhere: re.Pattern) -> int | None:
+    def first_hit(self, text: str, start: int, end: int, candidates: list[int], anywhere: re.Pattern,
+                  folded_text: str | None = None) -> int | None:
         """Where ``anywhere`` first matches text[start:end]: the earliest of its candidate parts, which alone can match.
 
         ``start`` itself when every candidate is seen by the union (and then maybe no candidate matches).
+        ``folded_text`` is ``fold(text)`` when the caller keeps one.
         """
         if self.seen_by_union.issuperset(candidates):
             return start
         if self.openers is None:
             m = anywhere.search(text, start, end)
             return m.start() if m else None
-        hits = [m.start() for k in candidates if (m := self.openers[k].search(text, start, end))]
+        hits = []
+        for k in candidates:
+            lowered = self.folded_openers[k] if folded_text is not None else None
+            m = lowered.search(folded_text, start, end) if lowered else self.openers[k].search(text, start, end)
+            if m:
+                hits.append(m.start())
         return min(hits) if hits else None
 
 
@@ -235,8 +246,9 @@ def _vocabulary_index(path: str | None = None) -> _VocabularyIndex:
     patterns = tuple((term, pat) for term in load_subgroups(path) for pat in term.patterns)
     users: dict[str, list[int]] = {}
     always = []
-    for k, (_term, pat) in enumerate(patterns):
-        texts = Prefilter(pat).texts
+    filters = tuple(Prefilter(pat) for _term, pat in patterns)
+    for k, pat_filter in enumerate(filters):
+        texts = pat_filter.texts
         if texts is None:
             always.append(k)
         for string in texts or ():
@@ -247,12 +259,13 @@ def _vocabulary_index(path: str | None = None) -> _VocabularyIndex:
                         for body, word in parts)
     except re.error:
         openers = None
+    folded_openers = tuple(lower_case_regex(o) for o in openers or ())
     # A part differs from its pattern by the word check replacing a leading \b, which is the same test when
     # a word character follows, and by group names, which matter only to back-references.
     seen = frozenset(k for k, (body, word) in enumerate(parts)
                      if not _BACK_REFERENCE.search(body) and (not word or starts_with_word_char(body)))
     return _VocabularyIndex(patterns, tuple(users), tuple(tuple(u) for u in users.values()), tuple(always),
-                            openers, seen)
+                            openers, folded_openers, filters, seen)
 
 
 _BACK_REFERENCE = re.compile(r"\\\d|\(\?P=")
@@ -261,8 +274,9 @@ _BACK_REFERENCE = re.compile(r"\\\d|\(\?P=")
 _NEGATED_TERM_RE = re.compile(r"(?i)(?:without|non-?|no|not|free of)\b")
 
 
-def _vocab_cues(text: str, start: int, end: int, folded: str) -> list[PopulationCue]:
-    """Cues of the subgroup vocabulary in text[start:end]; ``folded`` is ``fold(text[start:end])``."""
+def _vocab_cues(text: str, start: int, end: int, folded: str, folded_text: str | None = None) -> list[PopulationCue]:
+    """Cues of the subgroup vocabulary in text[start:end]; ``folded`` is ``fold(text[start:end])``,
+    ``folded_text`` ``fold(text)`` when the caller keeps one."""
     out = []
     index = _vocabulary_index()
     candidates = index.candidates(folded)
@@ -270,12 +284,13 @@ def _vocab_cues(text: str, start: int, end: int, folded: str) -> list[Population
         return out
     anywhere = _any_subgroup_re()
     if anywhere is not None:
-        first = index.first_hit(text, start, end, candidates, anywhere)
+        first = index.first_hit(text, start, end, candidates, anywhere, folded_text)
         if first is None:
             return out
         start = first
-    for term, pat in (index.patterns[k] for k in candidates):
-        for m in pat.finditer(text, start, end):
+    for k in candidates:
+        term, pat = index.patterns[k]
+        for m in index.filters[k].matches(text, start, end, folded_text):
             before = text[max(0, m.start() - 40):m.start()]
             if SUBGROUP_BLOCKERS.search(before) or text.startswith(" status", m.end()):
                 continue
@@ -324,7 +339,7 @@ def population_cues(text: str, start: int, end: int, trial_words: frozenset[str]
     the caller keeps one.
     """
     folded = fold(text[start:end]) if folded_text is None else folded_text[start:end]
-    cues = _vocab_cues(text, start, end, folded)
+    cues = _vocab_cues(text, start, end, folded, folded_text)
     if trial_words is not None:
         for m in _PATIENTS_WITH_FILTER.finditer(text, start, end, folded, folded_text):
             words = content_words(m.group("x")) - _GENERIC_WORDS
