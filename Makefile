@@ -43,7 +43,7 @@ score: $(STAMP)
 	$(PY) $(CORPUS)/score.py $(CORPUS)/gold.jsonl $(VENV)/corpus-pred.jsonl
 
 # Medians of repeated runs: extraction against its floor, plots, then whole pipeline runs
-# (start-up, full, no-op rerun, forced no-op, +1%, peak memory) at 1k and 10k articles three
+# (start-up, full, no-op rerun, no-op with --if-changed, +1%, peak memory) at 1k and 10k articles three
 # times and at 100k once: about 25 minutes on a 2-core machine. For a quick look:
 # make bench BENCH_SIZES=1000 BENCH_ARGS=
 BENCH_SIZES ?= 1000 10000

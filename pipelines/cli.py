@@ -37,9 +37,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         _fail(f"{articles}: articles folder not found")
         return 2
     started = time.perf_counter()
-    if not args.force and _up_to_date(Path(articles), Path(warehouse)):
+    if args.if_changed and _up_to_date(Path(articles), Path(warehouse)):
         print(f"trialfx run: {warehouse} is up to date with {articles} "
-              f"(no file and no code changed since it was built; --force runs anyway) "
+              f"(no file and no code changed since it was built; no run started) "
               f"[{time.perf_counter() - started:.1f} s]")
         _print_counts(warehouse)
         return 0
@@ -225,8 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="ingest, extract, validate, build the marts and publish the warehouse")
     run.add_argument("--articles", help=f"articles folder (default $TRIALFX_ARTICLES or {DEFAULT_ARTICLES})")
     run.add_argument("--warehouse", help=f"DuckDB file (default $TRIALFX_WAREHOUSE or {DEFAULT_WAREHOUSE})")
-    run.add_argument("--force", action="store_true",
-                     help="run even when no article file and no code changed since the warehouse was built")
+    run.add_argument("--if-changed", action="store_true",
+                     help="start no run when no article file and no code changed since the warehouse was built")
     run.set_defaults(func=cmd_run)
 
     ext = sub.add_parser("extract", help="print the records found in files or folders as JSON lines")

@@ -1,7 +1,7 @@
 """Fingerprints of what a run reads: the articles folder (one stat per file) and the project's code.
 
-A published warehouse records both; `trialfx run` compares them with the folder and code as they
-are now and, when neither changed, leaves the warehouse as it is without starting a run.
+A published warehouse records both; `trialfx run --if-changed` compares them with the folder and
+code as they are now and, when neither changed, leaves the warehouse as it is without starting a run.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ def articles_folder_sensor(context: dg.SensorEvaluationContext, articles: Articl
     # The cursor is "<count>:<fingerprint>". The count goes into the run key because Dagster
     # never starts two runs with one key, and a folder may return to an earlier state.
     count, _, previous = (context.cursor or "0:").partition(":")
-    # The same fingerprint `trialfx run` compares: one stat per file, no file read.
+    # The same fingerprint `trialfx run --if-changed` compares: one stat per file, no file read.
     fingerprint = folder_fingerprint(scan_folder(articles.root))
     if fingerprint == previous:
         return dg.SkipReason(f"no change in {articles.root}")

@@ -157,7 +157,7 @@ create table if not exists staging.core_built (
     built_at           timestamp not null
 );
 
--- What the last build was made from: `trialfx run` skips a run when both are unchanged.
+-- What the last build was made from: `trialfx run --if-changed` starts no run when both are unchanged.
 create table if not exists staging.run_inputs (
     articles_root       varchar not null,
     folder_fingerprint  varchar not null,

@@ -196,7 +196,7 @@ def _write_errors(con, scan: FolderScan, now: dt.datetime) -> None:
 
 
 def record_run_inputs(con, root, scan: FolderScan) -> None:
-    """What this build is made from, so that `trialfx run` can tell when nothing has changed."""
+    """What this build is made from, so that `trialfx run --if-changed` can tell when nothing has changed."""
     frame = pd.DataFrame(
         [{"articles_root": str(Path(root).resolve()), "folder_fingerprint": folder_fingerprint(scan),
           "code_fingerprint": code_fingerprint()}]

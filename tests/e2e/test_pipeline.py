@@ -199,14 +199,14 @@ def test_rerun_on_unchanged_input_changes_nothing(built, tmp_path):
     before = {t: sorted(map(repr, _query(warehouse, f"select * from {t}"))) for t in tables}
     copy = tmp_path / "again.duckdb"
     shutil.copyfile(warehouse, copy)
-    done = _run(articles, copy, "--force")
+    done = _run(articles, copy)
     assert done.returncode == 0, done.stderr
     assert "up to date" not in done.stdout
     after = {t: sorted(map(repr, _query(copy, f"select * from {t}"))) for t in tables}
     assert before == after
 
 
-def test_a_run_with_nothing_changed_leaves_the_warehouse_alone_until_a_file_changes(built, tmp_path):
+def test_if_changed_starts_no_run_until_a_file_changes(built, tmp_path):
     articles, warehouse, _ = built
     folder = tmp_path / "articles"
     shutil.copytree(articles, folder)
@@ -215,14 +215,14 @@ def test_a_run_with_nothing_changed_leaves_the_warehouse_alone_until_a_file_chan
     assert first.returncode == 0, first.stderr
     published = copy.read_bytes()
 
-    again = _run(folder, copy)
+    again = _run(folder, copy, "--if-changed")
     assert again.returncode == 0, again.stderr
     assert "is up to date" in again.stdout
     assert copy.read_bytes() == published
 
     touched = folder / "13-dapahf-2mm.txt"
     touched.write_text(touched.read_text(encoding="utf-8") + "\nFunded by the sponsor.\n", encoding="utf-8")
-    changed = _run(folder, copy)
+    changed = _run(folder, copy, "--if-changed")
     assert changed.returncode == 0, changed.stderr
     assert "is up to date" not in changed.stdout
     assert copy.read_bytes() != published
