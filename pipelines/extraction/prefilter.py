@@ -60,7 +60,7 @@ def required_texts(pattern: str) -> tuple[str, ...] | None:
 
 def _any_of(pattern: str) -> tuple[str, ...] | None:
     out: list[str] = []
-    for alternative in _top_level_alternatives(pattern):
+    for alternative in top_level_alternatives(pattern):
         found = _requirement(alternative)
         if found is None:
             return None
@@ -99,7 +99,7 @@ def _skip_group(pattern: str, i: int) -> int:
     return j
 
 
-def _top_level_alternatives(pattern: str) -> list[str]:
+def top_level_alternatives(pattern: str) -> list[str]:
     parts, start, i = [], 0, 0
     while i < len(pattern):
         ch = pattern[i]
@@ -124,7 +124,7 @@ def starts_with_word_char(pattern: str) -> bool:
     True when each top-level alternative opens with a letter or digit that is not optional, or with a
     group, not optional, whose alternatives all do so.
     """
-    for alternative in _top_level_alternatives(pattern):
+    for alternative in top_level_alternatives(pattern):
         first = alternative[:1]
         if first == "(":
             end = _skip_group(alternative, 0)
@@ -297,7 +297,7 @@ def opening_texts(pattern: str) -> tuple[str, ...] | None:
 
 def _openings(pattern: str) -> tuple[str, ...] | None:
     out: list[str] = []
-    for alternative in _top_level_alternatives(pattern):
+    for alternative in top_level_alternatives(pattern):
         found = _alternative_openings(alternative)
         if not found:
             return None

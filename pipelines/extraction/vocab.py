@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pipelines.extraction.prefilter import Prefilter, fold, lower_ascii, lower_case_regex, starts_with_word_char
+from pipelines.extraction.prefilter import (
+    Prefilter,
+    fold,
+    lower_ascii,
+    lower_case_regex,
+    starts_with_word_char,
+    top_level_alternatives,
+)
 
 SUBGROUPS_PATH = Path(__file__).resolve().parents[2] / "schemas" / "subgroups.toml"
 
@@ -49,11 +56,30 @@ _ENDPOINT_PATTERNS: tuple[tuple[str, str], ...] = (
 )
 ENDPOINT_RE = re.compile("|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate(_ENDPOINT_PATTERNS)),
                          re.IGNORECASE)
-# Matching lower-cased patterns on ASCII-lower-cased text (same length) is several times faster than
-# IGNORECASE on this long alternation; every pattern above is written so that lower-casing keeps it valid.
-# Every endpoint name starts a word, so positions inside words are ruled out before the long alternation runs.
-_ENDPOINT_LOWER_RE = re.compile(r"(?=[a-z])(?<![a-z0-9])(?:"
-                                + "|".join(f"(?P<g{i}>{p.lower()})" for i, (_, p) in enumerate(_ENDPOINT_PATTERNS)) + ")")
+def _endpoint_alternation() -> tuple[re.Pattern, tuple[str, ...]]:
+    """The endpoint patterns as one regex for ASCII-lower-cased text, and the label of each of its alternatives.
+
+    Matching lower-cased patterns on lower-cased text (same length) is several times faster than
+    IGNORECASE on this long alternation; every pattern above is written so that lower-casing keeps it
+    valid. Every endpoint name starts a word, so positions inside words are ruled out first. The
+    alternation is flat: the patterns' own alternatives stand side by side, in order, which matches the
+    same; most start with a letter, which the regex engine compares before trying an alternative (it
+    cannot look into a group to do so). An empty group closing each alternative tells which one matched.
+    """
+    parts, labels = [], []
+    for label, pattern in _ENDPOINT_PATTERNS:
+        alternatives = top_level_alternatives(pattern.lower())
+        # Split only at top-level bars: each piece is a whole regex without groups of its own.
+        if "|".join(alternatives) != pattern.lower() or any(re.compile(a).groups for a in alternatives):
+            raise ValueError(f"endpoint pattern not split at top-level bars: {pattern}")
+        for alternative in alternatives:
+            parts.append(f"{alternative}(?P<a{len(labels)}>)")
+            labels.append(label)
+    return re.compile(r"(?=[a-z])(?<![a-z0-9])(?:" + "|".join(parts) + ")"), tuple(labels)
+
+
+# The alternative that closed with group i + 1 names the endpoint _ENDPOINT_LABELS[i].
+_ENDPOINT_LOWER_RE, _ENDPOINT_LABELS = _endpoint_alternation()
 
 
 def ascii_lower(text: str) -> str:
@@ -73,7 +99,7 @@ def endpoint_mentions(text: str, start: int = 0, end: int | None = None,
     lowered = ascii_lower(text[:end]) if lowered is None else lowered
     out = []
     for m in _ENDPOINT_LOWER_RE.finditer(lowered, start, end):
-        label = _ENDPOINT_PATTERNS[int(m.lastgroup[1:])][0]
+        label = _ENDPOINT_LABELS[m.lastindex - 1]
         word = text[m.start():m.end()]
         # Short abbreviations count only in capitals: "os" or "mi" inside prose are not endpoints.
         if word.strip().upper() in _CASE_SENSITIVE and word != word.upper():
