@@ -102,7 +102,7 @@ def read_file(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Ing
 class SourceFile:
     """An article file found by a folder scan, with a signature that changes when it or its sidecar does."""
 
-    path: Path
+    path: str
     source_path: str
     signature: str
 
@@ -126,29 +126,39 @@ def scan_folder(root: Path) -> FolderScan:
         scan.errors.append(_error(root.as_posix(), "unreadable", cause))
         return scan
     real_root = root.resolve()
+    # Plain strings and the listing's own entries from here on: at 100k files, pathlib objects
+    # and a second stat per missing sidecar cost seconds of a run that may have nothing to do.
     entries = list(_walk(root, root, real_root, frozenset({real_root})))
+    files = {entry.path: entry for entry in entries if not isinstance(entry, IngestError)}
+    sidecars = {path: _sidecar_of(path, entry.name) for path, entry in files.items() if not _is_sidecar_name(entry.name)}
     # The sidecar names articles look for; any other NAME.meta.json would go unread.
-    wanted = {
-        (entry.parent, entry.stem + SIDECAR_SUFFIX)
-        for entry in entries
-        if isinstance(entry, Path) and not _is_sidecar(entry) and entry.suffix.lower() in _FORMATS
-    }
+    wanted = {sidecar for path, sidecar in sidecars.items() if os.path.splitext(path)[1].lower() in _FORMATS}
+    root_prefix = len(os.path.join(str(root), ""))
     for entry in entries:
         if isinstance(entry, IngestError):
             scan.errors.append(entry)
-        elif not _is_sidecar(entry):
-            signature = f"{_stat_signature(entry)}|{_stat_signature(entry.with_name(entry.stem + SIDECAR_SUFFIX))}"
-            scan.files.append(SourceFile(entry, _source_path(entry, root), signature))
-        elif (entry.parent, entry.name) not in wanted:
+        elif entry.path in sidecars:
+            sidecar = files.get(sidecars[entry.path])
+            signature = f"{_stat_signature(entry)}|{_stat_signature(sidecar) if sidecar else '-'}"
+            scan.files.append(SourceFile(entry.path, entry.path[root_prefix:], signature))
+        elif entry.path not in wanted:
             cause = "metadata file with no article of a supported type beside it"
-            scan.errors.append(_error(_source_path(entry, root), "orphan_sidecar", cause))
+            scan.errors.append(_error(entry.path[root_prefix:], "orphan_sidecar", cause))
     return scan
+
+
+def _sidecar_of(path: str, name: str) -> str:
+    """The path of the sidecar an article file would have: NAME.meta.json beside NAME.ext
+    (NAME as Path.stem gives it: the name without its last suffix)."""
+    dot = name.rfind(".")
+    stem = name[:dot] if 0 < dot < len(name) - 1 else name
+    return path[: len(path) - len(name)] + stem + SIDECAR_SUFFIX
 
 
 def read_source(source: SourceFile, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> IngestResult:
     """Read one file a scan found (and its sidecar); never raises on bad input. Duplicates of
     other files' texts are not looked for here (see `drop_duplicates`)."""
-    return _read(source.path, _absolute(root), max_bytes)
+    return _read(Path(source.path), _absolute(root), max_bytes)
 
 
 def ingest_folder(root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> IngestResult:
@@ -163,10 +173,10 @@ def ingest_folder(root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> IngestResul
     return result
 
 
-def _stat_signature(path: Path) -> str:
-    """Size and modification time in nanoseconds, or '-' when there is nothing to stat."""
+def _stat_signature(entry: os.DirEntry) -> str:
+    """Size and modification time in nanoseconds (links followed), or '-' when the stat fails."""
     try:
-        info = path.stat()
+        info = entry.stat()
     except OSError:
         return "-"
     return f"{info.st_size}:{info.st_mtime_ns}"
@@ -174,7 +184,7 @@ def _stat_signature(path: Path) -> str:
 
 def _walk(
     folder: Path, root: Path, real_root: Path, ancestors: frozenset[Path]
-) -> Iterator[Path | IngestError]:
+) -> Iterator[os.DirEntry | IngestError]:
     """Visible files below `folder` in sorted order, and error rows for what cannot be walked."""
     try:
         with os.scandir(folder) as listing:
@@ -186,11 +196,10 @@ def _walk(
     for entry in entries:
         if entry.name.startswith("."):
             continue
-        path = Path(entry.path)
         if _is_folder(entry):
-            yield from _walk_linked(path, root, real_root, ancestors)
+            yield from _walk_linked(Path(entry.path), root, real_root, ancestors)
         else:
-            yield path
+            yield entry
 
 
 def _is_folder(entry: os.DirEntry) -> bool:
@@ -203,7 +212,7 @@ def _is_folder(entry: os.DirEntry) -> bool:
 
 def _walk_linked(
     folder: Path, root: Path, real_root: Path, ancestors: frozenset[Path]
-) -> Iterator[Path | IngestError]:
+) -> Iterator[os.DirEntry | IngestError]:
     """Walk a subfolder, unless a link takes it outside the root or back into its own path."""
     source = _source_path(folder, root)
     try:
@@ -332,7 +341,11 @@ def _format_of(path: Path) -> str:
 
 
 def _is_sidecar(path: Path) -> bool:
-    return path.name.lower().endswith(SIDECAR_SUFFIX)
+    return _is_sidecar_name(path.name)
+
+
+def _is_sidecar_name(name: str) -> bool:
+    return name.lower().endswith(SIDECAR_SUFFIX)
 
 
 def _absolute(path: Path) -> Path:

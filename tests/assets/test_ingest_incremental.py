@@ -127,3 +127,16 @@ def test_batches_give_the_same_rows_as_one_batch(folder: Path, tmp_path: Path, m
     one = _fresh_state(folder, tmp_path)
     monkeypatch.setattr("pipelines.assets.ingest.BATCH_FILES", 3)
     assert _fresh_state(folder, tmp_path) == one
+
+
+def test_a_new_or_changed_sidecar_reads_its_article_again(folder: Path, tmp_path: Path):
+    con = _db(tmp_path / "w.duckdb")
+    ingest_into(con, scan_folder(folder), folder, NOW)
+    (folder / "a1.meta.json").write_text('{"trial": "SIDECAR-1"}', encoding="utf-8")
+    stats = ingest_into(con, scan_folder(folder), folder, LATER)
+    assert (stats.files_read, stats.full_read) == (1, False)
+    hint = con.execute("select trial_hint from raw.articles where article_id = 'a1.txt'").fetchone()
+    assert hint == ("SIDECAR-1",)
+    # The sidecar beside an article is not an orphan; the one without an article still is.
+    orphans = con.execute("select source_path from raw.ingest_errors where error = 'orphan_sidecar'").fetchall()
+    assert orphans == [("lonely.meta.json",)]
