@@ -234,6 +234,9 @@ def lower_case_regex(regex: re.Pattern) -> re.Pattern | None:
         return None
 
 
+_WORD_CHAR = re.compile(r"\w")
+
+
 class Prefilter:
     """Whether a compiled regex may match a stretch of text, from the strings every match contains."""
 
@@ -246,7 +249,16 @@ class Prefilter:
         texts = required_texts(pattern)
         self.texts = None if texts is None else tuple(t.lower() if self.ignorecase else t for t in texts)
         # Only for a regex with required strings, whose matches are never empty (see matches).
-        self.lowered = lower_case_regex(regex) if texts is not None and all(texts) else None
+        lowered = lower_case_regex(regex) if texts is not None and all(texts) else None
+        # A leading word boundary on every alternative is checked by hand: in the regex it keeps the engine
+        # from jumping to the letters a match can start with. When a word character follows, \b is the
+        # test that no word character goes before.
+        alternatives = top_level_alternatives(lowered.pattern) if lowered is not None else []
+        self.at_word = (bool(alternatives) and "|".join(alternatives) == lowered.pattern
+                        and all(a.startswith("\\b") and starts_with_word_char(a[2:]) for a in alternatives))
+        if self.at_word:
+            lowered = re.compile("|".join(a[2:] for a in alternatives), lowered.flags)
+        self.lowered = lowered
 
     def may_match(self, segment: str) -> bool:
         """False when no match can lie inside ``segment``: ``fold``-ed for an IGNORECASE regex, as written otherwise."""
@@ -279,7 +291,11 @@ class Prefilter:
     def _folded_matches(self, text: str, start: int, end: int, folded: str) -> Iterator[re.Match]:
         pos = start
         while (found := self.lowered.search(folded, pos, end)) is not None:
-            m = self.regex.match(text, found.start(), end)
+            at = found.start()
+            if self.at_word and at > 0 and _WORD_CHAR.match(folded, at - 1):
+                pos = at + 1
+                continue
+            m = self.regex.match(text, at, end)
             yield m
             pos = m.end()  # never empty, so finditer too goes on from the end
 
