@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from pipelines.extraction import article_facts, trial_id_for
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipelines.extraction import article_facts, facts, trial_id_for
 
 
 @pytest.mark.parametrize(
@@ -63,3 +67,28 @@ def test_a_title_ending_in_a_parenthesised_trial_name_names_the_trial():
     title = "Drug X plus fulvestrant in advanced breast cancer (MERIDIAN-4)."
     assert article_facts("Patients were randomized 1:1.", title=title)["acronym"] == "MERIDIAN-4"
     assert article_facts("Patients were randomized.", title="Outcomes in heart failure (HFpEF).")["acronym"] is None
+
+
+# The trial-name scan with each way a name is followed as an alternative of its own, in the order
+# first written: the shared reading of the name must find the same names at the same places.
+_A = facts._ACRONYM
+_NEAR_TRIAL_AS_WRITTEN = re.compile(
+    r"(?=[A-Za-z(])(?:(?<!\w)|(?=\())(?:"
+    rf"(?:\b(?:(?i:phase)\s?(?:[1-3]|I{{1,3}})[ab]?(?:/(?:[1-3]|I{{1,3}}))?|the|in)\s+)(?P<a>{_A})"
+    rf"(?=\s+(?:\([^()]{{0,40}}\)\s+)?(?:trial|study|Trial|Study|investigators|analysis)\b)"
+    rf"|\((?P<b>{_A})\)\s+(?:trial|study)\b|\b(?P<c>{_A})\s+(?:trial|study)\b"
+    rf"|\b(?:trial|study)\s+\((?P<d>{_A})\)"
+    rf"|\b(?P<e>{_A})(?: (?:was|is)|,) an? (?:[\w,-]+ ){{0,4}}(?:trial|study)\b"
+    rf"|\b(?P<f>{_A}) \((?:NCT|nct)\s?\d{{7,8}}\)"
+    rf"|\bRCTs? (?P<g>{_A}))")
+_NAME_PIECES = ["KEYNOTE", "-", "522", " ", "trial", "study", "Trial", ", ", "was", "is", " a ", " an ", "phase 3",
+                "the ", "in ", "(", ")", "NCT01234567", "RCT", "monarchE", "AF", "TIMI", "48", "Breast04", "x",
+                "CheckMate", "77T", "III", "randomized", "investigators", "analysis", ".", "Ab"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_NAME_PIECES), max_size=16).map("".join))
+def test_trial_name_scan_finds_what_the_alternatives_as_written_find(text):
+    def names(regex):
+        return [(m.span(), next(g for g in m.groups() if g)) for m in regex.finditer(text)]
+    assert names(facts._NEAR_TRIAL_RE) == names(_NEAR_TRIAL_AS_WRITTEN)

@@ -14,6 +14,7 @@ from pipelines.extraction.prefilter import (
     Prefilter,
     fold,
     lower_ascii,
+    lower_case_pattern,
     opening_texts,
     required_texts,
     starts_with_word_char,
@@ -107,3 +108,49 @@ def test_prefilters_and_openings_find_what_the_regex_finds(text):
             assert found == [], regex.pattern
         if openings.texts is not None:
             assert [(m.span(), m.groups()) for m in openings.finditer(text, folded)] == found, regex.pattern
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=25).map("".join), st.integers(0, 40), st.integers(0, 400))
+def test_folded_scans_find_what_the_regex_finds(text, start, end):
+    folded = fold(text)
+    for regex, prefilter, _openings in _SHORTCUTS:
+        found = [(m.span(), m.groups()) for m in regex.finditer(text, start, end)]
+        assert [(m.span(), m.groups()) for m in prefilter.matches(text, start, end, folded)] == found, regex.pattern
+
+
+def test_folded_scans_are_used():
+    assert vocab._OVERALL_FILTER.lowered is not None and vocab._OVERALL_FILTER.at_word
+    assert all(f.lowered is not None for f in vocab._vocabulary_index().filters)
+
+
+@pytest.mark.parametrize("pattern, expected", [
+    (r"\bITT\b|(?P<Level>A[B-D]+)\s", r"\bitt\b|(?P<level>a[b-d]+)\s"),
+    ("[<>\u2264]=? ?\\d+%|\u2265", "[<>\u2264]=? ?\\d+%|\u2265"),
+    (r"[<>\u2264]x", r"[<>\u2264]x"),
+    (r"\W", None), (r"\S", None), (r"\x41", None), (r"(a)\1", None), (r"(?P<a>a)(?P=a)", None),
+    (r"(?i)a", None), (r"(?-i:A)", None), (r"[@-Z]", None), (r"[0-z]", None), ("\u0130", None),
+    ("\u00e9", None), (r"\u00C9", None), (r"a\\b", None),
+])
+def test_lower_case_pattern(pattern, expected):
+    assert lower_case_pattern(pattern) == expected
+
+
+_ENDPOINT_PIECES = ["overall survival", "OS", "os", "CV death or HHF", "death", "deaths", "PFS2", "PFS", "mPFS",
+                    "primary end point", "primary composite", "hospitalization for heart failure", " or ",
+                    "cardiovascular death", "adverse events", "TRAEs", "composite of", "kidney", "rash", "MI",
+                    " ", ", ", "(", ")", "x", "_", "\u00e9", "the", "2", "-"]
+# The endpoint patterns as one alternation of named groups, one per pattern, as written.
+_ENDPOINTS_AS_WRITTEN = re.compile(r"(?=[a-z])(?<![a-z0-9])(?:" + "|".join(
+    f"(?P<g{i}>{p.lower()})" for i, (_, p) in enumerate(vocab._ENDPOINT_PATTERNS)) + ")")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_ENDPOINT_PIECES), max_size=20).map("".join))
+def test_flat_endpoint_alternation_matches_the_patterns_as_written(text):
+    lowered = lower_ascii(text)
+    expected = [(m.start(), m.end(), vocab._ENDPOINT_PATTERNS[int(m.lastgroup[1:])][0])
+                for m in _ENDPOINTS_AS_WRITTEN.finditer(lowered)]
+    got = [(m.start(), m.end(), vocab._ENDPOINT_LABELS[m.lastindex - 1])
+           for m in vocab._ENDPOINT_LOWER_RE.finditer(lowered)]
+    assert got == expected
