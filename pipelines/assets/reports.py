@@ -29,6 +29,17 @@ PUBLISHED = dg.AssetKey(["warehouse", "published"])
 
 # File name -> digest of the inputs each plot was drawn from.
 MANIFEST = "manifest.json"
+# Digest of all the plots' inputs together: when it is unchanged, the run draws and links nothing.
+INPUTS_DIGEST = "inputs.digest"
+
+# What the plots are drawn from.
+SVO_QUERY = "marts.subgroup_vs_overall"
+OVERALL_QUERY = """(
+    select trial_id, endpoint, measure, comparison, value, ci_low, ci_high, p, p_relation
+    from marts.canonical_estimates
+    where population = 'overall'
+)"""
+POOLED_QUERY = "(select * from marts.cross_trial_subgroups where method = 'REML')"
 
 # Plots shown inline in the UI; every plot is written to reports/ regardless. A pooled plot
 # of hundreds of trials is too tall to embed in the run's metadata, so larger files are not.
@@ -294,24 +305,23 @@ def forest_plots(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     subgroups and complements) and one per cross-trial subgroup group (each trial and the
     pooled estimate)."""
     wh = warehouse.warehouse
+    published = wh.published_reports_dir
     with wh.connect() as con:
-        svo = con.execute("select * from marts.subgroup_vs_overall order by all").df()
-        overall = con.execute(
-            """
-            select trial_id, endpoint, measure, comparison, value, ci_low, ci_high, p, p_relation
-            from marts.canonical_estimates
-            where population = 'overall'
-            order by all
-            """
-        ).df()
+        inputs = _inputs_digest(con)
+        if _read_text(published / INPUTS_DIGEST) == inputs and (published / MANIFEST).is_file():
+            # Nothing any plot is drawn from changed: no reports folder is made for this run,
+            # so publishing keeps the published one as it is.
+            return _unchanged_result(context, published)
+        svo = con.execute(f"select * from {SVO_QUERY} order by all").df()
+        overall = con.execute(f"select * from {OVERALL_QUERY} order by all").df()
         pooled = con.execute(
-            "select * from marts.cross_trial_subgroups where method = 'REML' "
-            "order by subgroup_variable, subgroup_level, endpoint, measure"
+            f"select * from {POOLED_QUERY} order by subgroup_variable, subgroup_level, endpoint, measure"
         ).df()
 
     # A plot whose inputs did not change is linked from the published reports, not drawn
     # again: most runs change few trials.
-    written, redrawn = write_forest_plots(svo, overall, pooled, wh.reports_dir, wh.published_reports_dir)
+    written, redrawn = write_forest_plots(svo, overall, pooled, wh.reports_dir, published)
+    (wh.reports_dir / INPUTS_DIGEST).write_text(inputs)
     context.log.info(f"{len(written)} forest plots, {redrawn} drawn")
     inline: list[str] = []
     for title, path in reversed(written):
@@ -324,6 +334,38 @@ def forest_plots(context: dg.AssetExecutionContext, warehouse: WarehouseResource
             "plots": len(written),
             "plots_redrawn": redrawn,
             "folder": dg.MetadataValue.path(str(wh.published_reports_dir)),
+            "preview": dg.MetadataValue.md("\n\n".join(inline) or "No plots yet."),
+        }
+    )
+
+
+def _inputs_digest(con) -> str:
+    """Digest of every row any plot is drawn from (order-free sums of row hashes, per input)
+    and of the drawing code."""
+    parts = [_drawing_digest().hex()]
+    for query in (SVO_QUERY, OVERALL_QUERY, POOLED_QUERY):
+        rows, hashes = con.execute(f"select count(*), coalesce(sum(hash(q)), 0)::varchar from {query} as q").fetchone()
+        parts.append(f"{rows}:{hashes}")
+    return " ".join(parts)
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except OSError:
+        return None
+
+
+def _unchanged_result(context: dg.AssetExecutionContext, published: Path) -> dg.MaterializeResult:
+    names = sorted(_read_manifest(published))
+    context.log.info(f"no input of the {len(names)} forest plots changed: the published plots stay")
+    inline = [png_markdown(published / name, name.removesuffix(".png")) for name in names[-MAX_INLINE_PLOTS:]
+              if (published / name).is_file() and (published / name).stat().st_size <= MAX_INLINE_BYTES]
+    return dg.MaterializeResult(
+        metadata={
+            "plots": len(names),
+            "plots_redrawn": 0,
+            "folder": dg.MetadataValue.path(str(published)),
             "preview": dg.MetadataValue.md("\n\n".join(inline) or "No plots yet."),
         }
     )
