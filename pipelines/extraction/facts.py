@@ -124,10 +124,70 @@ def _not_a_trial(name: str) -> bool:
             or head.startswith("NCT"))
 
 
+# Every match of _NEAR_TRIAL_RE holds, or (the first alternative) looks ahead to, one of these words.
+_TRIAL_WORDS = ("trial", "study", "Trial", "Study", "investigators", "analysis", "NCT", "nct", "RCT")
+
+
+def _near_trial_matches(text: str) -> list[re.Match]:
+    """``_NEAR_TRIAL_RE.finditer(text)``, read only in the stretches between full stops that hold a trial word.
+
+    No match, nor what it looks at, reaches over a full stop, except one inside a short parenthesis
+    ('(N = 3,000; 2.5 mg)') that the first alternative looks ahead past: such a stop does not bound a
+    stretch. Ending the regex's text at a full stop changes nothing: no part of the pattern matches
+    one, and for the word boundaries and look-aheads the end of the text is, like a full stop, no
+    word character. The stretches without a trial word, most of the text, are not read at all.
+    """
+    starts = []
+    for word in _TRIAL_WORDS:
+        pos = text.find(word)
+        while pos != -1:
+            starts.append(pos)
+            pos = text.find(word, pos + len(word))
+    out: list[re.Match] = []
+    read_to = -1
+    for pos in sorted(starts):
+        if pos < read_to:
+            continue  # in the stretch just read
+        start = _stop_before(text, pos) + 1
+        read_to = _stop_after(text, pos)
+        out.extend(_NEAR_TRIAL_RE.finditer(text, start, read_to))
+    return out
+
+
+def _in_short_parenthesis(text: str, pos: int) -> bool:
+    """Whether text[pos] lies inside a parenthesis of at most 40 characters with none nested in it.
+
+    Its brackets are then within 41 characters of ``pos``, so only so far is looked.
+    """
+    near = max(0, pos - 41)
+    opening = max(text.rfind("(", near, pos), text.rfind(")", near, pos))
+    if opening == -1 or text[opening] != "(":
+        return False
+    far = opening + 42
+    closings = [k for k in (text.find("(", pos, far), text.find(")", pos, far)) if k != -1]
+    return bool(closings) and text[min(closings)] == ")"
+
+
+def _stop_before(text: str, pos: int) -> int:
+    """The last full stop before ``pos`` that bounds a stretch, or -1."""
+    stop = text.rfind(".", 0, pos)
+    while stop != -1 and _in_short_parenthesis(text, stop):
+        stop = text.rfind(".", 0, stop)
+    return stop
+
+
+def _stop_after(text: str, pos: int) -> int:
+    """The first full stop after ``pos`` that bounds a stretch, or the end of the text."""
+    stop = text.find(".", pos)
+    while stop != -1 and _in_short_parenthesis(text, stop):
+        stop = text.find(".", stop + 1)
+    return len(text) if stop == -1 else stop
+
+
 def _acronym(text: str, title: str | None) -> str | None:
     votes: Counter[str] = Counter()
     for source, weight in ((title or "", 2), (text, 1)):
-        for m in _NEAR_TRIAL_RE.finditer(source):
+        for m in _near_trial_matches(source):
             name = next(g for g in m.groups() if g).strip()
             if not _not_a_trial(name):
                 votes[name] += weight

@@ -92,3 +92,14 @@ def test_trial_name_scan_finds_what_the_alternatives_as_written_find(text):
     def names(regex):
         return [(m.span(), next(g for g in m.groups() if g)) for m in regex.finditer(text)]
     assert names(facts._NEAR_TRIAL_RE) == names(_NEAR_TRIAL_AS_WRITTEN)
+
+
+_STRETCH_PIECES = _NAME_PIECES + [". ", ".", "(N = 3.5)", "(2.5 mg; a long note that runs on past forty characters.)",
+                                  "(a.", "b.)", "(", ")", "phase 3 ", "KEYNOTE (x.y) trial", " " * 30]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_STRETCH_PIECES), max_size=20).map("".join))
+def test_trial_name_scan_by_stretches_finds_what_the_whole_scan_finds(text):
+    assert ([(m.span(), m.groups()) for m in facts._near_trial_matches(text)]
+            == [(m.span(), m.groups()) for m in facts._NEAR_TRIAL_RE.finditer(text)])
