@@ -136,6 +136,32 @@ def starts_with_word_char(pattern: str) -> bool:
     return True
 
 
+def first_letters(pattern: str) -> frozenset[str] | None:
+    """The ASCII letters a match of ``pattern`` can start with (None when unsure).
+
+    Known when each top-level alternative opens, past a \\b, with a letter that is not optional, or
+    with a group, not optional, whose alternatives are all known. Letters are as written: for a
+    pattern matched without IGNORECASE.
+    """
+    out: set[str] = set()
+    for alternative in top_level_alternatives(pattern):
+        if alternative.startswith("\\b"):
+            alternative = alternative[2:]
+        first = alternative[:1]
+        if first == "(":
+            end = _skip_group(alternative, 0)
+            body = _group_body(alternative[:end])
+            inner = None if body is None or alternative[end:end + 1] in ("?", "*", "{") else first_letters(body)
+            if inner is None:
+                return None
+            out |= inner
+        elif first.isascii() and first.isalpha() and alternative[1:2] not in ("?", "*", "{"):
+            out.add(first)
+        else:
+            return None
+    return frozenset(out)
+
+
 def _group_body(group: str) -> str | None:
     """What a group matches when it matches, or None for lookarounds, references and conditionals."""
     if group.startswith("(?:"):

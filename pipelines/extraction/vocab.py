@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from pipelines.extraction.prefilter import (
     Prefilter,
+    first_letters,
     fold,
     lower_ascii,
     lower_case_regex,
@@ -61,21 +63,30 @@ def _endpoint_alternation() -> tuple[re.Pattern, tuple[str, ...]]:
 
     Matching lower-cased patterns on lower-cased text (same length) is several times faster than
     IGNORECASE on this long alternation; every pattern above is written so that lower-casing keeps it
-    valid. Every endpoint name starts a word, so positions inside words are ruled out first. The
-    alternation is flat: the patterns' own alternatives stand side by side, in order, which matches the
-    same; most start with a letter, which the regex engine compares before trying an alternative (it
-    cannot look into a group to do so). An empty group closing each alternative tells which one matched.
+    valid. Every endpoint name starts a word, so positions inside words are ruled out first.
+
+    Then the letter there picks the alternatives that can start with it: the patterns' own alternatives,
+    in their order, which finds what the patterns tried in turn find, since those left out cannot match
+    there. (An alternative whose first letter is not plain from the pattern is kept for every letter.)
+    An empty group closing each alternative tells which one matched.
     """
-    parts, labels = [], []
+    by_letter: dict[str, list[tuple[str, str]]] = {}
     for label, pattern in _ENDPOINT_PATTERNS:
         alternatives = top_level_alternatives(pattern.lower())
         # Split only at top-level bars: each piece is a whole regex without groups of its own.
         if "|".join(alternatives) != pattern.lower() or any(re.compile(a).groups for a in alternatives):
             raise ValueError(f"endpoint pattern not split at top-level bars: {pattern}")
         for alternative in alternatives:
-            parts.append(f"{alternative}(?P<a{len(labels)}>)")
+            for letter in first_letters(alternative) or string.ascii_lowercase:
+                by_letter.setdefault(letter, []).append((alternative, label))
+    branches, labels = [], []
+    for letter, alternatives in sorted(by_letter.items()):
+        closed = []
+        for alternative, label in alternatives:
             labels.append(label)
-    return re.compile(r"(?=[a-z])(?<![a-z0-9])(?:" + "|".join(parts) + ")"), tuple(labels)
+            closed.append(f"{alternative}(?P<a{len(labels)}>)")  # group number len(labels)
+        branches.append(f"(?={letter})(?:{'|'.join(closed)})")
+    return re.compile(rf"(?=[a-z])(?<![a-z0-9])(?:{'|'.join(branches)})"), tuple(labels)
 
 
 # The alternative that closed with group i + 1 names the endpoint _ENDPOINT_LABELS[i].

@@ -12,6 +12,7 @@ from pipelines.extraction import arms, context, facts, numbers, results, vocab
 from pipelines.extraction.prefilter import (
     Openings,
     Prefilter,
+    first_letters,
     fold,
     lower_ascii,
     lower_case_pattern,
@@ -81,6 +82,16 @@ def test_starts_with_word_char(pattern, expected):
     assert starts_with_word_char(pattern) is expected
 
 
+@pytest.mark.parametrize("pattern, expected", [
+    (r"\bmace\b|major (?:cvd|cv) events?", {"m"}), (r"(?:cv|cardiovascular)(?: \(cv\))? death", {"c"}),
+    (r"(?:hhf|worse )|rash", {"h", "w", "r"}), (r"\bm?pfs\b", None), (r"(?:disease )?progression", None),
+    (r"\bt?r?aes?\b", None), (r"[ab]c", None), (r"\d+", None), (r"(?=a)b", None), ("a|", None), ("", None),
+    (r"(?P<x>ab)", {"a"}), (r"a*b", None),
+])
+def test_first_letters(pattern, expected):
+    assert first_letters(pattern) == (None if expected is None else frozenset(expected))
+
+
 # Every regex the extractor reads per sentence or per article, with the subgroup vocabulary's patterns.
 _REGEXES = [obj for module in (arms, context, facts, numbers, results, vocab) for obj in vars(module).values()
             if isinstance(obj, re.Pattern)]
@@ -147,7 +158,7 @@ _ENDPOINTS_AS_WRITTEN = re.compile(r"(?=[a-z])(?<![a-z0-9])(?:" + "|".join(
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(_ENDPOINT_PIECES), max_size=20).map("".join))
-def test_flat_endpoint_alternation_matches_the_patterns_as_written(text):
+def test_endpoint_alternation_matches_the_patterns_as_written(text):
     lowered = lower_ascii(text)
     expected = [(m.start(), m.end(), vocab._ENDPOINT_PATTERNS[int(m.lastgroup[1:])][0])
                 for m in _ENDPOINTS_AS_WRITTEN.finditer(lowered)]
