@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import string
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from string import ascii_lowercase
 
 from pipelines.extraction.prefilter import (
     Prefilter,
@@ -58,6 +58,8 @@ _ENDPOINT_PATTERNS: tuple[tuple[str, str], ...] = (
 )
 ENDPOINT_RE = re.compile("|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate(_ENDPOINT_PATTERNS)),
                          re.IGNORECASE)
+
+
 def _endpoint_alternation() -> tuple[re.Pattern, tuple[str, ...]]:
     """The endpoint patterns as one regex for ASCII-lower-cased text, and the label of each of its alternatives.
 
@@ -77,7 +79,7 @@ def _endpoint_alternation() -> tuple[re.Pattern, tuple[str, ...]]:
         if "|".join(alternatives) != pattern.lower() or any(re.compile(a).groups for a in alternatives):
             raise ValueError(f"endpoint pattern not split at top-level bars: {pattern}")
         for alternative in alternatives:
-            for letter in first_letters(alternative) or string.ascii_lowercase:
+            for letter in first_letters(alternative) or ascii_lowercase:
                 by_letter.setdefault(letter, []).append((alternative, label))
     branches, labels = [], []
     for letter, alternatives in sorted(by_letter.items()):
