@@ -3,7 +3,9 @@
 Most sentences hold none of the words most patterns look for; a substring test settles that far
 faster than running the pattern (Prefilter). A pattern read over a whole article can be tried only
 where the words its matches start with occur (Openings). Neither changes what is found: when unsure
-whether a pattern may match, or where, they say it may, everywhere.
+whether a pattern may match, or where, they say it may, everywhere. A Prefilter also looks for the
+matches of an IGNORECASE pattern in lower case on ``fold``-ed text when it can show that finds the
+same places (lower_case_pattern), and takes each match from the pattern itself.
 """
 
 from __future__ import annotations
