@@ -7,9 +7,11 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import TypeVar
 
 from pipelines.extraction import article_facts, extract
+from pipelines.ingest.readers import IngestResult, SourceFile, read_source
 
 # Below this many items a process pool costs more to start than it saves.
 PARALLEL_THRESHOLD = 200
@@ -70,3 +72,12 @@ def extract_many(
 ) -> Iterator[tuple[str, dict, list[dict]]]:
     """Yield ``(article_id, facts, records)`` for each ``(article_id, text, title)``, in input order."""
     return map_in_batches(_extract_batch, items, workers)
+
+
+def _read_batch(batch: list[tuple[SourceFile, Path]]) -> list[IngestResult]:
+    return [read_source(source, root) for source, root in batch]
+
+
+def read_many(sources: Iterable[SourceFile], root: Path, workers: int | None = None) -> Iterator[IngestResult]:
+    """What each file reads as (``read_source``), in input order, read on every core."""
+    return map_in_batches(_read_batch, ((source, root) for source in sources), workers)

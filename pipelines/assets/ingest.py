@@ -7,6 +7,7 @@ Files are read and written in batches, so memory stays bounded by the batch, not
 
 import dataclasses
 import datetime as dt
+import itertools
 import json
 
 from pathlib import Path
@@ -29,9 +30,9 @@ from pipelines.ingest.readers import (
     FolderScan,
     IngestError,
     drop_duplicates,
-    read_source,
     scan_folder,
 )
+from pipelines.parallel import read_many
 from pipelines.resources import ArticlesFolder, WarehouseResource
 
 RAW_ARTICLES = dg.AssetKey(["raw", "articles"])
@@ -126,9 +127,11 @@ def _read_files(con, scan: FolderScan, changed, removed, root, now, incremental:
     con.unregister("_affected")
 
     seen: dict[str, str] = {}
+    # Files are read and parsed on every core; duplicates and writes are handled here, in order.
+    in_order = read_many(changed, root)
     for start in range(0, len(changed), BATCH_FILES):
         batch = changed[start : start + BATCH_FILES]
-        results = [read_source(source, root) for source in batch]
+        results = list(itertools.islice(in_order, len(batch)))
         if incremental:
             _check_kept_texts(con, results, order, seen)
         articles, sources = [], []

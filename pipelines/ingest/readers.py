@@ -24,6 +24,7 @@ Decisions beyond the contract, so callers know what to expect:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import os
 from collections.abc import Iterator
@@ -322,11 +323,17 @@ def drop_duplicates(result: IngestResult, seen: dict[str, str]) -> IngestResult:
 
 def _check_inside(path: Path, root: Path) -> None:
     try:
-        real, real_root = path.resolve(), root.resolve()
+        real, real_root = path.resolve(), _resolved(root)
     except (OSError, RuntimeError):
         raise Refused("symlink_loop", "link cannot be resolved") from None
     if not real.is_relative_to(real_root):
         raise Refused("outside_root", f"resolves outside the root, to {real}")
+
+
+@functools.lru_cache(maxsize=16)
+def _resolved(root: Path) -> Path:
+    """The root with links resolved: once per root, not once per file read."""
+    return root.resolve()
 
 
 def _format_of(path: Path) -> str:
