@@ -97,20 +97,16 @@ def _up_to_date(articles: Path, warehouse: Path) -> bool:
         con = duckdb.connect(str(warehouse), read_only=True)
     except duckdb.Error:
         return False
+    from pipelines.fingerprint import RUN_INPUT_COLUMNS, run_inputs
+    from pipelines.ingest.readers import scan_folder
+
     try:
-        recorded = con.execute(
-            "select articles_root, folder_fingerprint, code_fingerprint from staging.run_inputs"
-        ).fetchall()
+        recorded = con.execute(f"select {', '.join(RUN_INPUT_COLUMNS)} from staging.run_inputs").fetchall()
     except duckdb.Error:
         return False
     finally:
         con.close()
-    if len(recorded) != 1 or recorded[0][0] != str(articles.resolve()):
-        return False
-    from pipelines.fingerprint import code_fingerprint, folder_fingerprint
-    from pipelines.ingest.readers import scan_folder
-
-    return recorded[0][1:] == (folder_fingerprint(scan_folder(articles)), code_fingerprint())
+    return recorded == [run_inputs(articles, scan_folder(articles))]
 
 
 def _print_counts(warehouse: str) -> None:

@@ -36,3 +36,12 @@ def code_fingerprint(root: Path = PROJECT_ROOT) -> str:
                 digest.update(path.relative_to(root).as_posix().encode() + b"\0")
                 digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+# The columns of staging.run_inputs, in the order run_inputs gives them.
+RUN_INPUT_COLUMNS = ["articles_root", "folder_fingerprint", "code_fingerprint"]
+
+
+def run_inputs(root: Path, scan: FolderScan) -> tuple[str, str, str]:
+    """What a build from ``root`` is made from: the folder's resolved path and both fingerprints."""
+    return str(Path(root).resolve()), folder_fingerprint(scan), code_fingerprint()

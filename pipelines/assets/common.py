@@ -1,5 +1,8 @@
 """Small pieces the asset modules share: the writer pool, table replacement, metadata helpers."""
 
+import contextlib
+from collections.abc import Iterable, Iterator
+
 import dagster as dg
 import duckdb
 import pandas as pd
@@ -12,14 +15,37 @@ from schemas.docs import core_docs
 WAREHOUSE_POOL = "warehouse"
 
 
+@contextlib.contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> Iterator[None]:
+    """``frame`` visible to SQL as ``name`` inside the block: values travel as a frame, never
+    pasted into SQL text."""
+    con.register(name, frame)
+    try:
+        yield
+    finally:
+        con.unregister(name)
+
+
+def key_frame(column: str, values: Iterable[str]) -> pd.DataFrame:
+    """One text column of keys, to register and match with ``in``. Typed as text even when
+    empty: an empty untyped column reaches DuckDB as DOUBLE, which cannot be compared with text."""
+    return pd.DataFrame({column: pd.Series(list(values), dtype="string")})
+
+
+def relation_digest(con: duckdb.DuckDBPyConnection, relation: str) -> str:
+    """Row count and an order-free sum of row hashes of a table or parenthesized query: the same
+    string exactly when the rows are the same (up to hash collisions)."""
+    rows, hashes = con.execute(
+        f"select count(*), coalesce(sum(hash(q)), 0)::varchar from {relation} as q"
+    ).fetchone()
+    return f"{rows}:{hashes}"
+
+
 def append_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
     """Insert the rows of ``frame`` into ``table``, matching columns by name."""
     if len(frame):
-        con.register("_rows", frame)
-        try:
+        with registered(con, "_rows", frame):
             con.execute(f"insert into {table} by name select * from _rows")
-        finally:
-            con.unregister("_rows")
 
 
 def replace_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:

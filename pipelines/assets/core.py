@@ -13,6 +13,8 @@ import pandera.pandas as pa
 from pipelines.assets.common import (
     WAREHOUSE_POOL,
     append_rows,
+    key_frame,
+    registered,
     column_schema,
     markdown_table,
     table_description,
@@ -397,28 +399,29 @@ class CoreBuild:
     def _drop(self, article_ids: list[str]) -> dict[tuple, dt.datetime]:
         """Delete the rows of these articles; return when each of their quarantined rows was first seen."""
         con = self.con
-        con.register("_articles", _ids_frame(article_ids))
-        first_seen = {
-            tuple(row[:4]): row[4]
-            for row in con.execute(
-                "select table_name, article_id, check_name, reason, rejected_at from quarantine.rejected_records "
-                "where article_id in (select article_id from _articles) or table_name = 'core.trials'"
-            ).fetchall()
-        }
-        for table in ARTICLE_TABLES:
-            con.execute(f"delete from core.{table} where article_id in (select article_id from _articles)")
-        con.execute("delete from quarantine.rejected_records where article_id in (select article_id from _articles)")
-        con.execute("delete from staging.core_built where article_id in (select article_id from _articles)")
-        con.unregister("_articles")
+        with registered(con, "_articles", key_frame("article_id", article_ids)):
+            first_seen = {
+                tuple(row[:4]): row[4]
+                for row in con.execute(
+                    "select table_name, article_id, check_name, reason, rejected_at from quarantine.rejected_records "
+                    "where article_id in (select article_id from _articles) or table_name = 'core.trials'"
+                ).fetchall()
+            }
+            for table in [*(f"core.{t}" for t in ARTICLE_TABLES), "quarantine.rejected_records", "staging.core_built"]:
+                con.execute(f"delete from {table} where article_id in (select article_id from _articles)")
         return first_seen
 
     def _chunk_inputs(self, article_ids: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The cached extractor output and the metadata of a chunk of articles."""
         con = self.con
-        con.register("_chunk", _ids_frame(article_ids))
         # Chunks are runs of sorted ids, and rows are stored roughly in id order: the range lets
         # DuckDB skip the blocks of other chunks instead of scanning the whole table each time.
         span = [article_ids[0], article_ids[-1]]
+        with registered(con, "_chunk", key_frame("article_id", article_ids)):
+            return self._chunk_rows(span)
+
+    def _chunk_rows(self, span: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        con = self.con
         extracted = con.execute(
             """
             select e.article_id, e.record_type, e.record
@@ -439,7 +442,6 @@ class CoreBuild:
             """,
             span,
         ).df()
-        con.unregister("_chunk")
         return extracted, articles
 
     def _write_chunk(self, articles: pd.DataFrame, tables: dict[str, tuple[pd.DataFrame, list[dict]]],
@@ -458,19 +460,16 @@ class CoreBuild:
             "select article_id, acronym, nct_id, condition from core.article_facts order by article_id"
         ).df()
         trial_of, trials = resolve_trials(facts.astype(object).where(facts.notna(), None))
-        con.register("_trial_of", pd.DataFrame(
-            {"article_id": pd.Series(list(trial_of), dtype="string"),
-             "trial_id": pd.Series(list(trial_of.values()), dtype="string")}
-        ))
-        for table in ARTICLE_TABLES:
-            con.execute(
-                f"""
-                update core.{table} as t set trial_id = m.trial_id
-                from _trial_of as m
-                where t.article_id = m.article_id and t.trial_id is distinct from m.trial_id
-                """
-            )
-        con.unregister("_trial_of")
+        mapping = key_frame("article_id", trial_of).assign(trial_id=pd.Series(list(trial_of.values()), dtype="string"))
+        with registered(con, "_trial_of", mapping):
+            for table in ARTICLE_TABLES:
+                con.execute(
+                    f"""
+                    update core.{table} as t set trial_id = m.trial_id
+                    from _trial_of as m
+                    where t.article_id = m.article_id and t.trial_id is distinct from m.trial_id
+                    """
+                )
         valid, rejected = split_valid("trials", CORE_MODELS["trials"], trials)
         con.execute("delete from core.trials")
         append_rows(con, "core.trials", valid)
@@ -489,14 +488,13 @@ class CoreBuild:
     def read_back(self) -> dict[str, pd.DataFrame]:
         """The rows this build wrote, as stored (core.trials whole), for the schema checks."""
         con = self.con
-        con.register("_built", _ids_frame(self.built))
-        stored = {
-            table: con.execute(
-                f"select * from core.{table} where article_id in (select article_id from _built)"
-            ).df()
-            for table in ARTICLE_TABLES
-        }
-        con.unregister("_built")
+        with registered(con, "_built", key_frame("article_id", self.built)):
+            stored = {
+                table: con.execute(
+                    f"select * from core.{table} where article_id in (select article_id from _built)"
+                ).df()
+                for table in ARTICLE_TABLES
+            }
         stored["trials"] = con.execute("select * from core.trials").df()
         return stored
 
@@ -511,10 +509,6 @@ def validate_chunks(
         frames = article_frames(extracted, articles[["article_id", "title", "trial_hint", "nct_id_hint"]])
         out.append((articles, {table: split_valid(table, CORE_MODELS[table], frames[table]) for table in ARTICLE_TABLES}))
     return out
-
-
-def _ids_frame(article_ids: list[str]) -> pd.DataFrame:
-    return pd.DataFrame({"article_id": pd.Series(article_ids, dtype="string")})
 
 
 

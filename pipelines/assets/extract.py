@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import dagster as dg
 import pandas as pd
 
-from pipelines.assets.common import WAREHOUSE_POOL, documented_columns
+from pipelines.assets.common import WAREHOUSE_POOL, append_rows, documented_columns, key_frame, registered
 from pipelines.assets.ingest import RAW_ARTICLES
 from pipelines.extraction import EXTRACTOR_VERSION
 from pipelines.parallel import extract_many
@@ -86,13 +86,11 @@ def _texts(cursor, article_ids: list[str], sha: dict[str, str]) -> Iterator[tupl
     """``(article_id, text, title)`` of the given articles, read a chunk at a time; records
     each article's text hash in ``sha`` as it goes."""
     for start in range(0, len(article_ids), READ_CHUNK):
-        ids = pd.DataFrame({"article_id": pd.Series(article_ids[start : start + READ_CHUNK], dtype="string")})
-        cursor.register("_ids", ids)
-        rows = cursor.execute(
-            "select article_id, text, title, content_sha256 from raw.articles "
-            "where article_id in (select article_id from _ids) order by article_id"
-        ).fetchall()
-        cursor.unregister("_ids")
+        with registered(cursor, "_ids", key_frame("article_id", article_ids[start : start + READ_CHUNK])):
+            rows = cursor.execute(
+                "select article_id, text, title, content_sha256 from raw.articles "
+                "where article_id in (select article_id from _ids) order by article_id"
+            ).fetchall()
         for article_id, text, title, content_sha256 in rows:
             sha[article_id] = content_sha256
             yield article_id, text, title
@@ -108,18 +106,15 @@ def _write_chunk(con, chunk: list[tuple[str, dict, list[dict]]], sha: dict[str, 
             for index, (record_type, payload) in enumerate(payloads)
         ]
         runs.append((article_id, sha.pop(article_id), EXTRACTOR_VERSION, len(records), now))
+    runs_frame = pd.DataFrame(runs, columns=RUN_COLUMNS)
     con.execute("begin")
     try:
-        con.register("_runs", pd.DataFrame(runs, columns=RUN_COLUMNS))
-        con.register("_rows", pd.DataFrame(rows, columns=RECORD_COLUMNS))
-        for table in ("staging.extracted_records", "staging.extraction_runs"):
-            con.execute(f"delete from {table} where article_id in (select article_id from _runs)")
-        con.execute("insert into staging.extracted_records by name select * from _rows")
-        con.execute("insert into staging.extraction_runs by name select * from _runs")
+        with registered(con, "_runs", runs_frame):
+            for table in ("staging.extracted_records", "staging.extraction_runs"):
+                con.execute(f"delete from {table} where article_id in (select article_id from _runs)")
+        append_rows(con, "staging.extracted_records", pd.DataFrame(rows, columns=RECORD_COLUMNS))
+        append_rows(con, "staging.extraction_runs", runs_frame)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
-    finally:
-        con.unregister("_rows")
-        con.unregister("_runs")

@@ -10,8 +10,6 @@ import datetime as dt
 import itertools
 import json
 
-from pathlib import Path
-
 import dagster as dg
 import duckdb
 import pandas as pd
@@ -20,11 +18,13 @@ from pipelines.assets.common import (
     WAREHOUSE_POOL,
     append_rows,
     keep_first_seen,
+    key_frame,
     markdown_table,
+    registered,
     replace_rows,
     table_spec,
 )
-from pipelines.fingerprint import code_fingerprint, folder_fingerprint
+from pipelines.fingerprint import RUN_INPUT_COLUMNS, run_inputs
 from pipelines.ingest.readers import (
     READER_VERSION,
     FolderScan,
@@ -95,11 +95,11 @@ def ingest_into(con: duckdb.DuckDBPyConnection, scan: FolderScan, root, now: dt.
             con.execute("rollback")
             raise
     if full:
-        changed, removed = scan.files, sorted(set(catalog) - current)
+        # A full read replaces every row, stale reader versions included.
+        changed = scan.files
         stats.files_unchanged = 0
         con.execute("begin")
         try:
-            con.execute("delete from staging.source_files where reader_version <> ?", [READER_VERSION])
             _read_files(con, scan, changed, removed, root, now, incremental=False)
             con.execute("commit")
         except Exception:
@@ -113,18 +113,17 @@ def ingest_into(con: duckdb.DuckDBPyConnection, scan: FolderScan, root, now: dt.
 def _read_files(con, scan: FolderScan, changed, removed, root, now, incremental: bool) -> None:
     """Replace the rows of changed and removed files with what the changed files read as now."""
     order = {source.source_path: i for i, source in enumerate(scan.files)}
-    affected = pd.DataFrame({"source_path": pd.Series([s.source_path for s in changed] + list(removed), dtype="string")})
-    con.register("_affected", affected)
+    affected = key_frame("source_path", [s.source_path for s in changed] + list(removed))
     where = "where source_path in (select source_path from _affected)" if incremental else ""
-    first_seen = {
-        (article_id, sha): seen
-        for article_id, sha, seen in con.execute(
-            f"select article_id, content_sha256, ingested_at from raw.articles {where}"
-        ).fetchall()
-    }
-    con.execute(f"delete from raw.articles {where}")
-    con.execute(f"delete from staging.source_files {where}")
-    con.unregister("_affected")
+    with registered(con, "_affected", affected):
+        first_seen = {
+            (article_id, sha): seen
+            for article_id, sha, seen in con.execute(
+                f"select article_id, content_sha256, ingested_at from raw.articles {where}"
+            ).fetchall()
+        }
+        con.execute(f"delete from raw.articles {where}")
+        con.execute(f"delete from staging.source_files {where}")
 
     seen: dict[str, str] = {}
     # Files are read and parsed on every core; duplicates and writes are handled here, in order.
@@ -168,21 +167,17 @@ def _check_kept_texts(con, results, order: dict[str, int], seen: dict[str, str])
     """Texts of changed files already held by unchanged files: the earlier file in walk order
     keeps the text. When the unchanged file is the earlier one, the changed file's copy is a
     duplicate (marked in ``seen``); when it is later, only a full read gives the right answer."""
-    hashes = pd.DataFrame({"content_sha256": sorted({a.content_sha256 for r in results for a in r.articles})})
-    if hashes.empty:
-        return
-    con.register("_hashes", hashes)
-    holders = con.execute(
-        "select content_sha256, article_id, source_path from raw.articles "
-        "where content_sha256 in (select content_sha256 from _hashes)"
-    ).fetchall()
-    con.unregister("_hashes")
+    hashes = key_frame("content_sha256", sorted({a.content_sha256 for r in results for a in r.articles}))
+    with registered(con, "_hashes", hashes):
+        holders = con.execute(
+            "select content_sha256, article_id, source_path from raw.articles "
+            "where content_sha256 in (select content_sha256 from _hashes)"
+        ).fetchall()
     for sha, article_id, source_path in holders:
         first_new = min(order[a.source_path] for r in results for a in r.articles if a.content_sha256 == sha)
         if order.get(source_path, len(order)) > first_new:
             raise _ReadEverything(source_path)
         seen.setdefault(sha, article_id)
-
 
 
 def _write_errors(con, scan: FolderScan, now: dt.datetime) -> None:
@@ -200,11 +195,7 @@ def _write_errors(con, scan: FolderScan, now: dt.datetime) -> None:
 
 def record_run_inputs(con, root, scan: FolderScan) -> None:
     """What this build is made from, so that `trialfx run --if-changed` can tell when nothing has changed."""
-    frame = pd.DataFrame(
-        [{"articles_root": str(Path(root).resolve()), "folder_fingerprint": folder_fingerprint(scan),
-          "code_fingerprint": code_fingerprint()}]
-    )
-    replace_rows(con, "staging.run_inputs", frame)
+    replace_rows(con, "staging.run_inputs", pd.DataFrame([run_inputs(root, scan)], columns=RUN_INPUT_COLUMNS))
 
 
 @dg.multi_asset(

@@ -7,7 +7,7 @@ import dagster as dg
 import pandas as pd
 import yaml
 
-from pipelines.assets.common import WAREHOUSE_POOL, markdown_table
+from pipelines.assets.common import WAREHOUSE_POOL, markdown_table, registered, relation_digest
 from pipelines.resources import WarehouseResource
 from warehouse.models import (
     SQL_DIR,
@@ -110,9 +110,8 @@ def cross_trial_subgroups_asset(context: dg.AssetExecutionContext, warehouse: Wa
         pooled = cross_trial_subgroups(svo)
         # Text columns as pandas strings, so that an empty result still makes VARCHAR columns.
         pooled = pooled.astype({c: "string" for c in pooled.columns if pooled[c].dtype == object})
-        con.register("_pooled", pooled[CROSS_TRIAL_COLUMNS])
-        con.execute("create or replace table marts.cross_trial_subgroups as select * from _pooled")
-        con.unregister("_pooled")
+        with registered(con, "_pooled", pooled[CROSS_TRIAL_COLUMNS]):
+            con.execute("create or replace table marts.cross_trial_subgroups as select * from _pooled")
         comment_tables(con, {"marts.cross_trial_subgroups": CROSS_TRIAL_DOCS})
         con.execute("insert or replace into staging.model_state values ('marts.cross_trial_subgroups', ?, null)",
                     [digest])
@@ -129,13 +128,10 @@ def cross_trial_subgroups_asset(context: dg.AssetExecutionContext, warehouse: Wa
 def _pooling_input_digest(con) -> str:
     """Digest of marts.subgroup_vs_overall (row count and an order-free sum of row hashes) and of
     the pooling code: when both are as last time, the pooled table would come out the same."""
-    (rows, row_hashes) = con.execute(
-        "select count(*), coalesce(sum(hash(s)), 0)::varchar from marts.subgroup_vs_overall as s"
-    ).fetchone()
     code = hashlib.sha256()
     for path in sorted(STATS_DIR.glob("*.py")):
         code.update(path.read_bytes())
-    return f"{rows}:{row_hashes}:{code.hexdigest()}"
+    return f"{relation_digest(con, 'marts.subgroup_vs_overall')}:{code.hexdigest()}"
 
 
 def mart_definitions() -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefinition]]:

@@ -19,7 +19,7 @@ import PIL
 
 import pipelines.reports
 import schemas.vocabulary
-from pipelines.assets.common import WAREHOUSE_POOL
+from pipelines.assets.common import WAREHOUSE_POOL, relation_digest
 from pipelines.reports.forest import cross_trial_record_plot, png_markdown, trial_record_plot
 from pipelines.reports.rows import number, records
 from pipelines.resources import WarehouseResource
@@ -342,11 +342,8 @@ def forest_plots(context: dg.AssetExecutionContext, warehouse: WarehouseResource
 def _inputs_digest(con) -> str:
     """Digest of every row any plot is drawn from (order-free sums of row hashes, per input)
     and of the drawing code."""
-    parts = [_drawing_digest().hex()]
-    for query in (SVO_QUERY, OVERALL_QUERY, POOLED_QUERY):
-        rows, hashes = con.execute(f"select count(*), coalesce(sum(hash(q)), 0)::varchar from {query} as q").fetchone()
-        parts.append(f"{rows}:{hashes}")
-    return " ".join(parts)
+    inputs = (relation_digest(con, query) for query in (SVO_QUERY, OVERALL_QUERY, POOLED_QUERY))
+    return " ".join([_drawing_digest().hex(), *inputs])
 
 
 def _read_text(path: Path) -> str | None:
