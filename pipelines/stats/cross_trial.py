@@ -80,7 +80,7 @@ def _one_row_per_trial(rows: pd.DataFrame) -> pd.DataFrame:
 
 def _group_row(keys: tuple, group: pd.DataFrame, label: str) -> dict:
     method, test = FITS[label]
-    natural = np.exp if keys[GROUP_KEYS.index("measure")] in RATIO_MEASURES else _identity
+    natural = _exp if keys[GROUP_KEYS.index("measure")] in RATIO_MEASURES else _identity
     sub = pool(group["subgroup_y"], group["subgroup_se"] ** 2, method=method, test=test)
     overall = _pool_available(group, "overall", method, test)
     inter = _pool_available(group, "interaction", method, test)
@@ -134,6 +134,14 @@ def _finite_pair(y: pd.Series, se: pd.Series) -> pd.Series:
 
 def _identity(x: float) -> float:
     return x
+
+
+def _exp(x: float) -> float:
+    """A log-ratio back on the ratio scale. A bound beyond about 709 on the log scale (a pooled
+    interval from two or three wildly discordant trials) has no finite ratio: it is +inf, said
+    once in the table, not warned about on every run."""
+    with np.errstate(over="ignore"):
+        return float(np.exp(x))
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 import json
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -165,3 +166,16 @@ def test_empty_input_gives_every_column():
 def test_missing_columns_are_named():
     with pytest.raises(ValueError, match="interaction_se"):
         cross_trial_subgroups(_serd_frame().drop(columns="interaction_se"))
+
+
+def test_a_bound_past_the_largest_double_is_infinite_without_a_warning():
+    # Two trials whose subgroup log-HRs are 400 apart: HKSJ with one degree of freedom gives an
+    # upper bound far beyond exp's range.
+    frame = _serd_frame().iloc[:2].copy()
+    frame.loc[0, ["subgroup_y", "subgroup_se"]] = [-200.0, 0.1]
+    frame.loc[1, ["subgroup_y", "subgroup_se"]] = [200.0, 0.1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = _by_method(cross_trial_subgroups(frame))
+    assert out["REML"]["pooled_subgroup_ci_high"] == math.inf
+    assert out["REML"]["pooled_subgroup_ci_low"] == 0.0
