@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
 from pathlib import Path
@@ -189,16 +190,24 @@ def comment_tables(con: duckdb.DuckDBPyConnection, docs: dict) -> None:
                 con.execute(f"comment on column {schema}.{table}.{_checked_identifier(column)} is {_quote(text)}")
 
 
-def run_model(con: duckdb.DuckDBPyConnection, model: Model) -> int:
+def run_model(con: duckdb.DuckDBPyConnection, model: Model, incremental: Iterable[str] | None = None) -> int:
     """Build ``model`` and return its row count.
 
     A model with an ``incremental_key`` whose SQL (and macros) are those it was last built with
     only replaces its rows for the keys that changed since then (staging.changed_keys, written
     by the core build, one generation per change); any other model, or one whose SQL changed,
-    is built whole (create or replace) and documented."""
+    is built whole (create or replace) and documented.
+
+    ``incremental`` names every incremental model of the project (``Model.relation``). When it
+    is given, the state of an incremental model no longer in it is forgotten, so a removed model
+    cannot hold back the pruning of generations every remaining model has taken in."""
     if not (model.incremental_key and _update_incremental(con, model)):
         _build_whole(con, model)
     if model.incremental_key:
+        if incremental is not None:
+            # Rows with a null generation belong to Python marts, which keep only a digest.
+            con.execute("delete from staging.model_state where generation is not null "
+                        "and list_position(?, relation) is null", [sorted(set(incremental))])
         # Changes every incremental model has taken in are done with.
         con.execute("delete from staging.changed_keys where generation <= "
                     "(select coalesce(min(generation), 0) from staging.model_state)")

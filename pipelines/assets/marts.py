@@ -35,7 +35,7 @@ def _column_schema(columns: dict[str, str]) -> dg.TableSchema:
     return dg.TableSchema(columns=[dg.TableColumn(name=c, description=d) for c, d in columns.items()])
 
 
-def _sql_asset(model: Model) -> dg.AssetsDefinition:
+def _sql_asset(model: Model, incremental: frozenset[str]) -> dg.AssetsDefinition:
     @dg.asset(
         key=key_of(f"{model.schema}.{model.name}"),
         deps=[key_of(dep) for dep in model.deps],
@@ -50,7 +50,7 @@ def _sql_asset(model: Model) -> dg.AssetsDefinition:
     )
     def _build(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         with warehouse.warehouse.connect() as con:
-            rows = run_model(con, model)
+            rows = run_model(con, model, incremental)
         return dg.MaterializeResult(metadata={"dagster/row_count": rows})
 
     return _build
@@ -136,6 +136,8 @@ def _pooling_input_digest(con) -> str:
 
 def mart_definitions() -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefinition]]:
     """Every SQL model as an asset, the Python mart, and every SQL data test as a check."""
-    assets = [_sql_asset(model) for model in load_models()] + [cross_trial_subgroups_asset]
+    models = load_models()
+    incremental = frozenset(m.relation for m in models if m.incremental_key)
+    assets = [_sql_asset(model, incremental) for model in models] + [cross_trial_subgroups_asset]
     checks = [_data_check(test) for test in load_data_tests()]
     return assets, checks

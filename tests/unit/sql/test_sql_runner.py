@@ -237,3 +237,18 @@ def test_incremental_keys_are_checked(tmp_path):
     write(tmp_path / "sql" / "marts" / "m.yml", "incremental_key: article_id\nmaterialized: view\n")
     with pytest.raises(ValueError, match="only a table"):
         models.load_models(tmp_path / "sql")
+
+
+def test_a_removed_incremental_model_does_not_hold_back_pruning(tmp_path, con):
+    con.execute("create table core.facts (article_id varchar, n integer)")
+    con.execute("insert into core.facts values ('a', 1)")
+    model = _incremental_model(tmp_path / "sql", "select article_id, n, 0 as stamp from core.facts")
+    # A model since removed from the project took in nothing after generation 1.
+    con.execute("insert into staging.model_state values ('marts.gone', 'old digest', 1)")
+    con.execute("insert into staging.changed_keys values (2, 'a', 'T1'), (3, 'a', 'T1')")
+    models.run_model(con, model)
+    assert con.execute("select count(*) from staging.changed_keys").fetchone() == (2,)
+
+    models.run_model(con, model, incremental=[model.relation])
+    assert con.execute("select count(*) from staging.changed_keys").fetchone() == (0,)
+    assert con.execute("select relation from staging.model_state").fetchall() == [("marts.per_article",)]
