@@ -280,7 +280,7 @@ def core_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
             ).df()
             for table in CORE_MODELS
         }
-        stored = build.read_back()
+        stored = build.check_stored()
         by_check = dict(
             con.execute("select check_name, count(*) from quarantine.rejected_records group by 1 order by 1").fetchall()
         )
@@ -298,7 +298,7 @@ def core_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
                 "articles_built": len(build.built),
             },
         )
-        yield _schema_check(table, key, stored[table])
+        yield _schema_check(key, stored[table])
         yield dg.AssetCheckResult(
             asset_key=key,
             check_name="no_rows_quarantined",
@@ -485,18 +485,64 @@ class CoreBuild:
         self.rejected += rejected
         append_rows(self.con, "quarantine.rejected_records", pd.DataFrame(rows, columns=QUARANTINE_COLUMNS))
 
-    def read_back(self) -> dict[str, pd.DataFrame]:
-        """The rows this build wrote, as stored (core.trials whole), for the schema checks."""
+    def check_stored(self) -> dict[str, "StoredCheck"]:
+        """Read back the rows this build wrote (core.trials whole) and validate them as stored: catches
+        types the database changed on the way. Chunk by chunk and on every core, like the build, so a
+        full build never holds the whole of core in memory."""
         con = self.con
-        with registered(con, "_built", key_frame("article_id", self.built)):
-            stored = {
-                table: con.execute(
+        ids = self.built
+        chunks = (ids[start : start + CHUNK_ARTICLES] for start in range(0, len(ids), CHUNK_ARTICLES))
+        checks = {table: StoredCheck() for table in CORE_MODELS}
+        for chunk in map_in_batches(validate_stored, map(self._stored_rows, chunks), batch_size=1, threshold=2):
+            for table, (rows, failures) in chunk.items():
+                checks[table].add(rows, failures)
+        (trials,) = validate_stored([{"trials": con.execute("select * from core.trials").df()}])
+        checks["trials"].add(*trials["trials"])
+        return checks
+
+    def _stored_rows(self, article_ids: list[str]) -> dict[str, pd.DataFrame]:
+        with registered(self.con, "_built", key_frame("article_id", article_ids)):
+            return {
+                table: self.con.execute(
                     f"select * from core.{table} where article_id in (select article_id from _built)"
                 ).df()
                 for table in ARTICLE_TABLES
             }
-        stored["trials"] = con.execute("select * from core.trials").df()
-        return stored
+
+
+# Failure cases kept per table for the check's metadata; the count covers all of them.
+_FAILURES_KEPT = 20
+
+
+class StoredCheck:
+    """What validating one core table as stored found: rows checked, failures counted, the first few kept."""
+
+    def __init__(self) -> None:
+        self.rows, self.n_failures, self.failures = 0, 0, pd.DataFrame()
+
+    def add(self, rows: int, failures: pd.DataFrame | None) -> None:
+        self.rows += rows
+        if failures is not None and len(failures):
+            self.n_failures += len(failures)
+            if len(self.failures) < _FAILURES_KEPT:
+                kept = pd.concat([self.failures, failures], ignore_index=True) if len(self.failures) else failures
+                self.failures = kept.head(_FAILURES_KEPT)
+
+
+def validate_stored(chunks: list[dict[str, pd.DataFrame]]) -> list[dict[str, tuple[int, pd.DataFrame | None]]]:
+    """For each chunk of stored rows (table -> frame): per table, the rows checked and pandera's
+    failure cases (None when every row passes)."""
+    out = []
+    for tables in chunks:
+        found = {}
+        for table, frame in tables.items():
+            try:
+                CORE_MODELS[table].validate(frame, lazy=True)
+                found[table] = (len(frame), None)
+            except pa.errors.SchemaErrors as exc:
+                found[table] = (len(frame), exc.failure_cases.reset_index(drop=True))
+        out.append(found)
+    return out
 
 
 def validate_chunks(
@@ -512,17 +558,12 @@ def validate_chunks(
 
 
 
-def _schema_check(table: str, key: dg.AssetKey, stored: pd.DataFrame) -> dg.AssetCheckResult:
-    """Read back what was written and validate it: catches types the database changed on the way."""
-    try:
-        CORE_MODELS[table].validate(stored, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        return dg.AssetCheckResult(
-            asset_key=key,
-            check_name="matches_pandera_schema",
-            passed=False,
-            metadata={"failures": dg.MetadataValue.md(markdown_table(exc.failure_cases))},
-        )
+def _schema_check(key: dg.AssetKey, stored: StoredCheck) -> dg.AssetCheckResult:
+    """The read-back validation of one table as a check on its asset."""
+    metadata: dict = {"rows": stored.rows}
+    if stored.n_failures:
+        metadata["failure_cases"] = stored.n_failures
+        metadata["failures"] = dg.MetadataValue.md(markdown_table(stored.failures, limit=_FAILURES_KEPT))
     return dg.AssetCheckResult(
-        asset_key=key, check_name="matches_pandera_schema", passed=True, metadata={"rows": len(stored)}
+        asset_key=key, check_name="matches_pandera_schema", passed=not stored.n_failures, metadata=metadata
     )

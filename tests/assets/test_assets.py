@@ -9,6 +9,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from pipelines.assets import core as core_module
 from pipelines.assets.core import core_tables
 from pipelines.assets.extract import EXTRACTED_RECORDS, extracted_records
 from pipelines.assets.ingest import ingest
@@ -163,3 +164,31 @@ def test_a_rerun_redraws_only_plots_whose_inputs_changed(folder, tmp_path):
     (folder / "a.txt").write_text(ARTICLE.replace("0.55 to 0.88", "0.56 to 0.88"), encoding="utf-8")
     changed = _metadata(job.execute_in_process(), FOREST_PLOTS)
     assert changed["plots_redrawn"] >= 1
+
+
+def test_stored_rows_are_validated_chunk_by_chunk_and_failures_counted(folder, tmp_path, monkeypatch):
+    # One article a chunk, so the two articles are read back and validated as two chunks in the pool.
+    monkeypatch.setattr(core_module, "CHUNK_ARTICLES", 1)
+    wh = tmp_path / "wh.duckdb"
+    result = dg.materialize([ingest, extracted_records, core_tables], resources=_resources(folder, wh))
+    evaluations = {
+        (e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()
+    }
+    passed = evaluations[("core/effect_estimates", "matches_pandera_schema")]
+    assert passed.passed and passed.metadata["rows"].value == 2
+
+    # The same check over stored rows that a database changed on the way: each bad row counts.
+    con = duckdb.connect(str(Warehouse(wh).build_path), read_only=True)
+    try:
+        stored = con.execute("select * from core.effect_estimates order by article_id").df()
+    finally:
+        con.close()
+    stored["value"] = -stored["value"]
+    chunks = core_module.validate_stored([{"effect_estimates": stored.iloc[:1]}, {"effect_estimates": stored.iloc[1:]}])
+    check = core_module.StoredCheck()
+    for chunk in chunks:
+        check.add(*chunk["effect_estimates"])
+    failed = core_module._schema_check(dg.AssetKey(["core", "effect_estimates"]), check)
+    assert not failed.passed
+    assert check.rows == 2 and check.n_failures >= 2
+    assert failed.metadata["failure_cases"].value == check.n_failures
