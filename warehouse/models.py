@@ -285,6 +285,9 @@ def run_data_test(con: duckdb.DuckDBPyConnection, test: DataTest, limit: int = 2
     """Run a data test: the number of failing rows and up to ``limit`` of them as dicts."""
     failing = f"(\n{test.sql}\n) as failing"
     count = con.execute(f"select count(*) from {failing}").fetchone()[0]
+    if count == 0:
+        # The usual case: nothing to show, so the query is not run a second time.
+        return 0, []
     cursor = con.execute(f"select * from {failing} limit ?", [limit])
     columns = [d[0] for d in cursor.description]
     return count, [dict(zip(columns, row)) for row in cursor.fetchall()]
