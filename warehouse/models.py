@@ -163,31 +163,46 @@ def _object_kind(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str
     return row[0] if row else None
 
 
-def _existing_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
-    rows = con.execute(
-        "select column_name from duckdb_columns() where schema_name = ? and table_name = ?", [schema, table]
-    ).fetchall()
-    return {r[0] for r in rows}
-
-
 def comment_tables(con: duckdb.DuckDBPyConnection, docs: dict) -> None:
     """Apply ``{"schema.table": {"description": ..., "columns": {name: text}}}`` as COMMENT ON.
 
     Tables absent from the database and columns absent from a table are skipped, so the same
-    documentation serves a warehouse that has not built everything yet.
+    documentation serves a warehouse that has not built everything yet. Comments that already
+    read as documented are left alone: every run documents the warehouse, and most runs find
+    nothing to change (each COMMENT ON is a catalog write).
     """
+    objects, columns = _comments(con)
     for relation, entry in docs.items():
         schema, table = (_checked_identifier(part) for part in relation.split("."))
-        kind = _object_kind(con, schema, table)
-        if kind is None:
+        if (schema, table) not in objects:
             continue
+        kind, comment = objects[(schema, table)]
         description = " ".join(str((entry or {}).get("description", "")).split())
-        if description:
+        if description and description != comment:
             con.execute(f"comment on {kind} {schema}.{table} is {_quote(description)}")
-        present = _existing_columns(con, schema, table)
         for column, text in ((entry or {}).get("columns") or {}).items():
-            if column in present:
+            key = (schema, table, column)
+            if key in columns and columns[key] != str(text):
                 con.execute(f"comment on column {schema}.{table}.{_checked_identifier(column)} is {_quote(text)}")
+
+
+def _comments(con: duckdb.DuckDBPyConnection) -> tuple[dict, dict]:
+    """Every user table and view as (schema, name) -> (kind, comment), and every column of them
+    as (schema, table, column) -> comment."""
+    objects = {
+        (schema, name): (kind, comment)
+        for schema, name, kind, comment in con.execute(
+            "select schema_name, view_name, 'view', comment from duckdb_views() where not internal "
+            "union all select schema_name, table_name, 'table', comment from duckdb_tables() where not internal"
+        ).fetchall()
+    }
+    columns = {
+        (schema, table, column): comment
+        for schema, table, column, comment in con.execute(
+            "select schema_name, table_name, column_name, comment from duckdb_columns() where not internal"
+        ).fetchall()
+    }
+    return objects, columns
 
 
 def run_model(con: duckdb.DuckDBPyConnection, model: Model, incremental: Iterable[str] | None = None) -> int:
