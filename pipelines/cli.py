@@ -144,23 +144,24 @@ def _iter_articles(paths: list[str]):
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from pipelines.extraction import extract
+    from pipelines.parallel import extract_json_lines
 
-    items = list(_iter_articles(args.paths))
-    progress = sys.stderr.isatty() and len(items) > 20 and not args.quiet
-    failures = 0
-    out = sys.stdout
-    for done, (article, error) in enumerate(items, 1):
-        if error is not None:
-            message, fatal = error
-            failures += fatal
-            _fail(message if fatal else f"warning: {message}")
+    articles, failures = [], 0
+    for article, error in _iter_articles(args.paths):
+        if error is None:
+            articles.append(article)
             continue
-        for record in extract(article.text, article=article.article_id):
-            out.write(json.dumps({**record, "article": article.article_id}, ensure_ascii=False) + "\n")
+        message, fatal = error
+        failures += fatal
+        _fail(message if fatal else f"warning: {message}")
+    progress = sys.stderr.isatty() and len(articles) > 20 and not args.quiet
+    out = sys.stdout
+    lines = extract_json_lines((article.article_id, article.text) for article in articles)
+    for done, text in enumerate(lines, 1):
+        out.write(text)
         if progress:
-            bar = "#" * (30 * done // len(items))
-            print(f"\r[{bar:<30}] {done}/{len(items)} articles", end="", file=sys.stderr)
+            bar = "#" * (30 * done // len(articles))
+            print(f"\r[{bar:<30}] {done}/{len(articles)} articles", end="", file=sys.stderr)
     if progress:
         print(file=sys.stderr)
     return 1 if failures else 0

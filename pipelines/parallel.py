@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -81,3 +82,17 @@ def _read_batch(batch: list[tuple[SourceFile, Path]]) -> list[IngestResult]:
 def read_many(sources: Iterable[SourceFile], root: Path, workers: int | None = None) -> Iterator[IngestResult]:
     """What each file reads as (``read_source``), in input order, read on every core."""
     return map_in_batches(_read_batch, ((source, root) for source in sources), workers)
+
+
+def _json_lines_batch(batch: list[tuple[str, str]]) -> list[str]:
+    return [
+        "".join(json.dumps({**record, "article": article_id}, ensure_ascii=False) + "\n"
+                for record in extract(text, article=article_id))
+        for article_id, text in batch
+    ]
+
+
+def extract_json_lines(items: Iterable[tuple[str, str]], workers: int | None = None) -> Iterator[str]:
+    """For each ``(article_id, text)``, in input order, its records as JSON lines (one string per
+    article, empty when it has none), as `trialfx extract` prints them; extracted and serialized on every core."""
+    return map_in_batches(_json_lines_batch, items, workers)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 from pipelines import parallel
+from pipelines.extraction import extract
 from pipelines.parallel import extract_article, extract_many, map_in_batches
 from tests.synthetic.generator import generate
 
@@ -42,3 +44,13 @@ def test_extract_many_on_two_workers_matches_extracting_one_by_one():
     articles = [(a.name, a.text, None) for a in generate(parallel.PARALLEL_THRESHOLD + 30)]
     expected = [(name, *extract_article(name, text, title)) for name, text, title in articles]
     assert list(extract_many(iter(articles), workers=2)) == expected
+
+
+def test_json_lines_on_two_workers_are_each_articles_records_in_order():
+    articles = [(a.name, a.text) for a in generate(parallel.PARALLEL_THRESHOLD + 30)]
+    lines = list(parallel.extract_json_lines(iter(articles), workers=2))
+    assert len(lines) == len(articles)
+    for (name, text), chunk in zip(articles, lines):
+        records = [json.loads(line) for line in chunk.splitlines()]
+        assert records == [{**r, "article": name} for r in extract(text, article=name)]
+        assert chunk == "" or chunk.endswith("\n")
