@@ -56,24 +56,41 @@ def _sql_asset(model: Model, incremental: frozenset[str]) -> dg.AssetsDefinition
     return _build
 
 
-def _data_check(test: DataTest) -> dg.AssetChecksDefinition:
-    # The check sits on its table's page, so it is named after the rule alone.
-    rule = test.name.split("__", 1)[-1]
+def _rule(test: DataTest) -> str:
+    # A check sits on its table's page, so it is named after the rule alone.
+    return test.name.split("__", 1)[-1]
 
-    @dg.asset_check(asset=key_of(test.target), name=rule, description=test.description, pool=WAREHOUSE_POOL)
-    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+
+def _data_checks(tests: list[DataTest]) -> dg.AssetChecksDefinition:
+    """Every SQL data test as a check on its table, all run in one step on one connection: a step
+    costs a run more than most of these queries do, and the tests read the same tables."""
+    by_key = {dg.AssetCheckKey(key_of(test.target), _rule(test)): test for test in tests}
+
+    @dg.multi_asset_check(
+        name="sql_data_tests",
+        specs=[dg.AssetCheckSpec(name=_rule(test), asset=key_of(test.target), description=test.description)
+               for test in tests],
+        can_subset=True,
+        pool=WAREHOUSE_POOL,
+    )
+    def _checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
+        selected = [key for key in by_key if key in context.selected_asset_check_keys]
         with warehouse.warehouse.connect() as con:
-            failing, sample = run_data_test(con, test)
-        return dg.AssetCheckResult(
-            passed=failing == 0,
-            metadata={
-                "failing_rows": failing,
-                "sql_file": str(test.path.name),
-                "sample": dg.MetadataValue.md(markdown_table(pd.DataFrame(sample))),
-            },
-        )
+            for key in selected:
+                test = by_key[key]
+                failing, sample = run_data_test(con, test)
+                yield dg.AssetCheckResult(
+                    asset_key=key.asset_key,
+                    check_name=key.name,
+                    passed=failing == 0,
+                    metadata={
+                        "failing_rows": failing,
+                        "sql_file": str(test.path.name),
+                        "sample": dg.MetadataValue.md(markdown_table(pd.DataFrame(sample))),
+                    },
+                )
 
-    return _check
+    return _checks
 
 
 @dg.asset(
@@ -139,5 +156,6 @@ def mart_definitions() -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDe
     models = load_models()
     incremental = frozenset(m.relation for m in models if m.incremental_key)
     assets = [_sql_asset(model, incremental) for model in models] + [cross_trial_subgroups_asset]
-    checks = [_data_check(test) for test in load_data_tests()]
+    tests = load_data_tests()
+    checks = [_data_checks(tests)] if tests else []
     return assets, checks
