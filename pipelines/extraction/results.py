@@ -147,12 +147,46 @@ class _Mask:
         return not any(self.taken[a:b])
 
 
+# A figure that is kept carries one of these signs inside its own span: '5%', '12 months', '3 kg',
+# '7 of 20'. Each match is one digit (the sign is looked ahead at), so that no sign hides another.
+_OWN_SIGN_RE = re.compile(r"\d(?=\s?(?:%|mo)|\s(?:percentage point|kg)| of \d)")
+# Otherwise a figure is kept only beside one of these: a table row's '(n = 149)', a rate read ahead
+# ('3.1 vs 3.7 per 100 person-years') or two bare counts compared ('407 in the drug arm against 541').
+_OTHER_SIGN_RE = re.compile(r"\(\s*[nN]\s*=\s*\d[\d,]*\s*\)\s*-?\.?\d|per 100 |\d" + _COUNT_PAIR_RE.pattern + r"-?\.?\d")
+
+
+def may_hold_items(text: str, start: int, end: int, taken: list[tuple[int, int]]) -> bool:
+    """False when sentence_items surely finds nothing in text[start:end], ``taken`` (spans of estimates) aside.
+
+    Every figure sentence_items keeps has a unit, is a rate or a count; each of those needs a sign
+    above, and one of its own signs cannot lie inside an estimate, whose characters no item may share.
+    Most sentences with numbers hold only estimates, p-values or sizes, and skip all of the work.
+    """
+    for m in _OWN_SIGN_RE.finditer(text, start, end):
+        pos = m.start()
+        for s, e in taken:
+            if s <= pos < e:
+                break
+        else:
+            return True
+    return _OTHER_SIGN_RE.search(text, start, end) is not None
+
+
 def sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
     """Every candidate per-arm figure of a sentence, in order."""
     sent = doc.sents[si]
     text = doc.text
     if not _DIGIT_RE.search(text, sent.start, sent.end):
         return []
+    if not may_hold_items(text, sent.start, sent.end, [(e.start, e.end) for e in estimates]):
+        return []
+    return _sentence_items(doc, si, estimates)
+
+
+def _sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
+    """sentence_items without its shortcuts."""
+    sent = doc.sents[si]
+    text = doc.text
     blocked = _blocked(doc, sent.start, sent.end, estimates)
     segment = text[sent.start:sent.end]
     items: list[Item] = []

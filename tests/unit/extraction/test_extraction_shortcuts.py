@@ -1,0 +1,47 @@
+"""Shortcuts of arm results and arms: each gives exactly what the longer way gives."""
+
+from __future__ import annotations
+
+import importlib
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipelines.extraction import results
+from pipelines.extraction.context import prepare
+
+# The module, not the function the package exports under the same name.
+_extract = importlib.import_module("pipelines.extraction.extract")
+
+_PIECES = [
+    "12", "407", "5.5", ".5", "-3", "0.62", "1,298", " ", "  ", "\n", "\u00a0", "%", " %", "months", " months", " mo",
+    "mo", " kg", " percentage points", " of ", "of", "(", ")", "[", "]", "(n = 149)", "(N=12)", "n = ", "=",
+    " per 100 person-years", " per 100 patient-years", " per year", " vs ", " vs. ", " versus ", " and ", " against ",
+    " compared with ", " in the drug arm", " on placebo", " with drug A", ", ", "; ", ". ", "HR", "HR 0.62 (95% CI, 0.5-0.8)",
+    "95% CI", "P < .001", "p=0.03", "median PFS", "events", "hospitalizations totalled", "patients", "placebo",
+    "Drug A arm", "(months)", "(%)", "occurred in", "respectively", "\u0661\u0662", "\u2264", "deaths",
+    "hospitalization for heart failure",
+]
+_TEXTS = st.lists(st.sampled_from(_PIECES), max_size=40).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_sentences_ruled_out_hold_no_items(text):
+    """may_hold_items says False only where the full reading finds no item, with or without estimates."""
+    doc = prepare(text)
+    estimates = _extract._estimates(doc)
+    for si, sent in enumerate(doc.sents):
+        own = [e for e in estimates if e.sent == si]
+        for taken in (own, []):
+            if not results.may_hold_items(doc.text, sent.start, sent.end, [(e.start, e.end) for e in taken]):
+                assert results._sentence_items(doc, si, taken) == [], doc.text[sent.start:sent.end]
+
+
+def test_sentences_with_items_are_not_ruled_out():
+    for text in ("Median PFS was 5.5 vs 3.8 months.", "Events occurred in 12 of 100 patients.",
+                 "Rates were 3.1 vs 3.7 per 100 person-years.", "Drug A arm (n = 149) 6.4",
+                 "hospitalizations totalled 407 in the drug arm against 541 in the placebo arm"):
+        doc = prepare(text)
+        sent = doc.sents[-1]
+        assert results.may_hold_items(doc.text, sent.start, sent.end, [])
