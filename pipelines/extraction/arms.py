@@ -146,7 +146,7 @@ class ArmSet:
     sizes: list[tuple[str, int, int, int]] = field(default_factory=list)
     # The arms given with their randomized sizes, each once, in text order: what comparisons are named by.
     randomized: list[str] = field(default_factory=list)
-    _lookup: list[tuple[str, re.Pattern, re.Pattern | None, str | None, list[str]]] | None = field(
+    _lookup: list[tuple[str, re.Pattern, list[str], str | None]] | None = field(
         default=None, repr=False, compare=False)
     # comparison_near per (text, sentence start, sentence end, names, randomized): a sentence's estimates ask alike.
     _near: dict[tuple, tuple[str | None, str | None]] = field(default_factory=dict, repr=False, compare=False)
@@ -166,22 +166,13 @@ class ArmSet:
             out |= tokens(n)
         return out
 
-    def _patterns(self) -> list[tuple[str, re.Pattern, re.Pattern | None, str | None, list[str]]]:
+    def _patterns(self) -> list[tuple[str, re.Pattern, list[str], str | None]]:
         """Per name: its whole-name pattern, one for the words no other arm has, and the words they need.
 
-        Built once per article. The whole name needs each of its words, so its longest ASCII word
-        (None when it has none) rules the pattern out of most sentences; the other pattern needs one of
-        its words.
+        Built once per article (see _name_patterns).
         """
         if self._lookup is None:
-            self._lookup = []
-            for name in self.names:
-                others = set().union(*(tokens(n) for n in self.names if n != name))
-                own = sorted(tokens(name) - others - _GENERIC)
-                own_re = re.compile(r"\b(?:" + "|".join(map(re.escape, own)) + r")\b", re.IGNORECASE) if own else None
-                ascii_words = [w.lower() for w in _NAME_WORD_SPLIT.split(name) if w and w.isascii()]
-                needed = max(ascii_words, key=len) if ascii_words else None
-                self._lookup.append((name, _name_pattern(name), own_re, needed, own))
+            self._lookup = _name_patterns(tuple(self.names))
         return self._lookup
 
     def find(self, text: str, start: int, end: int, segment: str | None = None) -> list[tuple[int, str, str]]:
@@ -191,21 +182,27 @@ class ArmSet:
         """
         found = []
         segment = fold(text[start:end]) if segment is None else segment
-        for name, whole, own, needed, own_words in self._patterns():
-            hits = list(whole.finditer(text, start, end)) if needed is None or needed in segment else []
-            if not hits and own is not None and any(w in segment for w in own_words):
-                first = own.search(text, start, end)
-                hits = [first] if first else []
-            found.extend((m.start(), m.end(), name) for m in hits)
-        found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
+        for name, whole, own_words, needed in self._patterns():
+            hits = [(m.start(), m.end(), name, whole) for m in whole.finditer(text, start, end)] \
+                if needed is None or needed in segment else None
+            if not hits and own_words:
+                first = _first_word(text, segment, start, end, own_words)
+                if first is not None:
+                    hits = [(*first, name, whole)]
+            if hits:
+                found.extend(hits)
+        if not found:
+            return []
+        if len(found) > 1:
+            found.sort(key=lambda f: (f[0], f[0] - f[1]))
         out: list[tuple[int, str, str]] = []
         covered = -1
-        for pos, stop, name in found:
+        for pos, stop, name, whole in found:
             # A name found inside another one's mention ("imlunestrant" in "imlunestrant-abemaciclib") is that one.
             if pos < covered:
                 continue
-            whole = _name_pattern(name).fullmatch(text, pos, stop)
-            out.append((pos, name, text[pos:stop] if whole else _as_written(text, pos, stop, name, end)))
+            written = text[pos:stop] if whole.fullmatch(text, pos, stop) else _as_written(text, pos, stop, name, end)
+            out.append((pos, name, written))
             covered = stop
         return out
 
@@ -242,11 +239,12 @@ class ArmSet:
         sent = doc.sents[si]
         key = (doc.text, sent.start, sent.end, tuple(self.names), tuple(self.randomized))
         if key not in self._near:
-            self._near[key] = self._comparison_in(doc.text, sent.start, sent.end)
+            self._near[key] = self._comparison_in(doc.text, sent.start, sent.end, doc.folded[sent.start:sent.end])
         return self._near[key]
 
-    def _comparison_in(self, text: str, start: int, end: int) -> tuple[str | None, str | None]:
-        seen = self._mentioned(text, start, end)
+    def _comparison_in(self, text: str, start: int, end: int,
+                       segment: str | None = None) -> tuple[str | None, str | None]:
+        seen = self._mentioned(text, start, end, segment)
         if len(seen) == 1:
             partner = self._partner(seen[0])
             seen += [partner] if partner else []
@@ -256,9 +254,12 @@ class ArmSet:
             return (seen[0] if seen else None), None
         return orient(seen[0], seen[1])
 
-    def _mentioned(self, text: str, start: int, end: int) -> list[str]:
-        """Arms a sentence names, in order, each as the article's arm it stands for."""
-        segment = fold(text[start:end])
+    def _mentioned(self, text: str, start: int, end: int, segment: str | None = None) -> list[str]:
+        """Arms a sentence names, in order, each as the article's arm it stands for.
+
+        ``segment`` is ``fold(text[start:end])`` when the caller has it.
+        """
+        segment = fold(text[start:end]) if segment is None else segment
         found = [(p, name, True) for p, name, _w in self.find(text, start, end, segment)]
         found += [(m.start(), m.group(0), False)
                   for m in (*_CONTROL_MENTION_FILTER.finditer(text, start, end, segment),
@@ -286,6 +287,53 @@ class ArmSet:
             return inner[0]
         return next((n for n in others if is_control(n)), None) or next(
             (n for n in others if not tokens(n) & tokens(arm)), None) or next(iter(others), None)
+
+
+@lru_cache(maxsize=256)
+def _name_patterns(names: tuple[str, ...]) -> list[tuple[str, re.Pattern, list[str], str | None]]:
+    """ArmSet._patterns for these names; articles of one trial name the same arms, so results are kept.
+
+    The whole name needs each of its words, so its longest ASCII word (None when it has none) rules
+    the pattern out of most sentences. Callers must not change the list.
+    """
+    lookup = []
+    for name in names:
+        others = set().union(*(tokens(n) for n in names if n != name))
+        own = sorted(tokens(name) - others - _GENERIC)
+        ascii_words = [w.lower() for w in _NAME_WORD_SPLIT.split(name) if w and w.isascii()]
+        needed = max(ascii_words, key=len) if ascii_words else None
+        lookup.append((name, _name_pattern(name), own, needed))
+    return lookup
+
+
+def is_word_char(ch: str) -> bool:
+    """Whether ``ch`` is a character \\w matches (in a str pattern without the ASCII flag)."""
+    return ch.isalnum() or ch == "_"
+
+
+def _first_word(text: str, segment: str, start: int, end: int, words: list[str]) -> tuple[int, int] | None:
+    """Span of the first of ``words`` in text[start:end] standing as a whole word, ignoring case; None without one.
+
+    What ``re.compile(r"\\b(?:w1|w2|...)\\b", re.IGNORECASE).search(text, start, end)`` finds, without
+    compiling a pattern for every article's names: ``words`` are lower-case ASCII letters and digits
+    (see tokens), so they occur under IGNORECASE exactly where they occur in ``segment``
+    (``fold(text[start:end])``). Like \\b, the test before a word reads text before ``start``; the one
+    after it takes ``end`` for the end of the text. At most one word can stand at a place, since the
+    longer of two words sharing a start goes on with a word character.
+    """
+    best: tuple[int, int] | None = None
+    for w in words:
+        i = segment.find(w)
+        while i != -1:
+            pos = start + i
+            if best is not None and pos >= best[0]:
+                break
+            stop = pos + len(w)
+            if (pos == 0 or not is_word_char(text[pos - 1])) and (stop >= end or not is_word_char(text[stop])):
+                best = (pos, stop)
+                break
+            i = segment.find(w, i + 1)
+    return best
 
 
 _CONTROL_WORDS = {"placebo", "control", "standard", "soc", "usual", "tpc", "physician", "continuation",

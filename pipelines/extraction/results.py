@@ -387,7 +387,7 @@ _VS_PHRASE_RE = re.compile(
 def _sentence_arms(doc: Doc, arms: ArmSet, start: int, end: int) -> list[str]:
     """Arms named in text[start:end], in order: known names and the other side of a 'vs'."""
     seen: list[str] = []
-    found = [(pos, written) for pos, _name, written in arms.find(doc.text, start, end)]
+    found = [(pos, written) for pos, _name, written in arms.find(doc.text, start, end, doc.folded[start:end])]
     for m in _VS_PHRASE_RE.finditer(doc.text, start, end):
         phrase = m.group("arm")
         if tokens(phrase) & arms.vocabulary() and not _NOT_ARM_PHRASE.search(phrase):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.extraction import results
+from pipelines.extraction import arms, results
 from pipelines.extraction.context import prepare
+from pipelines.extraction.prefilter import fold
 
 # The module, not the function the package exports under the same name.
 _extract = importlib.import_module("pipelines.extraction.extract")
@@ -45,3 +47,26 @@ def test_sentences_with_items_are_not_ruled_out():
         doc = prepare(text)
         sent = doc.sents[-1]
         assert results.may_hold_items(doc.text, sent.start, sent.end, [])
+
+
+def test_word_characters_are_those_of_backslash_w():
+    word = re.compile(r"\w")
+    for code in range(0x110000):
+        char = chr(code)
+        assert arms.is_word_char(char) == bool(word.match(char)), hex(code)
+
+
+_WORD_PIECES = ["ab", "AB", "abc", "b", "x1", "1", "_", "-", " ", ".", "\u212a", "\u017f", "\u0130", "\u0131", "\u00e9",
+                "k", "s", "i", "\u0661"]
+_WORDS = st.lists(st.sampled_from(["ab", "abc", "b", "x1", "1", "k", "s", "i", "ks"]), min_size=1, max_size=3,
+                  unique=True).map(sorted)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_WORD_PIECES), max_size=20).map("".join), _WORDS, st.integers(0, 12), st.integers(0, 40))
+def test_first_word_finds_what_the_word_pattern_finds(text, words, start, end):
+    end = min(end, len(text))
+    start = min(start, end)
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
+    m = pattern.search(text, start, end)
+    assert arms._first_word(text, fold(text[start:end]), start, end, words) == (m.span() if m else None)
