@@ -514,11 +514,22 @@ def arm_results(doc: Doc, estimates: list[Estimate], arms: ArmSet) -> list[dict]
     for e in estimates:
         by_sentence.setdefault(e.sent, []).append(e)
     carried: list[str] = []
-    for si in range(len(doc.sents)):
-        if si and doc.sents[si].para != doc.sents[si - 1].para:
+    text = doc.text
+    sents = doc.sents
+    para = sents[0].para if sents else 0
+    # sentence_items, inlined: most sentences have no number, or none that can be an arm's figure.
+    for si, sent in enumerate(sents):
+        if sent.para != para:
             carried = []
+            para = sent.para
+        if not _DIGIT_RE.search(text, sent.start, sent.end):
+            continue
         sent_est = by_sentence.get(si, [])
-        items = [i for i in sentence_items(doc, si, sent_est) if not _difference(doc, si, i)]
+        if not may_hold_items(text, sent.start, sent.end, [(e.start, e.end) for e in sent_est]):
+            continue
+        items = [i for i in _sentence_items(doc, si, sent_est) if not _difference(doc, si, i)]
+        if not items:
+            continue
         for pair in _pairs(doc, si, items):
             records = _pair_records(doc, si, pair, sent_est, arms, carried)
             arms_used = list(dict.fromkeys(r["arm"] for r in records))
