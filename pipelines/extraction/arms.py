@@ -58,10 +58,60 @@ _SIZES_RESPECTIVELY_RE = re.compile(
 _AMONG_N_RE = re.compile(r"(?i)\bamong the (?P<n>\d{1,3}(?:,\d{3})+|\d{2,}) (?:patients|pts|participants) in the (?P<arm>[^,;.()]{2,50}?) (?:arm|group)\b")
 
 
+
+
+class _GivenOpenings(Openings):
+    """Openings with the strings given, where the pattern's text does not tell them ('[1-3]:' opens '1:1 to')."""
+
+    def __init__(self, regex: re.Pattern, texts: tuple[str, ...]):
+        super().__init__(regex)
+        self.texts = texts
+
+
 # Patterns read over whole articles, tried only where their first words occur.
-_ASSIGN_OPENINGS = Openings(_ASSIGN_RE)
+_ASSIGN_OPENINGS = _GivenOpenings(_ASSIGN_RE, ("randomi", "randomly ", "assigned", "allocated", "1:", "2:", "3:"))
 _ASSIGNED_LIST_OPENINGS = Openings(_ASSIGNED_LIST_RE)
 _AMONG_N_OPENINGS = Openings(_AMONG_N_RE)
+
+# _ASSIGNED_N_RE's verb, in lower case with the blanks around it: every match holds one.
+_ASSIGNED_VERBS = (" assigned to ", " randomized to ", " randomised to ", " allocated to ", " r to ")
+# What a match of _ASSIGNED_N_RE holds before its verb, in lower case, up to the verb.
+_BEFORE_VERB_RE = re.compile(r"(?<![\d,.])[1-9][\d,]*(?: (?:patients|pts|participants))?(?: were)?(?: randomly)?\Z")
+_WORDS_BEFORE_VERB = len(" participants were randomly")
+
+
+def _assigned_n_matches(text: str, folded: str) -> list[re.Match]:
+    """``list(_ASSIGNED_N_RE.finditer(text))``, tried only at the number before each verb.
+
+    Read backwards from a verb, the words before it ('patients', 'were', 'randomly') are each
+    there or not, and the number ends where they begin: only the start of that run of digits
+    and commas can start a match. ``folded`` is ``fold(text)``.
+    """
+    starts = set()
+    for verb in _ASSIGNED_VERBS:
+        at = folded.find(verb)
+        while at != -1:
+            window = max(0, at - _WORDS_BEFORE_VERB)
+            while window > 0 and (folded[window - 1] == "," or folded[window - 1].isdecimal()):
+                window -= 1
+            before = _BEFORE_VERB_RE.search(folded, window, at)
+            if before is not None:
+                starts.add(before.start())
+            at = folded.find(verb, at + 1)
+    out = []
+    taken = 0
+    for pos in sorted(starts):
+        if pos < taken:
+            continue
+        m = _ASSIGNED_N_RE.match(text, pos)
+        if m is not None:
+            out.append(m)
+            taken = m.end()
+    return out
+
+
+# Every match of _N_INSIDE_RE holds this; most articles have none.
+_N_INSIDE_SIGN_RE = re.compile(r",\s*[nN]\s*=")
 
 # An article compares a handful of arms; more names than this are noise, and capping them bounds the work.
 MAX_ARMS = 12
@@ -482,7 +532,7 @@ def _sizes(doc: Doc, arms: ArmSet) -> list[tuple[str, int, int, int]]:
     text = doc.text
     out: list[tuple[str, int, int, int]] = []
     assigned: set[int] = set()
-    for m in (*_ASSIGNED_N_RE.finditer(text), *_ASSIGNED_LIST_OPENINGS.finditer(text, doc.folded)):
+    for m in (*_assigned_n_matches(text, doc.folded), *_ASSIGNED_LIST_OPENINGS.finditer(text, doc.folded)):
         if _N_EQUALS_NEXT.match(text[m.end():m.end() + 12]):
             continue  # "874 patients were assigned to A (n = 331), ...": a total, the arms follow
         start = m.start("n") if m.re is _ASSIGNED_LIST_RE else m.start()
@@ -497,7 +547,7 @@ def _sizes(doc: Doc, arms: ArmSet) -> list[tuple[str, int, int, int]]:
     assigned.update(start for _name, _n, start, _end in out)
     for m in (*_AMONG_N_OPENINGS.finditer(text, doc.folded), *_N_PATIENTS_NAMED_RE.finditer(text)):
         out.append((m.group("arm"), parse_int(m.group("n")), m.start(), m.end()))
-    for m in _N_INSIDE_RE.finditer(text):
+    for m in _N_INSIDE_RE.finditer(text) if _N_INSIDE_SIGN_RE.search(text) else ():
         out.append((m.group("arm"), parse_int(m.group("n")), m.start() + 1, m.end()))
     for regex in (_N_AFTER_RE, _N_PATIENTS_RE, _N_OF_RE):
         for m in regex.finditer(text):

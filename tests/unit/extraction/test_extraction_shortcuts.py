@@ -70,3 +70,44 @@ def test_first_word_finds_what_the_word_pattern_finds(text, words, start, end):
     pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
     m = pattern.search(text, start, end)
     assert arms._first_word(text, fold(text[start:end]), start, end, words) == (m.span() if m else None)
+
+
+_ASSIGN_PIECES = ["12", "1", "3", "874", "1,106", ",", ".", "0", "\u0661\u0662", " ", "patients", " patients", " Pts",
+                  " participants", " were", " randomly", " Randomly", " assigned to ", " randomized to ", " randomised to ",
+                  " allocated to ", " R to ", " r to", "assigned", "1:1 to ", "2:1", "3:2 to ", ":", "(", ")", "n = 331", ", n = 12;",
+                  "drug A", " or ", " and ", "placebo", ";", "\u0130", "\u017f", "receive ", "the "]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_ASSIGN_PIECES), max_size=25).map("".join))
+def test_assignment_shortcuts_find_what_the_regexes_find(text):
+    folded = fold(text)
+    spans = lambda matches: [(m.span(), m.groups()) for m in matches]  # noqa: E731
+    assert spans(arms._assigned_n_matches(text, folded)) == spans(arms._ASSIGNED_N_RE.finditer(text))
+    assert spans(arms._ASSIGN_OPENINGS.finditer(text, folded)) == spans(arms._ASSIGN_RE.finditer(text))
+    if arms._N_INSIDE_RE.search(text):
+        assert arms._N_INSIDE_SIGN_RE.search(text)
+
+
+def test_decimal_characters_are_those_of_backslash_d():
+    digit = re.compile(r"\d")
+    for code in range(0x110000):
+        char = chr(code)
+        assert char.isdecimal() == bool(digit.match(char)), hex(code)
+
+
+_ASSIGNMENT_SENTENCES = st.tuples(
+    st.lists(st.sampled_from(_ASSIGN_PIECES), max_size=4).map("".join),
+    st.sampled_from(["12", "1,106", "874", "5", "0", "12,3", "1.5", "\u0661\u0662", "9" * 40, "1" + ",000" * 12]),
+    st.sampled_from(["", " patients", " Pts", " participants"]), st.sampled_from(["", " were"]),
+    st.sampled_from(["", " randomly", " Randomly"]),
+    st.sampled_from([" assigned to ", " randomized to ", " randomised to ", " allocated to ", " R to ", " to "]),
+    st.lists(st.sampled_from(_ASSIGN_PIECES), max_size=6).map("".join),
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_ASSIGNMENT_SENTENCES, min_size=1, max_size=3).map("".join))
+def test_assigned_numbers_are_found_as_the_regex_finds_them(text):
+    spans = [(m.span(), m.groups()) for m in arms._ASSIGNED_N_RE.finditer(text)]
+    assert [(m.span(), m.groups()) for m in arms._assigned_n_matches(text, fold(text))] == spans
