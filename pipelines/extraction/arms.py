@@ -129,7 +129,9 @@ def _name_pattern(name: str) -> re.Pattern:
     return re.compile(r"\b" + _JOINER.join(re.escape(w) for w in words) + r"\b", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)
 def is_control(name: str) -> bool:
+    """Whether a name is a control arm's; asked for the same few names many times per article."""
     return bool(_CONTROL.search(name))
 
 
@@ -196,7 +198,7 @@ class ArmSet:
     sizes: list[tuple[str, int, int, int]] = field(default_factory=list)
     # The arms given with their randomized sizes, each once, in text order: what comparisons are named by.
     randomized: list[str] = field(default_factory=list)
-    _lookup: list[tuple[str, re.Pattern, list[str], str | None]] | None = field(
+    _lookup: list[tuple[str, re.Pattern, list[str], str | None, str | None]] | None = field(
         default=None, repr=False, compare=False)
     # comparison_near per (text, sentence start, sentence end, names, randomized): a sentence's estimates ask alike.
     _near: dict[tuple, tuple[str | None, str | None]] = field(default_factory=dict, repr=False, compare=False)
@@ -216,7 +218,7 @@ class ArmSet:
             out |= tokens(n)
         return out
 
-    def _patterns(self) -> list[tuple[str, re.Pattern, list[str], str | None]]:
+    def _patterns(self) -> list[tuple[str, re.Pattern, list[str], str | None, str | None]]:
         """Per name: its whole-name pattern, one for the words no other arm has, and the words they need.
 
         Built once per article (see _name_patterns).
@@ -232,9 +234,13 @@ class ArmSet:
         """
         found = []
         segment = fold(text[start:end]) if segment is None else segment
-        for name, whole, own_words, needed in self._patterns():
-            hits = [(m.start(), m.end(), name, whole) for m in whole.finditer(text, start, end)] \
-                if needed is None or needed in segment else None
+        for name, whole, own_words, needed, first in self._patterns():
+            if needed is not None and needed not in segment:
+                hits = None
+            elif first is None:
+                hits = [(m.start(), m.end(), name, whole) for m in whole.finditer(text, start, end)]
+            else:
+                hits = _whole_name(text, segment, start, end, whole, first, name)
             if not hits and own_words:
                 first = _first_word(text, segment, start, end, own_words)
                 if first is not None:
@@ -262,39 +268,24 @@ class ArmSet:
 
     def resolve(self, mention: str) -> str | None:
         """The article's arm a mention stands for: same words, a control or combination word, or a unique superset."""
-        names = self.targets()
-        words = tokens(mention) - _GENERIC
-        if is_control(mention) and not words - _CONTROL_WORDS:
-            # 'control', 'placebo', 'SOC' alone: the article's first control arm, however it is named.
-            return next((n for n in names if is_control(n)), None)
-        for known in names:
-            if words and words == tokens(known) - _GENERIC:
-                return known
-        if _COMBINATION.search(mention) and not words - {"combination", "doublet", "triplet", "combined", "regimen"}:
-            combos = [n for n in names if self.is_combination(n)]
-            return combos[0] if len(combos) == 1 else None
-        wider = [n for n in names if tokens(mention) and tokens(mention) <= tokens(n)]
-        wider.sort(key=lambda n: len(tokens(n)))
-        if wider and (len(wider) == 1 or len(tokens(wider[0])) < len(tokens(wider[1]))):
-            return wider[0]
-        return None
+        return _resolve(mention, tuple(self.targets()))
 
     def is_combination(self, name: str) -> bool:
         """A name adding a drug to another arm ('A plus B' beside 'A')."""
-        own = tokens(name)
-        return any(tokens(n) < own for n in self.targets() if n != name)
+        return _is_combination(name, tuple(self.targets()))
 
     def comparison_near(self, doc: Doc, si: int, pos: int) -> tuple[str | None, str | None]:
         """(experimental, comparator) of a figure: arms named in its sentence, else the article's arms."""
         sent = doc.sents[si]
         key = (doc.text, sent.start, sent.end, tuple(self.names), tuple(self.randomized))
         if key not in self._near:
-            self._near[key] = self._comparison_in(doc.text, sent.start, sent.end, doc.folded[sent.start:sent.end])
+            self._near[key] = self._comparison_in(doc.text, sent.start, sent.end, doc.folded[sent.start:sent.end],
+                                                  doc.folded)
         return self._near[key]
 
-    def _comparison_in(self, text: str, start: int, end: int,
-                       segment: str | None = None) -> tuple[str | None, str | None]:
-        seen = self._mentioned(text, start, end, segment)
+    def _comparison_in(self, text: str, start: int, end: int, segment: str | None = None,
+                       folded: str | None = None) -> tuple[str | None, str | None]:
+        seen = self._mentioned(text, start, end, segment, folded)
         if len(seen) == 1:
             partner = self._partner(seen[0])
             seen += [partner] if partner else []
@@ -304,23 +295,26 @@ class ArmSet:
             return (seen[0] if seen else None), None
         return orient(seen[0], seen[1])
 
-    def _mentioned(self, text: str, start: int, end: int, segment: str | None = None) -> list[str]:
+    def _mentioned(self, text: str, start: int, end: int, segment: str | None = None,
+                   folded: str | None = None) -> list[str]:
         """Arms a sentence names, in order, each as the article's arm it stands for.
 
-        ``segment`` is ``fold(text[start:end])`` when the caller has it.
+        ``segment`` is ``fold(text[start:end])`` and ``folded`` is ``fold(text)`` when the caller has them.
         """
         segment = fold(text[start:end]) if segment is None else segment
         found = [(p, name, True) for p, name, _w in self.find(text, start, end, segment)]
         found += [(m.start(), m.group(0), False)
-                  for m in (*_CONTROL_MENTION_FILTER.finditer(text, start, end, segment),
-                            *_COMBINATION_FILTER.finditer(text, start, end, segment))]
+                  for m in (*_CONTROL_MENTION_FILTER.finditer(text, start, end, segment, folded),
+                            *_COMBINATION_FILTER.finditer(text, start, end, segment, folded))]
         found.sort()
         out: list[str] = []
-        loose = self.targets() is self.names
+        targets = self.targets()
+        loose = targets is self.names
+        targets = tuple(targets)
         for _p, mention, named in found:
-            arm = self.resolve(mention)
-            if arm is None and is_control(mention) and out:
-                arm = self._partner(out[0])
+            arm = _resolve(mention, targets)
+            if arm is None and out and is_control(mention):
+                arm = _partner(out[0], targets)
             if arm is None and named and loose:
                 arm = mention
             if arm and arm not in out:
@@ -329,18 +323,52 @@ class ArmSet:
 
     def _partner(self, arm: str) -> str | None:
         """The arm compared with ``arm`` when only it is named: the monotherapy a combination adds to, else control."""
-        others = [n for n in self.targets() if n != arm and tokens(n) != tokens(arm)]
-        if is_control(arm):
-            return next((n for n in others if not is_control(n)), None)
-        inner = [n for n in others if tokens(n) < tokens(arm)]
-        if inner:
-            return inner[0]
-        return next((n for n in others if is_control(n)), None) or next(
-            (n for n in others if not tokens(n) & tokens(arm)), None) or next(iter(others), None)
+        return _partner(arm, tuple(self.targets()))
+
+
+# The same mentions are resolved against the same arms many times per article; these are kept.
+
+@lru_cache(maxsize=4096)
+def _resolve(mention: str, names: tuple[str, ...]) -> str | None:
+    """ArmSet.resolve, with ``names`` the arms comparisons are written with (ArmSet.targets)."""
+    words = tokens(mention) - _GENERIC
+    if is_control(mention) and not words - _CONTROL_WORDS:
+        # 'control', 'placebo', 'SOC' alone: the article's first control arm, however it is named.
+        return next((n for n in names if is_control(n)), None)
+    for known in names:
+        if words and words == tokens(known) - _GENERIC:
+            return known
+    if _COMBINATION.search(mention) and not words - {"combination", "doublet", "triplet", "combined", "regimen"}:
+        combos = [n for n in names if _is_combination(n, names)]
+        return combos[0] if len(combos) == 1 else None
+    wider = [n for n in names if tokens(mention) and tokens(mention) <= tokens(n)]
+    wider.sort(key=lambda n: len(tokens(n)))
+    if wider and (len(wider) == 1 or len(tokens(wider[0])) < len(tokens(wider[1]))):
+        return wider[0]
+    return None
+
+
+def _is_combination(name: str, names: tuple[str, ...]) -> bool:
+    """ArmSet.is_combination, with ``names`` the arms comparisons are written with."""
+    own = tokens(name)
+    return any(tokens(n) < own for n in names if n != name)
+
+
+@lru_cache(maxsize=4096)
+def _partner(arm: str, names: tuple[str, ...]) -> str | None:
+    """ArmSet._partner, with ``names`` the arms comparisons are written with."""
+    others = [n for n in names if n != arm and tokens(n) != tokens(arm)]
+    if is_control(arm):
+        return next((n for n in others if not is_control(n)), None)
+    inner = [n for n in others if tokens(n) < tokens(arm)]
+    if inner:
+        return inner[0]
+    return next((n for n in others if is_control(n)), None) or next(
+        (n for n in others if not tokens(n) & tokens(arm)), None) or next(iter(others), None)
 
 
 @lru_cache(maxsize=256)
-def _name_patterns(names: tuple[str, ...]) -> list[tuple[str, re.Pattern, list[str], str | None]]:
+def _name_patterns(names: tuple[str, ...]) -> list[tuple[str, re.Pattern, list[str], str | None, str | None]]:
     """ArmSet._patterns for these names; articles of one trial name the same arms, so results are kept.
 
     The whole name needs each of its words, so its longest ASCII word (None when it has none) rules
@@ -350,10 +378,33 @@ def _name_patterns(names: tuple[str, ...]) -> list[tuple[str, re.Pattern, list[s
     for name in names:
         others = set().union(*(tokens(n) for n in names if n != name))
         own = sorted(tokens(name) - others - _GENERIC)
-        ascii_words = [w.lower() for w in _NAME_WORD_SPLIT.split(name) if w and w.isascii()]
+        words = [w for w in _NAME_WORD_SPLIT.split(name) if w]
+        ascii_words = [w.lower() for w in words if w.isascii()]
         needed = max(ascii_words, key=len) if ascii_words else None
-        lookup.append((name, _name_pattern(name), own, needed))
+        # Every match of the whole name opens with its first word, found in lower case when it is ASCII.
+        first = words[0].lower() if words and words[0].isascii() else None
+        lookup.append((name, _name_pattern(name), own, needed, first))
     return lookup
+
+
+def _whole_name(text: str, segment: str, start: int, end: int, whole: re.Pattern, first: str,
+                name: str) -> list[tuple[int, int, str, re.Pattern]]:
+    """(start, end, name, whole) of ``whole.finditer(text, start, end)``, tried only where ``first`` occurs in ``segment``.
+
+    ``segment`` is ``fold(text[start:end])`` and ``first`` the name's first word in lower case, ASCII:
+    under IGNORECASE a match can start only where that word is written. A sentence names an arm a
+    few times at most, so this is a few tries instead of one at every position.
+    """
+    out = []
+    taken = start
+    i = segment.find(first)
+    while i != -1:
+        pos = start + i
+        if pos >= taken and (m := whole.match(text, pos, end)) is not None:
+            out.append((pos, m.end(), name, whole))
+            taken = m.end()
+        i = segment.find(first, i + 1)
+    return out
 
 
 def is_word_char(ch: str) -> bool:

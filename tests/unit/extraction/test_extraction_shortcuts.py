@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -111,3 +112,31 @@ _ASSIGNMENT_SENTENCES = st.tuples(
 def test_assigned_numbers_are_found_as_the_regex_finds_them(text):
     spans = [(m.span(), m.groups()) for m in arms._ASSIGNED_N_RE.finditer(text)]
     assert [(m.span(), m.groups()) for m in arms._assigned_n_matches(text, fold(text))] == spans
+
+
+_NAMES = ["imlunestrant plus abemaciclib", "imlunestrant", "drug A", "A+", "5-FU", "placebo", "standard therapy",
+          "Drug-X with Y", "investigator's choice", "x x", "A plus A"]
+_NAME_PIECES = ["imlunestrant", "Imlunestrant", "IMLUNESTRANT", "abemaciclib", " plus ", " and ", " with ", "+", "-", "/",
+                " ", "  ", "drug", "Drug", "A", "a", "A+", "5-FU", "5-fu", "placebo", "standard", " therapy", "x", "_",
+                "investigator's", " choice", "\u212a", "\u0130", ",", "(", "Y", "x x x", "A plus A plus A"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(_NAMES), st.lists(st.sampled_from(_NAME_PIECES), max_size=20).map("".join),
+       st.integers(0, 10), st.integers(0, 80))
+def test_whole_names_are_found_as_their_pattern_finds_them(name, text, start, end):
+    end = min(end, len(text))
+    start = min(start, end)
+    whole = arms._name_pattern(name)
+    (_, _, _, _, first), = arms._name_patterns((name,))
+    expected = [(m.start(), m.end()) for m in whole.finditer(text, start, end)]
+    got = [(a, b) for a, b, _n, _w in arms._whole_name(text, fold(text[start:end]), start, end, whole, first, name)]
+    assert got == expected
+
+
+@pytest.mark.parametrize("name, text", [("x x", "x x x"), ("A plus A", "a plus A plus a"), ("drug A", "Drug A, drug  a")])
+def test_whole_names_do_not_overlap(name, text):
+    whole = arms._name_pattern(name)
+    (_, _, _, _, first), = arms._name_patterns((name,))
+    got = [(a, b) for a, b, _n, _w in arms._whole_name(text, fold(text), 0, len(text), whole, first, name)]
+    assert got == [m.span() for m in whole.finditer(text)]
