@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from pipelines.extraction.arms import ArmSet, clean_name, is_control, main_pair, name_before, tokens
@@ -152,7 +153,14 @@ class _Mask:
 _OWN_SIGN_RE = re.compile(r"\d(?=\s?(?:%|mo)|\s(?:percentage point|kg)| of \d)")
 # Otherwise a figure is kept only beside one of these: a table row's '(n = 149)', a rate read ahead
 # ('3.1 vs 3.7 per 100 person-years') or two bare counts compared ('407 in the drug arm against 541').
-_OTHER_SIGN_RE = re.compile(r"\(\s*[nN]\s*=\s*\d[\d,]*\s*\)\s*-?\.?\d|per 100 |\d" + _COUNT_PAIR_RE.pattern + r"-?\.?\d")
+_ROW_SIGN_RE = re.compile(r"\(\s*[nN]\s*=\s*\d[\d,]*\s*\)\s*-?\.?\d")
+_RATE_SIGN = "per 100 "
+_COUNT_PAIR_SIGN_RE = re.compile(r"\d" + _COUNT_PAIR_RE.pattern + r"-?\.?\d")
+
+
+def _other_sign(text: str, start: int, end: int) -> bool:
+    return (text.find(_RATE_SIGN, start, end) != -1 or _ROW_SIGN_RE.search(text, start, end) is not None
+            or _COUNT_PAIR_SIGN_RE.search(text, start, end) is not None)
 
 
 def may_hold_items(text: str, start: int, end: int, taken: list[tuple[int, int]]) -> bool:
@@ -169,7 +177,72 @@ def may_hold_items(text: str, start: int, end: int, taken: list[tuple[int, int]]
                 break
         else:
             return True
-    return _OTHER_SIGN_RE.search(text, start, end) is not None
+    return _other_sign(text, start, end)
+
+
+_ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+
+
+class Signs:
+    """Where a text's digits and the own signs of its figures are (see may_hold_items), found once per article.
+
+    Regex scans cost about as much per character as they find; str.find and bytes.find jump to the
+    few places that matter. ``marks`` is the text as bytes, one per character, with b'0' exactly where
+    \\d matches: built only when every character \\d takes is an ASCII digit (see Signs.of).
+    """
+
+    # _OWN_SIGN_RE read on marks: \s there is an ASCII blank (bytes patterns leave out \x1c-\x1f, which
+    # \s takes in str) or b'?', which may stand for a blank beyond ASCII.
+    OWN_SIGN_MARKS_RE = re.compile(rb"0(?=[\s\x1c-\x1f?]?(?:%|mo)|[\s\x1c-\x1f?](?:percentage point|kg)| of 0)")
+
+    def __init__(self, text: str, marks: bytes):
+        self.text = text
+        self.marks = marks
+        # Digits of _OWN_SIGN_RE's matches in any sentence, and a few more: those whose sign runs past the
+        # end of their sentence, or whose blank is a b'?' standing for some other character.
+        self.own = [m.start() for m in self.OWN_SIGN_MARKS_RE.finditer(marks)]
+
+    @classmethod
+    def of(cls, text: str) -> Signs | None:
+        """The signs of ``text``; None when some character other than an ASCII digit is one to \\d."""
+        marks = text.encode("ascii", "replace")  # one byte per character, b'?' for the others
+        if not text.isascii():
+            q = marks.find(b"?")
+            while q != -1:
+                if text[q].isdecimal():
+                    return None
+                q = marks.find(b"?", q + 1)
+        return cls(text, marks.translate(_ZERO_DIGITS))
+
+    def has_digit(self, start: int, end: int) -> bool:
+        return self.marks.find(b"0", start, end) != -1
+
+    def may_hold_items(self, start: int, end: int, taken: list[tuple[int, int]]) -> bool:
+        """may_hold_items(text, start, end, taken), or False where that is True but no digit is free.
+
+        A kept figure's digits are its own, so one of them lies outside every estimate.
+        """
+        pos = start
+        for s, e in sorted(taken):
+            if s > pos and self.has_digit(pos, min(s, end)):
+                break
+            pos = max(pos, e)
+            if pos >= end:
+                return False
+        else:
+            if not self.has_digit(pos, end):
+                return False
+        own = self.own
+        i = bisect_left(own, start)
+        while i < len(own) and own[i] < end:
+            at = own[i]
+            for s, e in taken:
+                if s <= at < e:
+                    break
+            else:
+                return True
+            i += 1
+        return _other_sign(self.text, start, end)
 
 
 def sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
@@ -517,16 +590,24 @@ def arm_results(doc: Doc, estimates: list[Estimate], arms: ArmSet) -> list[dict]
     text = doc.text
     sents = doc.sents
     para = sents[0].para if sents else 0
+    signs = Signs.of(text)
     # sentence_items, inlined: most sentences have no number, or none that can be an arm's figure.
     for si, sent in enumerate(sents):
         if sent.para != para:
             carried = []
             para = sent.para
-        if not _DIGIT_RE.search(text, sent.start, sent.end):
-            continue
-        sent_est = by_sentence.get(si, [])
-        if not may_hold_items(text, sent.start, sent.end, [(e.start, e.end) for e in sent_est]):
-            continue
+        if signs is not None:
+            if not signs.has_digit(sent.start, sent.end):
+                continue
+            sent_est = by_sentence.get(si, [])
+            if not signs.may_hold_items(sent.start, sent.end, [(e.start, e.end) for e in sent_est]):
+                continue
+        else:
+            if not _DIGIT_RE.search(text, sent.start, sent.end):
+                continue
+            sent_est = by_sentence.get(si, [])
+            if not may_hold_items(text, sent.start, sent.end, [(e.start, e.end) for e in sent_est]):
+                continue
         items = [i for i in _sentence_items(doc, si, sent_est) if not _difference(doc, si, i)]
         if not items:
             continue

@@ -140,3 +140,30 @@ def test_whole_names_do_not_overlap(name, text):
     (_, _, _, _, first), = arms._name_patterns((name,))
     got = [(a, b) for a, b, _n, _w in arms._whole_name(text, fold(text), 0, len(text), whole, first, name)]
     assert got == [m.span() for m in whole.finditer(text)]
+
+
+_SIGN_PIECES = _PIECES + ["\u2028%", "5\u2028", "\x1c", "\x85", "?", "\u00e9", "\u0663", "7 of 9", "12mo", "3\x1fkg", "5\x1c%"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_SIGN_PIECES), max_size=40).map("".join))
+def test_signs_rule_out_only_sentences_without_items(text):
+    doc = prepare(text)
+    signs = results.Signs.of(doc.text)
+    if signs is None:
+        assert any(not c.isascii() and c.isdecimal() for c in doc.text)
+        return
+    estimates = _extract._estimates(doc)
+    for si, sent in enumerate(doc.sents):
+        assert signs.has_digit(sent.start, sent.end) == bool(re.search(r"\d", doc.text[sent.start:sent.end]))
+        own = {m.start() for m in results._OWN_SIGN_RE.finditer(doc.text, sent.start, sent.end)}
+        assert own <= set(signs.own)
+        for taken in ([e for e in estimates if e.sent == si], []):
+            spans = [(e.start, e.end) for e in taken]
+            if not signs.may_hold_items(sent.start, sent.end, spans):
+                assert results._sentence_items(doc, si, taken) == [], doc.text[sent.start:sent.end]
+
+
+def test_ascii_blanks_are_those_of_backslash_s():
+    blank = re.compile(r"\s")
+    assert {chr(c) for c in range(128) if blank.match(chr(c))} == set(" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")
