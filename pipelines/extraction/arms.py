@@ -60,54 +60,106 @@ _AMONG_N_RE = re.compile(r"(?i)\bamong the (?P<n>\d{1,3}(?:,\d{3})+|\d{2,}) (?:p
 
 
 
-class _GivenOpenings(Openings):
-    """Openings with the strings given, where the pattern's text does not tell them ('[1-3]:' opens '1:1 to')."""
 
-    def __init__(self, regex: re.Pattern, texts: tuple[str, ...]):
-        super().__init__(regex)
-        self.texts = texts
+class _Places:
+    """Where words occur in an article's folded text (``fold(text)``), each word looked for once.
+
+    Several whole-article patterns open with the same words ('randomized', 'assigned'); finding each
+    word once and trying every pattern there costs far less than a scan of the article per pattern
+    and word.
+    """
+
+    def __init__(self, folded: str):
+        self.folded = folded
+        self._found: dict[str, list[int]] = {}
+
+    def of(self, word: str) -> list[int]:
+        """Every position of ``word`` (lower case), overlapping ones included."""
+        found = self._found.get(word)
+        if found is None:
+            found = []
+            find = self.folded.find
+            q = find(word)
+            while q != -1:
+                found.append(q)
+                q = find(word, q + 1)
+            self._found[word] = found
+        return found
+
+    def assignments(self) -> list[int]:
+        """Where _ASSIGN_RE and _ASSIGNED_LIST_RE may match: 'randomi...', 'randomly', 'assigned', 'allocated', '1:1'."""
+        folded = self.folded
+        return (self.of("random") + self.of("assigned") + self.of("allocated")
+                + [q - 1 for q in self.of(":") if q and folded[q - 1] in "123"])
 
 
-# Patterns read over whole articles, tried only where their first words occur.
-_ASSIGN_OPENINGS = _GivenOpenings(_ASSIGN_RE, ("randomi", "randomly ", "assigned", "allocated", "1:", "2:", "3:"))
-_ASSIGNED_LIST_OPENINGS = Openings(_ASSIGNED_LIST_RE)
+def _tried_at(regex: re.Pattern, text: str, starts: list[int]) -> list[re.Match]:
+    """``list(regex.finditer(text))`` when every match starts at one of ``starts`` (more do no harm).
+
+    As Openings does: the regex is tried at each place in order, past the end of the last match.
+    """
+    out = []
+    taken = 0
+    for pos in sorted(set(starts)):
+        if pos < taken:
+            continue
+        m = regex.match(text, pos)
+        if m is not None:
+            out.append(m)
+            taken = max(m.end(), pos + 1)
+    return out
+
+
+def _assign_matches(text: str, places: _Places) -> list[re.Match]:
+    """``list(_ASSIGN_RE.finditer(text))``: its matches open with 'randomi', 'randomly ', 'assigned', 'allocated' or '1:'-'3:'."""
+    return _tried_at(_ASSIGN_RE, text, places.assignments())
+
+
+def _assigned_list_matches(text: str, places: _Places) -> list[re.Match]:
+    """``list(_ASSIGNED_LIST_RE.finditer(text))``: its matches open with 'randomi', 'randomly', 'assigned' or 'allocated'."""
+    return _tried_at(_ASSIGNED_LIST_RE, text, places.assignments())
+
+
+def _compared_matches(text: str, places: _Places) -> list[re.Match]:
+    """``list(_COMPARED_RE.finditer(text))``: its matches open with 'compared', 'comparing', 'tested' or 'evaluated'."""
+    return _tried_at(_COMPARED_RE, text, places.of("compar") + places.of("tested") + places.of("evaluated"))
+
+
 _AMONG_N_OPENINGS = Openings(_AMONG_N_RE)
 
-# _ASSIGNED_N_RE's verb, in lower case with the blanks around it: every match holds one.
-_ASSIGNED_VERBS = (" assigned to ", " randomized to ", " randomised to ", " allocated to ", " r to ")
 # What a match of _ASSIGNED_N_RE holds before its verb, in lower case, up to the verb.
 _BEFORE_VERB_RE = re.compile(r"(?<![\d,.])[1-9][\d,]*(?: (?:patients|pts|participants))?(?: were)?(?: randomly)?\Z")
 _WORDS_BEFORE_VERB = len(" participants were randomly")
 
 
-def _assigned_n_matches(text: str, folded: str) -> list[re.Match]:
+def _verbs(places: _Places) -> list[int]:
+    """Where _ASSIGNED_N_RE's verb is, with its blank before and ' to ' after: every match holds one."""
+    folded = places.folded
+    out = []
+    for word, verbs in (("assigned", ("assigned to ",)), ("random", ("randomized to ", "randomised to ")),
+                        ("allocated", ("allocated to ",))):
+        for q in places.of(word):
+            if q and folded[q - 1] == " " and folded.startswith(verbs, q):
+                out.append(q - 1)
+    return out + places.of(" r to ")
+
+
+def _assigned_n_matches(text: str, folded: str, places: _Places | None = None) -> list[re.Match]:
     """``list(_ASSIGNED_N_RE.finditer(text))``, tried only at the number before each verb.
 
     Read backwards from a verb, the words before it ('patients', 'were', 'randomly') are each
     there or not, and the number ends where they begin: only the start of that run of digits
-    and commas can start a match. ``folded`` is ``fold(text)``.
+    and commas can start a match. ``folded`` is ``fold(text)``, ``places`` its _Places.
     """
-    starts = set()
-    for verb in _ASSIGNED_VERBS:
-        at = folded.find(verb)
-        while at != -1:
-            window = max(0, at - _WORDS_BEFORE_VERB)
-            while window > 0 and (folded[window - 1] == "," or folded[window - 1].isdecimal()):
-                window -= 1
-            before = _BEFORE_VERB_RE.search(folded, window, at)
-            if before is not None:
-                starts.add(before.start())
-            at = folded.find(verb, at + 1)
-    out = []
-    taken = 0
-    for pos in sorted(starts):
-        if pos < taken:
-            continue
-        m = _ASSIGNED_N_RE.match(text, pos)
-        if m is not None:
-            out.append(m)
-            taken = m.end()
-    return out
+    starts = []
+    for at in _verbs(places or _Places(folded)):
+        window = max(0, at - _WORDS_BEFORE_VERB)
+        while window > 0 and (folded[window - 1] == "," or folded[window - 1].isdecimal()):
+            window -= 1
+        before = _BEFORE_VERB_RE.search(folded, window, at)
+        if before is not None:
+            starts.append(before.start())
+    return _tried_at(_ASSIGNED_N_RE, text, starts)
 
 
 # Every match of _N_INSIDE_RE holds this; most articles have none.
@@ -476,7 +528,8 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
     """Collect arm names from randomization sentences, 'X group'/'X arm' phrases and sized arms."""
     arms = ArmSet()
     text = doc.text
-    for m in _ASSIGN_OPENINGS.finditer(text, doc.folded):
+    places = _Places(doc.folded)
+    for m in _assign_matches(text, places):
         either = _EITHER_RE.search(m.group("list"))
         items = _LIST_SPLIT.split(_EITHER_RE.sub("", m.group("list")))[:4]
         if either and len(items) < 2:
@@ -494,7 +547,7 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
             words = words[1:]
         if words and not _NOT_ARM.search(" ".join(words)):
             arms.add(" ".join(words))
-    for m in _COMPARED_OPENINGS.finditer(text, doc.folded):
+    for m in _compared_matches(text, places):
         pair = [_clean(m.group("a")), _clean(m.group("b"))]
         if all(p and not _NOT_ARM.search(p) for p in pair):
             for name in pair:
@@ -504,7 +557,7 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
         if all(_plausible_vs_name(text, w) for w in pair) and any(is_control(w) for w in pair):
             for w in pair:
                 arms.add(w)
-    arms.sizes = _sizes(doc, arms)
+    arms.sizes = _sizes(doc, arms, places)
     for name, _n, _s, _e in arms.sizes:
         arms.add(name)
     arms.randomized = _randomized(arms)
@@ -524,7 +577,6 @@ def _randomized(arms: ArmSet) -> list[str]:
 _COMPARED_RE = re.compile(r"(?i)(?=[cte])\b(?:compared|comparing|tested|evaluated) (?!with\b|to\b|the (?:efficacy|safety)\b)"
                           r"(?P<a>[^,;.()]{2,60}?) (?:with|to|versus|vs\.?|against) (?P<b>[^,;.()]{2,60}?)"
                           r"(?= (?:in|among|for|as|after)\b|[,.;]|$)")
-_COMPARED_OPENINGS = Openings(_COMPARED_RE)
 _VS_PAIR_RE = re.compile(r"(?<![\w+/-])(?P<x>[A-Za-z][\w+/-]{1,40}) (?:vs\.?|versus) (?P<y>[A-Za-z][\w+/-]{1,40})(?![\w+/-])")
 _NOT_VS_WORDS = {"months", "patients", "group", "arm", "the", "a", "an", "those", "and", "or", "with", "without",
                  "baseline", "weeks", "years", "days", "rates", "rate", "events", "median", "mean", "each"}
@@ -578,12 +630,13 @@ _N_EQUALS_NEXT = re.compile(r"\s*\(\s*n\s*=", re.IGNORECASE)
 _SIZE_LIST_NUMBER = re.compile(r"\d[\d,]*")
 
 
-def _sizes(doc: Doc, arms: ArmSet) -> list[tuple[str, int, int, int]]:
+def _sizes(doc: Doc, arms: ArmSet, places: _Places | None = None) -> list[tuple[str, int, int, int]]:
     """(arm, n, start, end) for every randomized arm size stated for the whole population."""
     text = doc.text
+    places = places or _Places(doc.folded)
     out: list[tuple[str, int, int, int]] = []
     assigned: set[int] = set()
-    for m in (*_assigned_n_matches(text, doc.folded), *_ASSIGNED_LIST_OPENINGS.finditer(text, doc.folded)):
+    for m in (*_assigned_n_matches(text, doc.folded, places), *_assigned_list_matches(text, places)):
         if _N_EQUALS_NEXT.match(text[m.end():m.end() + 12]):
             continue  # "874 patients were assigned to A (n = 331), ...": a total, the arms follow
         start = m.start("n") if m.re is _ASSIGNED_LIST_RE else m.start()

@@ -335,10 +335,9 @@ def _propagate_units(text: str, items: list[Item], endpoint_named_before) -> lis
     for a, b in zip(items, items[1:]):
         # "hospitalizations totalled 407 in the drug arm against 541 in the placebo arm": two bare whole
         # numbers after a named outcome are counts (without one they are more likely group sizes).
-        if not endpoint_named_before(a.start):
-            continue
         if a.unit is None and b.unit is None and a.count is None and b.count is None and not (a.rate or b.rate) \
-                and a.value == int(a.value) and b.value == int(b.value) and _COUNT_PAIR_RE.fullmatch(text[a.end:b.start]):
+                and a.value == int(a.value) and b.value == int(b.value) and _COUNT_PAIR_RE.fullmatch(text[a.end:b.start]) \
+                and endpoint_named_before(a.start):
             a.count, a.value, b.count, b.value = int(a.value), None, int(b.value), None
     return [i for i in items if i.unit or i.rate or i.count is not None]
 
@@ -591,13 +590,14 @@ def arm_results(doc: Doc, estimates: list[Estimate], arms: ArmSet) -> list[dict]
     sents = doc.sents
     para = sents[0].para if sents else 0
     signs = Signs.of(text)
+    find_digit = signs.marks.find if signs is not None else None
     # sentence_items, inlined: most sentences have no number, or none that can be an arm's figure.
     for si, sent in enumerate(sents):
         if sent.para != para:
             carried = []
             para = sent.para
-        if signs is not None:
-            if not signs.has_digit(sent.start, sent.end):
+        if find_digit is not None:
+            if find_digit(b"0", sent.start, sent.end) == -1:
                 continue
             sent_est = by_sentence.get(si, [])
             if not signs.may_hold_items(sent.start, sent.end, [(e.start, e.end) for e in sent_est]):

@@ -75,7 +75,8 @@ def test_first_word_finds_what_the_word_pattern_finds(text, words, start, end):
 
 _ASSIGN_PIECES = ["12", "1", "3", "874", "1,106", ",", ".", "0", "\u0661\u0662", " ", "patients", " patients", " Pts",
                   " participants", " were", " randomly", " Randomly", " assigned to ", " randomized to ", " randomised to ",
-                  " allocated to ", " R to ", " r to", "assigned", "1:1 to ", "2:1", "3:2 to ", ":", "(", ")", "n = 331", ", n = 12;",
+                  " allocated to ", " R to ", " r to", "assigned", "1:1 to ", "2:1", "3:2 to ", ":", "Compared ",
+                  "comparing ", " tested ", "evaluated ", " with ", " versus ", " in ", "Randomly assigned, ", "allocated (1:1) ", "(", ")", "n = 331", ", n = 12;",
                   "drug A", " or ", " and ", "placebo", ";", "\u0130", "\u017f", "receive ", "the "]
 
 
@@ -85,7 +86,10 @@ def test_assignment_shortcuts_find_what_the_regexes_find(text):
     folded = fold(text)
     spans = lambda matches: [(m.span(), m.groups()) for m in matches]  # noqa: E731
     assert spans(arms._assigned_n_matches(text, folded)) == spans(arms._ASSIGNED_N_RE.finditer(text))
-    assert spans(arms._ASSIGN_OPENINGS.finditer(text, folded)) == spans(arms._ASSIGN_RE.finditer(text))
+    places = arms._Places(folded)
+    assert spans(arms._assign_matches(text, places)) == spans(arms._ASSIGN_RE.finditer(text))
+    assert spans(arms._assigned_list_matches(text, places)) == spans(arms._ASSIGNED_LIST_RE.finditer(text))
+    assert spans(arms._compared_matches(text, places)) == spans(arms._COMPARED_RE.finditer(text))
     if arms._N_INSIDE_RE.search(text):
         assert arms._N_INSIDE_SIGN_RE.search(text)
 
