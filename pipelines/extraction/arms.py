@@ -539,7 +539,7 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
             if not _NOT_AN_ARM_ITEM.match(item) \
                     and not _NOT_ARM.search(_clean(item)):
                 arms.add(item)
-    for m in _anchored(_GROUP_RE, _GROUP_ANCHOR, text, 200, 8):
+    for m in _anchored(_GROUP_RE, _GROUP_ANCHOR, text, 200, 8, _group_places(text), _group_reach):
         words = m.group(1).split()
         if {w.lower() for w in words} & _NOT_GROUP_WORDS:
             words = words[max(i for i, w in enumerate(words) if w.lower() in _NOT_GROUP_WORDS) + 1:]
@@ -552,7 +552,7 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
         if all(p and not _NOT_ARM.search(p) for p in pair):
             for name in pair:
                 arms.add(name)
-    for m in _anchored(_VS_PAIR_RE, _VS_ANCHOR, text, 42, 52):
+    for m in _anchored(_VS_PAIR_RE, _VS_ANCHOR, text, 42, 52, _vs_places(text)):
         pair = [m.group("x"), m.group("y")]
         if all(_plausible_vs_name(text, w) for w in pair) and any(is_control(w) for w in pair):
             for w in pair:
@@ -588,18 +588,25 @@ _GROUP_ANCHOR = re.compile(r" (?=(?:group|arm)\b)")
 _VS_ANCHOR = re.compile(r" (?=(?:vs\.?|versus) )")
 
 
-def _anchored(regex: re.Pattern, anchor: re.Pattern, text: str, before: int, after: int):
+def _anchored(regex: re.Pattern, anchor: re.Pattern, text: str, before: int, after: int,
+              places: list[int] | None = None, reach=None):
     """regex.finditer(text), found by looking only around the anchor words every match contains.
 
     A few words either side of 'group' or 'vs' is all these patterns span; scanning whole articles
-    for them word by word costs far more than finding the anchors.
+    for them word by word costs far more than finding the anchors. ``places`` are the anchor's
+    match starts when the caller has them; ``reach(text, start, places, k)`` may move the start of
+    the window around ``places[k]`` up to where the first match in it can start.
     """
     prev = 0
-    for a in anchor.finditer(text):
-        pos = a.start()
+    if places is None:
+        places = [a.start() for a in anchor.finditer(text)]
+    for k, pos in enumerate(places):
         if pos < prev:
             continue
-        m = regex.search(text, max(prev, pos - before), min(len(text), pos + after))
+        start = max(prev, pos - before)
+        if reach is not None:
+            start = reach(text, start, places, k)
+        m = regex.search(text, start, min(len(text), pos + after))
         while m is not None and m.end() <= pos:
             m = regex.search(text, m.end(), min(len(text), pos + after))
         # The window may have cut a longer match short ('drug group group'): read it again unbounded.
@@ -607,6 +614,67 @@ def _anchored(regex: re.Pattern, anchor: re.Pattern, text: str, before: int, aft
         if m is not None:
             prev = m.end()
             yield m
+
+
+def _group_places(text: str) -> list[int]:
+    """Starts of _GROUP_ANCHOR's matches: the blank before 'group' or 'arm' ending a word."""
+    out = []
+    for word in (" group", " arm"):
+        q = text.find(word)
+        while q != -1:
+            stop = q + len(word)
+            if stop == len(text) or not is_word_char(text[stop]):
+                out.append(q)
+            q = text.find(word, q + 1)
+    out.sort()
+    return out
+
+
+def _vs_places(text: str) -> list[int]:
+    """Starts of _VS_ANCHOR's matches: the blank before 'vs ', 'vs. ' or 'versus '."""
+    out = []
+    q = text.find(" vs")
+    while q != -1:
+        if text.startswith((" vs ", " vs. "), q):
+            out.append(q)
+        q = text.find(" vs", q + 1)
+    q = text.find(" versus ")
+    while q != -1:
+        out.append(q)
+        q = text.find(" versus ", q + 1)
+    out.sort()
+    return out
+
+
+def _in_group_word(ch: str) -> bool:
+    """A character _GROUP_RE's words may hold: [\\w+\\-/.]."""
+    return ch.isalnum() or ch in "_+-/."
+
+
+def _group_reach(text: str, start: int, places: list[int], k: int) -> int:
+    """Where the first _GROUP_RE match in a window from ``start`` around ``places[k]`` can start, at the earliest.
+
+    A match ends at an anchor of the window with up to three words before it, each a run of word
+    characters, the later ones each after a single blank; the anchors after ``places[k]`` in the
+    window lie inside its own words. So no match starts before the third run back from an anchor.
+    """
+    reach = places[k]
+    while k >= 0 and places[k] >= start:
+        end = places[k]
+        first = end
+        for _ in range(3):
+            run = end
+            while run > start and _in_group_word(text[run - 1]):
+                run -= 1
+            if run == end:
+                break
+            first = run
+            if run - 1 <= start or text[run - 1] != " ":
+                break
+            end = run - 1
+        reach = min(reach, first)
+        k -= 1
+    return reach
 
 
 def _plausible_vs_name(text: str, word: str) -> bool:

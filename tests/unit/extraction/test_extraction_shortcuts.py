@@ -171,3 +171,22 @@ def test_signs_rule_out_only_sentences_without_items(text):
 def test_ascii_blanks_are_those_of_backslash_s():
     blank = re.compile(r"\s")
     assert {chr(c) for c in range(128) if blank.match(chr(c))} == set(" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")
+
+
+_GROUP_PIECES = ["drug", "Drug A", "x-ray", "anti-PD-1", "5-FU", "a/b", "v.2", "+", "-", "/", ".", ",", "(", ")", "_",
+                 " ", "  ", " group", " arm", " arms", " armX", " group,", "group", "arm", " vs ", " vs. ", " versus ",
+                 " vs", "vs", "placebo", "\u00e9t\u00e9", "\u212a", "w" * 30, " the", " control"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_GROUP_PIECES), max_size=40).map("".join))
+def test_anchor_places_and_reach_change_nothing(text):
+    spans = lambda matches: [(m.span(), m.groups()) for m in matches]  # noqa: E731
+    assert arms._group_places(text) == [m.start() for m in arms._GROUP_ANCHOR.finditer(text)]
+    assert arms._vs_places(text) == [m.start() for m in arms._VS_ANCHOR.finditer(text)]
+    for before in (200, 12):
+        assert spans(arms._anchored(arms._GROUP_RE, arms._GROUP_ANCHOR, text, before, 8, arms._group_places(text),
+                                    arms._group_reach)) == \
+            spans(arms._anchored(arms._GROUP_RE, arms._GROUP_ANCHOR, text, before, 8))
+    assert spans(arms._anchored(arms._VS_PAIR_RE, arms._VS_ANCHOR, text, 42, 52, arms._vs_places(text))) == \
+        spans(arms._anchored(arms._VS_PAIR_RE, arms._VS_ANCHOR, text, 42, 52))
