@@ -119,31 +119,48 @@ def test_assigned_numbers_are_found_as_the_regex_finds_them(text):
 
 
 _NAMES = ["imlunestrant plus abemaciclib", "imlunestrant", "drug A", "A+", "5-FU", "placebo", "standard therapy",
-          "Drug-X with Y", "investigator's choice", "x x", "A plus A"]
+          "Drug-X with Y", "investigator's choice", "x x", "A plus A", "a - b", "a/b-c", "-b", "x and -y", "'s x"]
 _NAME_PIECES = ["imlunestrant", "Imlunestrant", "IMLUNESTRANT", "abemaciclib", " plus ", " and ", " with ", "+", "-", "/",
                 " ", "  ", "drug", "Drug", "A", "a", "A+", "5-FU", "5-fu", "placebo", "standard", " therapy", "x", "_",
-                "investigator's", " choice", "\u212a", "\u0130", ",", "(", "Y", "x x x", "A plus A plus A"]
+                "investigator's", " choice", "\u212a", "\u0130", ",", "(", "Y", "x x x", "A plus A plus A", "plus",
+                "PLUS", "and", "With", "b", "'s", "'", "\u00a0", "\n", "\u2028", "y", "-y", "c", "\u00e9"]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(st.sampled_from(_NAMES), st.lists(st.sampled_from(_NAME_PIECES), max_size=20).map("".join),
        st.integers(0, 10), st.integers(0, 80))
 def test_whole_names_are_found_as_their_pattern_finds_them(name, text, start, end):
     end = min(end, len(text))
     start = min(start, end)
     whole = arms._name_pattern(name)
-    (_, _, _, _, first), = arms._name_patterns((name,))
-    expected = [(m.start(), m.end()) for m in whole.finditer(text, start, end)]
-    got = [(a, b) for a, b, _n, _w in arms._whole_name(text, fold(text[start:end]), start, end, whole, first, name)]
-    assert got == expected
+    matcher = arms._whole_name(name)
+    assert isinstance(matcher, arms._AsciiName)
+    segment = fold(text[start:end])
+    assert matcher.spans(text, segment, start, end) == [m.span() for m in whole.finditer(text, start, end)]
+    for pos in range(start, end + 1):
+        for stop in range(pos, end + 1):
+            assert matcher.fullmatch(text, segment, start, pos, stop) == bool(whole.fullmatch(text, pos, stop))
 
 
-@pytest.mark.parametrize("name, text", [("x x", "x x x"), ("A plus A", "a plus A plus a"), ("drug A", "Drug A, drug  a")])
+@pytest.mark.parametrize("name, text", [("x x", "x x x"), ("A plus A", "a plus A plus a"), ("drug A", "Drug A, drug  a"),
+                                        ("a - b", "a - b a -b a- b a--b a  -  b"), ("x and -y", "x and -y x -y x and  -y"),
+                                        ("drug A", "drug plusA drug andA xdrug plus A drug+A drug -A drug/ A drug-A"),
+                                        ("drug A", "drug\u2028A drug\u00a0plus\u00a0A drug\nwith\tA drug\x1cA"),
+                                        ("drug A", "drug plus_A drug_plus A drug with-A drug and+A drug \u212a")])
 def test_whole_names_do_not_overlap(name, text):
     whole = arms._name_pattern(name)
-    (_, _, _, _, first), = arms._name_patterns((name,))
-    got = [(a, b) for a, b, _n, _w in arms._whole_name(text, fold(text), 0, len(text), whole, first, name)]
-    assert got == [m.span() for m in whole.finditer(text)]
+    assert arms._whole_name(name).spans(text, fold(text), 0, len(text)) == [m.span() for m in whole.finditer(text)]
+
+
+def test_names_beyond_ascii_keep_their_pattern():
+    assert not isinstance(arms._whole_name("caf\u00e9 drug"), arms._AsciiName)
+
+
+def test_blanks_are_those_of_backslash_s():
+    blank = re.compile(r"\s")
+    for code in range(0x110000):
+        char = chr(code)
+        assert char.isspace() == bool(blank.match(char)), hex(code)
 
 
 _SIGN_PIECES = _PIECES + ["\u2028%", "5\u2028", "\x1c", "\x85", "?", "\u00e9", "\u0663", "7 of 9", "12mo", "3\x1fkg", "5\x1c%"]
