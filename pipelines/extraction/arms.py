@@ -290,11 +290,13 @@ class ArmSet:
             if needed is not None and needed not in segment:
                 hits = None
             else:
-                hits = [(a, b, name, whole) for a, b in whole.spans(text, segment, start, end)]
+                # A whole match of an _AsciiName ending in a word character is its own fullmatch (exact).
+                exact = getattr(whole, "ends_in_word", False)
+                hits = [(a, b, name, whole, exact) for a, b in whole.spans(text, segment, start, end)]
             if not hits and own_words:
                 first = _first_word(text, segment, start, end, own_words)
                 if first is not None:
-                    hits = [(*first, name, whole)]
+                    hits = [(*first, name, whole, False)]
             if hits:
                 found.extend(hits)
         if not found:
@@ -303,11 +305,11 @@ class ArmSet:
             found.sort(key=lambda f: (f[0], f[0] - f[1]))
         out: list[tuple[int, str, str]] = []
         covered = -1
-        for pos, stop, name, whole in found:
+        for pos, stop, name, whole, exact in found:
             # A name found inside another one's mention ("imlunestrant" in "imlunestrant-abemaciclib") is that one.
             if pos < covered:
                 continue
-            written = text[pos:stop] if whole.fullmatch(text, segment, start, pos, stop) \
+            written = text[pos:stop] if (exact or whole.fullmatch(text, segment, start, pos, stop)) \
                 else _as_written(text, pos, stop, name, end)
             out.append((pos, name, written))
             covered = stop
@@ -464,17 +466,26 @@ class _AsciiName(_WholeName):
 
     def __init__(self, words: list[str]):
         self.words = [w.lower() for w in words]
+        self.last = len(words) - 1
+        # A match ends with the name's last character: when it is a word character, \\b after it holds
+        # wherever the text is cut there, so fullmatch of a match's own span holds.
+        self.ends_in_word = is_word_char(words[-1][-1])
 
     def spans(self, text: str, segment: str, start: int, end: int) -> list[tuple[int, int]]:
         out = []
         taken = start
         first = self.words[0]
+        size = len(first)
+        single = self.last == 0
         i = segment.find(first)
         while i != -1:
             pos = start + i
             if pos >= taken and _boundary(text, pos, end):
-                stop = next(self._ends(text, segment, start, end, 0, pos), None)
-                if stop is not None:
+                if single:
+                    stop = pos + size if _boundary(text, pos + size, end) else -1
+                else:
+                    stop = self._first_end(text, segment, start, end, 1, pos + size)
+                if stop != -1:
                     out.append((pos, stop))
                     taken = stop
             i = segment.find(first, i + 1)
@@ -483,13 +494,42 @@ class _AsciiName(_WholeName):
     def fullmatch(self, text: str, segment: str, start: int, pos: int, stop: int) -> bool:
         return _boundary(text, pos, stop) and any(e == stop for e in self._ends(text, segment, start, stop, 0, pos))
 
+    def _first_end(self, text: str, segment: str, start: int, end: int, k: int, at: int) -> int:
+        """End of the first match (in the regex's order) whose words[k - 1] ends at ``at``; -1 without one.
+
+        Text past ``end`` is not read, as when the regex is given ``end`` for the end of the text.
+        """
+        blank = at
+        while blank < end and text[blank].isspace():
+            blank += 1
+        places = []
+        joined = _joining_word_end(text, segment, start, end, blank)
+        if joined != -1:  # blanks, a joining word or sign, blanks
+            while joined < end and text[joined].isspace():
+                joined += 1
+            places.append(joined)
+        if blank > at:  # blanks alone
+            places.append(blank)
+        word = self.words[k]
+        for after in places:
+            if segment.startswith(word, after - start, end - start):
+                stop = after + len(word)
+                if k == self.last:
+                    if _boundary(text, stop, end):
+                        return stop
+                else:
+                    found = self._first_end(text, segment, start, end, k + 1, stop)
+                    if found != -1:
+                        return found
+        return -1
+
     def _ends(self, text: str, segment: str, start: int, end: int, k: int, at: int):
         """Where a match can end when words[k] starts at ``at`` (text[..end] read as the whole text), in the regex's order."""
         word = self.words[k]
         stop = at + len(word)
         if not segment.startswith(word, at - start, end - start):
             return
-        if k == len(self.words) - 1:
+        if k == self.last:
             if _boundary(text, stop, end):
                 yield stop
             return
@@ -522,7 +562,15 @@ def _joining_word_end(text: str, segment: str, start: int, end: int, at: int) ->
 
 def _boundary(text: str, pos: int, end: int) -> bool:
     """Whether \\b holds at ``pos`` when the text is read up to ``end`` (what comes before is read too)."""
-    return (pos > 0 and is_word_char(text[pos - 1])) != (pos < end and is_word_char(text[pos]))
+    if pos > 0:
+        ch = text[pos - 1]
+        before = ch.isalnum() or ch == "_"
+    else:
+        before = False
+    if pos < end:
+        ch = text[pos]
+        return before != (ch.isalnum() or ch == "_")
+    return before
 
 
 @lru_cache(maxsize=512)

@@ -119,11 +119,13 @@ def test_assigned_numbers_are_found_as_the_regex_finds_them(text):
 
 
 _NAMES = ["imlunestrant plus abemaciclib", "imlunestrant", "drug A", "A+", "5-FU", "placebo", "standard therapy",
-          "Drug-X with Y", "investigator's choice", "x x", "A plus A", "a - b", "a/b-c", "-b", "x and -y", "'s x"]
+          "Drug-X with Y", "investigator's choice", "x x", "A plus A", "a - b", "a/b-c", "-b", "x and -y", "'s x",
+          "drug A.", "x-"]
 _NAME_PIECES = ["imlunestrant", "Imlunestrant", "IMLUNESTRANT", "abemaciclib", " plus ", " and ", " with ", "+", "-", "/",
                 " ", "  ", "drug", "Drug", "A", "a", "A+", "5-FU", "5-fu", "placebo", "standard", " therapy", "x", "_",
                 "investigator's", " choice", "\u212a", "\u0130", ",", "(", "Y", "x x x", "A plus A plus A", "plus",
-                "PLUS", "and", "With", "b", "'s", "'", "\u00a0", "\n", "\u2028", "y", "-y", "c", "\u00e9"]
+                "PLUS", "and", "With", "b", "'s", "'", "\u00a0", "\n", "\u2028", "y", "-y", "c", "\u00e9", ".", "A.x",
+                "x-y"]
 
 
 @settings(max_examples=600, deadline=None)
@@ -136,7 +138,10 @@ def test_whole_names_are_found_as_their_pattern_finds_them(name, text, start, en
     matcher = arms._whole_name(name)
     assert isinstance(matcher, arms._AsciiName)
     segment = fold(text[start:end])
-    assert matcher.spans(text, segment, start, end) == [m.span() for m in whole.finditer(text, start, end)]
+    spans = matcher.spans(text, segment, start, end)
+    assert spans == [m.span() for m in whole.finditer(text, start, end)]
+    if matcher.ends_in_word:
+        assert all(whole.fullmatch(text, a, b) for a, b in spans)
     for pos in range(start, end + 1):
         for stop in range(pos, end + 1):
             assert matcher.fullmatch(text, segment, start, pos, stop) == bool(whole.fullmatch(text, pos, stop))
@@ -146,10 +151,18 @@ def test_whole_names_are_found_as_their_pattern_finds_them(name, text, start, en
                                         ("a - b", "a - b a -b a- b a--b a  -  b"), ("x and -y", "x and -y x -y x and  -y"),
                                         ("drug A", "drug plusA drug andA xdrug plus A drug+A drug -A drug/ A drug-A"),
                                         ("drug A", "drug\u2028A drug\u00a0plus\u00a0A drug\nwith\tA drug\x1cA"),
-                                        ("drug A", "drug plus_A drug_plus A drug with-A drug and+A drug \u212a")])
-def test_whole_names_do_not_overlap(name, text):
+                                        ("drug A", "drug plus_A drug_plus A drug with-A drug and+A drug \u212a"),
+                                        ("drug A.", "drug A.x drug A. x"), ("x-", "x-y x- y")])
+def test_whole_names_as_their_pattern(name, text):
     whole = arms._name_pattern(name)
-    assert arms._whole_name(name).spans(text, fold(text), 0, len(text)) == [m.span() for m in whole.finditer(text)]
+    matcher = arms._whole_name(name)
+    spans = matcher.spans(text, fold(text), 0, len(text))
+    assert spans == [m.span() for m in whole.finditer(text)]
+    assert all(bool(whole.fullmatch(text, a, b)) == matcher.fullmatch(text, fold(text), 0, a, b) for a, b in spans)
+    if matcher.ends_in_word:
+        assert all(whole.fullmatch(text, a, b) for a, b in spans)
+    else:
+        assert not all(whole.fullmatch(text, a, b) for a, b in spans)
 
 
 def test_names_beyond_ascii_keep_their_pattern():
