@@ -72,6 +72,7 @@ class _Places:
     def __init__(self, folded: str):
         self.folded = folded
         self._found: dict[str, list[int]] = {}
+        self._assignments: list[int] | None = None
 
     def of(self, word: str) -> list[int]:
         """Every position of ``word`` (lower case), overlapping ones included."""
@@ -88,9 +89,13 @@ class _Places:
 
     def assignments(self) -> list[int]:
         """Where _ASSIGN_RE and _ASSIGNED_LIST_RE may match: 'randomi...', 'randomly', 'assigned', 'allocated', '1:1'."""
-        folded = self.folded
-        return (self.of("random") + self.of("assigned") + self.of("allocated")
-                + [q - 1 for q in self.of(":") if q and folded[q - 1] in "123"])
+        found = self._assignments
+        if found is None:
+            folded = self.folded
+            found = self._assignments = sorted(set(
+                self.of("random") + self.of("assigned") + self.of("allocated")
+                + [q - 1 for q in self.of(":") if q and folded[q - 1] in "123"]))
+        return found
 
 
 def _tried_at(regex: re.Pattern, text: str, starts: list[int]) -> list[re.Match]:
