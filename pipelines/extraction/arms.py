@@ -58,9 +58,6 @@ _SIZES_RESPECTIVELY_RE = re.compile(
 _AMONG_N_RE = re.compile(r"(?i)\bamong the (?P<n>\d{1,3}(?:,\d{3})+|\d{2,}) (?:patients|pts|participants) in the (?P<arm>[^,;.()]{2,50}?) (?:arm|group)\b")
 
 
-
-
-
 class _Places:
     """Where words occur in an article's folded text (``fold(text)``), each word looked for once.
 
@@ -276,7 +273,7 @@ class ArmSet:
         return out
 
     def _patterns(self) -> list[tuple[str, _WholeName, list[str], str | None]]:
-        """Per name: its whole-name pattern, one for the words no other arm has, and the words they need.
+        """Per name: its whole-name matcher, the words no other arm has, and a word the whole name needs.
 
         Built once per article (see _name_patterns).
         """
@@ -295,8 +292,7 @@ class ArmSet:
             if needed is not None and needed not in segment:
                 hits = None
             else:
-                # A whole match of an _AsciiName ending in a word character is its own fullmatch (exact).
-                exact = getattr(whole, "ends_in_word", False)
+                exact = whole.ends_in_word
                 hits = [(a, b, name, whole, exact) for a, b in whole.spans(text, segment, start, end)]
             if not hits and own_words:
                 first = _first_word(text, segment, start, end, own_words)
@@ -445,6 +441,9 @@ def _name_patterns(names: tuple[str, ...]) -> list[tuple[str, _WholeName, list[s
 
 class _WholeName:
     """_name_pattern(name), compiled: for names with a word beyond ASCII."""
+
+    # Whether each of the name's matches is its own fullmatch, without asking (see _AsciiName).
+    ends_in_word = False
 
     def __init__(self, name: str):
         self.regex = _name_pattern(name)
