@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -664,7 +665,8 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
             if not _NOT_AN_ARM_ITEM.match(item) \
                     and not _NOT_ARM.search(_clean(item)):
                 arms.add(item)
-    for m in _anchored(_GROUP_RE, _GROUP_ANCHOR, text, 200, 8, _group_places(text), _group_reach):
+    group_places = _group_places(text)
+    for m in _anchored(_GROUP_RE, _GROUP_ANCHOR, text, 200, 8, group_places, _GroupReach(text, group_places)):
         words = m.group(1).split()
         if {w.lower() for w in words} & _NOT_GROUP_WORDS:
             words = words[max(i for i, w in enumerate(words) if w.lower() in _NOT_GROUP_WORDS) + 1:]
@@ -776,30 +778,42 @@ def _in_group_word(ch: str) -> bool:
     return ch.isalnum() or ch in "_+-/."
 
 
-def _group_reach(text: str, start: int, places: list[int], k: int) -> int:
+class _GroupReach:
     """Where the first _GROUP_RE match in a window from ``start`` around ``places[k]`` can start, at the earliest.
 
-    A match ends at an anchor of the window with up to three words before it, each a run of word
-    characters, the later ones each after a single blank; the anchors after ``places[k]`` in the
-    window lie inside its own words. So no match starts before the third run back from an anchor.
+    A match ends at an anchor with up to three words before it, each a run of word characters, the
+    later ones each after a single blank: no match ending at an anchor starts before the third such
+    run back from it (its reach, found once per anchor). The reach of a later anchor is never
+    earlier (its runs go back through the earlier anchor's, or stop after it), so the window's first
+    anchor bounds every match in the window.
     """
-    reach = places[k]
-    while k >= 0 and places[k] >= start:
-        end = places[k]
+
+    def __init__(self, text: str, places: list[int]):
+        self.text = text
+        self.places = places
+        self.reach: dict[int, int] = {}
+
+    def __call__(self, text: str, start: int, places: list[int], k: int) -> int:
+        first = bisect_left(places, start, 0, k + 1)
+        reach = self.reach.get(first)
+        if reach is None:
+            reach = self.reach[first] = self._reach(places[first])
+        return max(start, reach)
+
+    def _reach(self, end: int) -> int:
+        text = self.text
         first = end
         for _ in range(3):
             run = end
-            while run > start and _in_group_word(text[run - 1]):
+            while run > 0 and _in_group_word(text[run - 1]):
                 run -= 1
             if run == end:
                 break
             first = run
-            if run - 1 <= start or text[run - 1] != " ":
+            if run < 2 or text[run - 1] != " ":
                 break
             end = run - 1
-        reach = min(reach, first)
-        k -= 1
-    return reach
+        return first
 
 
 def _plausible_vs_name(text: str, word: str) -> bool:

@@ -215,8 +215,12 @@ def test_anchor_places_and_reach_change_nothing(text):
     assert arms._group_places(text) == [m.start() for m in arms._GROUP_ANCHOR.finditer(text)]
     assert arms._vs_places(text) == [m.start() for m in arms._VS_ANCHOR.finditer(text)]
     for before in (200, 12):
-        assert spans(arms._anchored(arms._GROUP_RE, arms._GROUP_ANCHOR, text, before, 8, arms._group_places(text),
-                                    arms._group_reach)) == \
+        places = arms._group_places(text)
+        reach = arms._GroupReach(text, places)
+        reaches = [reach._reach(a) for a in places]
+        assert reaches == sorted(reaches)
+        assert spans(arms._anchored(arms._GROUP_RE, arms._GROUP_ANCHOR, text, before, 8, places,
+                                    arms._GroupReach(text, places))) == \
             spans(arms._anchored(arms._GROUP_RE, arms._GROUP_ANCHOR, text, before, 8))
     assert spans(arms._anchored(arms._VS_PAIR_RE, arms._VS_ANCHOR, text, 42, 52, arms._vs_places(text))) == \
         spans(arms._anchored(arms._VS_PAIR_RE, arms._VS_ANCHOR, text, 42, 52))
