@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -58,10 +59,114 @@ _SIZES_RESPECTIVELY_RE = re.compile(
 _AMONG_N_RE = re.compile(r"(?i)\bamong the (?P<n>\d{1,3}(?:,\d{3})+|\d{2,}) (?:patients|pts|participants) in the (?P<arm>[^,;.()]{2,50}?) (?:arm|group)\b")
 
 
-# Patterns read over whole articles, tried only where their first words occur.
-_ASSIGN_OPENINGS = Openings(_ASSIGN_RE)
-_ASSIGNED_LIST_OPENINGS = Openings(_ASSIGNED_LIST_RE)
+class _Places:
+    """Where words occur in an article's folded text (``fold(text)``), each word looked for once.
+
+    Several whole-article patterns open with the same words ('randomized', 'assigned'); finding each
+    word once and trying every pattern there costs far less than a scan of the article per pattern
+    and word.
+    """
+
+    def __init__(self, folded: str):
+        self.folded = folded
+        self._found: dict[str, list[int]] = {}
+        self._assignments: list[int] | None = None
+
+    def of(self, word: str) -> list[int]:
+        """Every position of ``word`` (lower case), overlapping ones included."""
+        found = self._found.get(word)
+        if found is None:
+            found = []
+            find = self.folded.find
+            q = find(word)
+            while q != -1:
+                found.append(q)
+                q = find(word, q + 1)
+            self._found[word] = found
+        return found
+
+    def assignments(self) -> list[int]:
+        """Where _ASSIGN_RE and _ASSIGNED_LIST_RE may match: 'randomi...', 'randomly', 'assigned', 'allocated', '1:1'."""
+        found = self._assignments
+        if found is None:
+            folded = self.folded
+            found = self._assignments = sorted(set(
+                self.of("random") + self.of("assigned") + self.of("allocated")
+                + [q - 1 for q in self.of(":") if q and folded[q - 1] in "123"]))
+        return found
+
+
+def _tried_at(regex: re.Pattern, text: str, starts: list[int]) -> list[re.Match]:
+    """``list(regex.finditer(text))`` when every match starts at one of ``starts`` (more do no harm).
+
+    As Openings does: the regex is tried at each place in order, past the end of the last match.
+    """
+    out = []
+    taken = 0
+    for pos in sorted(set(starts)):
+        if pos < taken:
+            continue
+        m = regex.match(text, pos)
+        if m is not None:
+            out.append(m)
+            taken = max(m.end(), pos + 1)
+    return out
+
+
+def _assign_matches(text: str, places: _Places) -> list[re.Match]:
+    """``list(_ASSIGN_RE.finditer(text))``: its matches open with 'randomi', 'randomly ', 'assigned', 'allocated' or '1:'-'3:'."""
+    return _tried_at(_ASSIGN_RE, text, places.assignments())
+
+
+def _assigned_list_matches(text: str, places: _Places) -> list[re.Match]:
+    """``list(_ASSIGNED_LIST_RE.finditer(text))``: its matches open with 'randomi', 'randomly', 'assigned' or 'allocated'."""
+    return _tried_at(_ASSIGNED_LIST_RE, text, places.assignments())
+
+
+def _compared_matches(text: str, places: _Places) -> list[re.Match]:
+    """``list(_COMPARED_RE.finditer(text))``: its matches open with 'compared', 'comparing', 'tested' or 'evaluated'."""
+    return _tried_at(_COMPARED_RE, text, places.of("compar") + places.of("tested") + places.of("evaluated"))
+
+
 _AMONG_N_OPENINGS = Openings(_AMONG_N_RE)
+
+# What a match of _ASSIGNED_N_RE holds before its verb, in lower case, up to the verb.
+_BEFORE_VERB_RE = re.compile(r"(?<![\d,.])[1-9][\d,]*(?: (?:patients|pts|participants))?(?: were)?(?: randomly)?\Z")
+_WORDS_BEFORE_VERB = len(" participants were randomly")
+
+
+def _verbs(places: _Places) -> list[int]:
+    """Where _ASSIGNED_N_RE's verb is, with its blank before and ' to ' after: every match holds one."""
+    folded = places.folded
+    out = []
+    for word, verbs in (("assigned", ("assigned to ",)), ("random", ("randomized to ", "randomised to ")),
+                        ("allocated", ("allocated to ",))):
+        for q in places.of(word):
+            if q and folded[q - 1] == " " and folded.startswith(verbs, q):
+                out.append(q - 1)
+    return out + places.of(" r to ")
+
+
+def _assigned_n_matches(text: str, folded: str, places: _Places | None = None) -> list[re.Match]:
+    """``list(_ASSIGNED_N_RE.finditer(text))``, tried only at the number before each verb.
+
+    Read backwards from a verb, the words before it ('patients', 'were', 'randomly') are each
+    there or not, and the number ends where they begin: only the start of that run of digits
+    and commas can start a match. ``folded`` is ``fold(text)``, ``places`` its _Places.
+    """
+    starts = []
+    for at in _verbs(places or _Places(folded)):
+        window = max(0, at - _WORDS_BEFORE_VERB)
+        while window > 0 and (folded[window - 1] == "," or folded[window - 1].isdecimal()):
+            window -= 1
+        before = _BEFORE_VERB_RE.search(folded, window, at)
+        if before is not None:
+            starts.append(before.start())
+    return _tried_at(_ASSIGNED_N_RE, text, starts)
+
+
+# Every match of _N_INSIDE_RE holds this; most articles have none.
+_N_INSIDE_SIGN_RE = re.compile(r",\s*[nN]\s*=")
 
 # An article compares a handful of arms; more names than this are noise, and capping them bounds the work.
 MAX_ARMS = 12
@@ -79,7 +184,9 @@ def _name_pattern(name: str) -> re.Pattern:
     return re.compile(r"\b" + _JOINER.join(re.escape(w) for w in words) + r"\b", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)
 def is_control(name: str) -> bool:
+    """Whether a name is a control arm's; asked for the same few names many times per article."""
     return bool(_CONTROL.search(name))
 
 
@@ -146,7 +253,7 @@ class ArmSet:
     sizes: list[tuple[str, int, int, int]] = field(default_factory=list)
     # The arms given with their randomized sizes, each once, in text order: what comparisons are named by.
     randomized: list[str] = field(default_factory=list)
-    _lookup: list[tuple[str, re.Pattern, re.Pattern | None, str | None, list[str]]] | None = field(
+    _lookup: list[tuple[str, _WholeName, list[str], str | None]] | None = field(
         default=None, repr=False, compare=False)
     # comparison_near per (text, sentence start, sentence end, names, randomized): a sentence's estimates ask alike.
     _near: dict[tuple, tuple[str | None, str | None]] = field(default_factory=dict, repr=False, compare=False)
@@ -166,22 +273,13 @@ class ArmSet:
             out |= tokens(n)
         return out
 
-    def _patterns(self) -> list[tuple[str, re.Pattern, re.Pattern | None, str | None, list[str]]]:
-        """Per name: its whole-name pattern, one for the words no other arm has, and the words they need.
+    def _patterns(self) -> list[tuple[str, _WholeName, list[str], str | None]]:
+        """Per name: its whole-name matcher, the words no other arm has, and a word the whole name needs.
 
-        Built once per article. The whole name needs each of its words, so its longest ASCII word
-        (None when it has none) rules the pattern out of most sentences; the other pattern needs one of
-        its words.
+        Built once per article (see _name_patterns).
         """
         if self._lookup is None:
-            self._lookup = []
-            for name in self.names:
-                others = set().union(*(tokens(n) for n in self.names if n != name))
-                own = sorted(tokens(name) - others - _GENERIC)
-                own_re = re.compile(r"\b(?:" + "|".join(map(re.escape, own)) + r")\b", re.IGNORECASE) if own else None
-                ascii_words = [w.lower() for w in _NAME_WORD_SPLIT.split(name) if w and w.isascii()]
-                needed = max(ascii_words, key=len) if ascii_words else None
-                self._lookup.append((name, _name_pattern(name), own_re, needed, own))
+            self._lookup = _name_patterns(tuple(self.names))
         return self._lookup
 
     def find(self, text: str, start: int, end: int, segment: str | None = None) -> list[tuple[int, str, str]]:
@@ -191,21 +289,31 @@ class ArmSet:
         """
         found = []
         segment = fold(text[start:end]) if segment is None else segment
-        for name, whole, own, needed, own_words in self._patterns():
-            hits = list(whole.finditer(text, start, end)) if needed is None or needed in segment else []
-            if not hits and own is not None and any(w in segment for w in own_words):
-                first = own.search(text, start, end)
-                hits = [first] if first else []
-            found.extend((m.start(), m.end(), name) for m in hits)
-        found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
+        for name, whole, own_words, needed in self._patterns():
+            if needed is not None and needed not in segment:
+                hits = None
+            else:
+                exact = whole.ends_in_word
+                hits = [(a, b, name, whole, exact) for a, b in whole.spans(text, segment, start, end)]
+            if not hits and own_words:
+                first = _first_word(text, segment, start, end, own_words)
+                if first is not None:
+                    hits = [(*first, name, whole, False)]
+            if hits:
+                found.extend(hits)
+        if not found:
+            return []
+        if len(found) > 1:
+            found.sort(key=lambda f: (f[0], f[0] - f[1]))
         out: list[tuple[int, str, str]] = []
         covered = -1
-        for pos, stop, name in found:
+        for pos, stop, name, whole, exact in found:
             # A name found inside another one's mention ("imlunestrant" in "imlunestrant-abemaciclib") is that one.
             if pos < covered:
                 continue
-            whole = _name_pattern(name).fullmatch(text, pos, stop)
-            out.append((pos, name, text[pos:stop] if whole else _as_written(text, pos, stop, name, end)))
+            written = text[pos:stop] if (exact or whole.fullmatch(text, segment, start, pos, stop)) \
+                else _as_written(text, pos, stop, name, end)
+            out.append((pos, name, written))
             covered = stop
         return out
 
@@ -215,38 +323,24 @@ class ArmSet:
 
     def resolve(self, mention: str) -> str | None:
         """The article's arm a mention stands for: same words, a control or combination word, or a unique superset."""
-        names = self.targets()
-        words = tokens(mention) - _GENERIC
-        if is_control(mention) and not words - _CONTROL_WORDS:
-            # 'control', 'placebo', 'SOC' alone: the article's first control arm, however it is named.
-            return next((n for n in names if is_control(n)), None)
-        for known in names:
-            if words and words == tokens(known) - _GENERIC:
-                return known
-        if _COMBINATION.search(mention) and not words - {"combination", "doublet", "triplet", "combined", "regimen"}:
-            combos = [n for n in names if self.is_combination(n)]
-            return combos[0] if len(combos) == 1 else None
-        wider = [n for n in names if tokens(mention) and tokens(mention) <= tokens(n)]
-        wider.sort(key=lambda n: len(tokens(n)))
-        if wider and (len(wider) == 1 or len(tokens(wider[0])) < len(tokens(wider[1]))):
-            return wider[0]
-        return None
+        return _resolve(mention, tuple(self.targets()))
 
     def is_combination(self, name: str) -> bool:
         """A name adding a drug to another arm ('A plus B' beside 'A')."""
-        own = tokens(name)
-        return any(tokens(n) < own for n in self.targets() if n != name)
+        return _is_combination(name, tuple(self.targets()))
 
     def comparison_near(self, doc: Doc, si: int, pos: int) -> tuple[str | None, str | None]:
         """(experimental, comparator) of a figure: arms named in its sentence, else the article's arms."""
         sent = doc.sents[si]
         key = (doc.text, sent.start, sent.end, tuple(self.names), tuple(self.randomized))
         if key not in self._near:
-            self._near[key] = self._comparison_in(doc.text, sent.start, sent.end)
+            self._near[key] = self._comparison_in(doc.text, sent.start, sent.end, doc.folded[sent.start:sent.end],
+                                                  doc.folded)
         return self._near[key]
 
-    def _comparison_in(self, text: str, start: int, end: int) -> tuple[str | None, str | None]:
-        seen = self._mentioned(text, start, end)
+    def _comparison_in(self, text: str, start: int, end: int, segment: str | None = None,
+                       folded: str | None = None) -> tuple[str | None, str | None]:
+        seen = self._mentioned(text, start, end, segment, folded)
         if len(seen) == 1:
             partner = self._partner(seen[0])
             seen += [partner] if partner else []
@@ -256,20 +350,26 @@ class ArmSet:
             return (seen[0] if seen else None), None
         return orient(seen[0], seen[1])
 
-    def _mentioned(self, text: str, start: int, end: int) -> list[str]:
-        """Arms a sentence names, in order, each as the article's arm it stands for."""
-        segment = fold(text[start:end])
+    def _mentioned(self, text: str, start: int, end: int, segment: str | None = None,
+                   folded: str | None = None) -> list[str]:
+        """Arms a sentence names, in order, each as the article's arm it stands for.
+
+        ``segment`` is ``fold(text[start:end])`` and ``folded`` is ``fold(text)`` when the caller has them.
+        """
+        segment = fold(text[start:end]) if segment is None else segment
         found = [(p, name, True) for p, name, _w in self.find(text, start, end, segment)]
         found += [(m.start(), m.group(0), False)
-                  for m in (*_CONTROL_MENTION_FILTER.finditer(text, start, end, segment),
-                            *_COMBINATION_FILTER.finditer(text, start, end, segment))]
+                  for m in (*_CONTROL_MENTION_FILTER.finditer(text, start, end, segment, folded),
+                            *_COMBINATION_FILTER.finditer(text, start, end, segment, folded))]
         found.sort()
         out: list[str] = []
-        loose = self.targets() is self.names
+        targets = self.targets()
+        loose = targets is self.names
+        targets = tuple(targets)
         for _p, mention, named in found:
-            arm = self.resolve(mention)
-            if arm is None and is_control(mention) and out:
-                arm = self._partner(out[0])
+            arm = _resolve(mention, targets)
+            if arm is None and out and is_control(mention):
+                arm = _partner(out[0], targets)
             if arm is None and named and loose:
                 arm = mention
             if arm and arm not in out:
@@ -278,14 +378,241 @@ class ArmSet:
 
     def _partner(self, arm: str) -> str | None:
         """The arm compared with ``arm`` when only it is named: the monotherapy a combination adds to, else control."""
-        others = [n for n in self.targets() if n != arm and tokens(n) != tokens(arm)]
-        if is_control(arm):
-            return next((n for n in others if not is_control(n)), None)
-        inner = [n for n in others if tokens(n) < tokens(arm)]
-        if inner:
-            return inner[0]
-        return next((n for n in others if is_control(n)), None) or next(
-            (n for n in others if not tokens(n) & tokens(arm)), None) or next(iter(others), None)
+        return _partner(arm, tuple(self.targets()))
+
+
+# The same mentions are resolved against the same arms many times per article; these are kept.
+
+@lru_cache(maxsize=4096)
+def _resolve(mention: str, names: tuple[str, ...]) -> str | None:
+    """ArmSet.resolve, with ``names`` the arms comparisons are written with (ArmSet.targets)."""
+    words = tokens(mention) - _GENERIC
+    if is_control(mention) and not words - _CONTROL_WORDS:
+        # 'control', 'placebo', 'SOC' alone: the article's first control arm, however it is named.
+        return next((n for n in names if is_control(n)), None)
+    for known in names:
+        if words and words == tokens(known) - _GENERIC:
+            return known
+    if _COMBINATION.search(mention) and not words - {"combination", "doublet", "triplet", "combined", "regimen"}:
+        combos = [n for n in names if _is_combination(n, names)]
+        return combos[0] if len(combos) == 1 else None
+    wider = [n for n in names if tokens(mention) and tokens(mention) <= tokens(n)]
+    wider.sort(key=lambda n: len(tokens(n)))
+    if wider and (len(wider) == 1 or len(tokens(wider[0])) < len(tokens(wider[1]))):
+        return wider[0]
+    return None
+
+
+def _is_combination(name: str, names: tuple[str, ...]) -> bool:
+    """ArmSet.is_combination, with ``names`` the arms comparisons are written with."""
+    own = tokens(name)
+    return any(tokens(n) < own for n in names if n != name)
+
+
+@lru_cache(maxsize=4096)
+def _partner(arm: str, names: tuple[str, ...]) -> str | None:
+    """ArmSet._partner, with ``names`` the arms comparisons are written with."""
+    others = [n for n in names if n != arm and tokens(n) != tokens(arm)]
+    if is_control(arm):
+        return next((n for n in others if not is_control(n)), None)
+    inner = [n for n in others if tokens(n) < tokens(arm)]
+    if inner:
+        return inner[0]
+    return next((n for n in others if is_control(n)), None) or next(
+        (n for n in others if not tokens(n) & tokens(arm)), None) or next(iter(others), None)
+
+
+@lru_cache(maxsize=256)
+def _name_patterns(names: tuple[str, ...]) -> list[tuple[str, _WholeName, list[str], str | None]]:
+    """ArmSet._patterns for these names; articles of one trial name the same arms, so results are kept.
+
+    The whole name needs each of its words, so its longest ASCII word (None when it has none) rules
+    the pattern out of most sentences. Callers must not change the list.
+    """
+    lookup = []
+    for name in names:
+        others = set().union(*(tokens(n) for n in names if n != name))
+        own = sorted(tokens(name) - others - _GENERIC)
+        words = [w for w in _NAME_WORD_SPLIT.split(name) if w]
+        ascii_words = [w.lower() for w in words if w.isascii()]
+        needed = max(ascii_words, key=len) if ascii_words else None
+        lookup.append((name, _whole_name(name), own, needed))
+    return lookup
+
+
+class _WholeName:
+    """_name_pattern(name), compiled: for names with a word beyond ASCII."""
+
+    # Whether each of the name's matches is its own fullmatch, without asking (see _AsciiName).
+    ends_in_word = False
+
+    def __init__(self, name: str):
+        self.regex = _name_pattern(name)
+
+    def spans(self, text: str, segment: str, start: int, end: int) -> list[tuple[int, int]]:
+        """Spans of ``_name_pattern(name).finditer(text, start, end)``; ``segment`` is ``fold(text[start:end])``."""
+        return [m.span() for m in self.regex.finditer(text, start, end)]
+
+    def fullmatch(self, text: str, segment: str, start: int, pos: int, stop: int) -> bool:
+        """Whether ``_name_pattern(name).fullmatch(text, pos, stop)``, for start <= pos <= stop <= the segment's end."""
+        return self.regex.fullmatch(text, pos, stop) is not None
+
+
+class _AsciiName(_WholeName):
+    """_name_pattern(name) for a name whose words are all ASCII, matched without compiling a pattern.
+
+    A pattern per arm name costs about 0.1 ms to compile, and unseen articles name unseen drugs.
+    The pattern is \\b, the words joined by _JOINER, \\b, ignoring case; an ASCII word occurs under
+    IGNORECASE exactly where its lower case occurs in the folded text. A word never holds a blank
+    (names are split at blanks), so each joiner can end at one place only for each of its two forms,
+    blanks with a joining word or sign ('plus', 'and', 'with', '+', '-', '/') or blanks alone; the
+    two are tried in the pattern's order, as the regex engine would.
+    """
+
+    def __init__(self, words: list[str]):
+        self.words = [w.lower() for w in words]
+        self.last = len(words) - 1
+        # A match ends with the name's last character: when it is a word character, \\b after it holds
+        # wherever the text is cut there, so fullmatch of a match's own span holds.
+        self.ends_in_word = is_word_char(words[-1][-1])
+
+    def spans(self, text: str, segment: str, start: int, end: int) -> list[tuple[int, int]]:
+        out = []
+        taken = start
+        first = self.words[0]
+        size = len(first)
+        single = self.last == 0
+        i = segment.find(first)
+        while i != -1:
+            pos = start + i
+            if pos >= taken and _boundary(text, pos, end):
+                if single:
+                    stop = pos + size if _boundary(text, pos + size, end) else -1
+                else:
+                    stop = self._first_end(text, segment, start, end, 1, pos + size)
+                if stop != -1:
+                    out.append((pos, stop))
+                    taken = stop
+            i = segment.find(first, i + 1)
+        return out
+
+    def fullmatch(self, text: str, segment: str, start: int, pos: int, stop: int) -> bool:
+        return _boundary(text, pos, stop) and any(e == stop for e in self._ends(text, segment, start, stop, 0, pos))
+
+    def _first_end(self, text: str, segment: str, start: int, end: int, k: int, at: int) -> int:
+        """End of the first match (in the regex's order) whose words[k - 1] ends at ``at``; -1 without one.
+
+        Text past ``end`` is not read, as when the regex is given ``end`` for the end of the text.
+        """
+        blank = at
+        while blank < end and text[blank].isspace():
+            blank += 1
+        places = []
+        joined = _joining_word_end(text, segment, start, end, blank)
+        if joined != -1:  # blanks, a joining word or sign, blanks
+            while joined < end and text[joined].isspace():
+                joined += 1
+            places.append(joined)
+        if blank > at:  # blanks alone
+            places.append(blank)
+        word = self.words[k]
+        for after in places:
+            if segment.startswith(word, after - start, end - start):
+                stop = after + len(word)
+                if k == self.last:
+                    if _boundary(text, stop, end):
+                        return stop
+                else:
+                    found = self._first_end(text, segment, start, end, k + 1, stop)
+                    if found != -1:
+                        return found
+        return -1
+
+    def _ends(self, text: str, segment: str, start: int, end: int, k: int, at: int):
+        """Where a match can end when words[k] starts at ``at`` (text[..end] read as the whole text), in the regex's order."""
+        word = self.words[k]
+        stop = at + len(word)
+        if not segment.startswith(word, at - start, end - start):
+            return
+        if k == self.last:
+            if _boundary(text, stop, end):
+                yield stop
+            return
+        blank = stop
+        while blank < end and text[blank].isspace():
+            blank += 1
+        joined = _joining_word_end(text, segment, start, end, blank)
+        if joined != -1:
+            after = joined
+            while after < end and text[after].isspace():
+                after += 1
+            yield from self._ends(text, segment, start, end, k + 1, after)
+        if blank > stop:
+            yield from self._ends(text, segment, start, end, k + 1, blank)
+
+
+def _joining_word_end(text: str, segment: str, start: int, end: int, at: int) -> int:
+    """End of _JOINER's 'plus', 'and', 'with' (each a whole word), '+', '-' or '/' at ``at``; -1 without one."""
+    if at >= end:
+        return -1
+    ch = segment[at - start]
+    if ch in "+-/":
+        return at + 1
+    for word in ("plus", "and", "with"):
+        if segment.startswith(word, at - start, end - start):
+            stop = at + len(word)
+            return stop if _boundary(text, at, end) and _boundary(text, stop, end) else -1
+    return -1
+
+
+def _boundary(text: str, pos: int, end: int) -> bool:
+    """Whether \\b holds at ``pos`` when the text is read up to ``end`` (what comes before is read too)."""
+    if pos > 0:
+        ch = text[pos - 1]
+        before = ch.isalnum() or ch == "_"
+    else:
+        before = False
+    if pos < end:
+        ch = text[pos]
+        return before != (ch.isalnum() or ch == "_")
+    return before
+
+
+@lru_cache(maxsize=512)
+def _whole_name(name: str) -> _WholeName:
+    """The whole-name matcher of a name: without a compiled pattern when its words are ASCII."""
+    words = [w for w in _NAME_WORD_SPLIT.split(name) if w]
+    return _AsciiName(words) if words and all(w.isascii() for w in words) else _WholeName(name)
+
+
+def is_word_char(ch: str) -> bool:
+    """Whether ``ch`` is a character \\w matches (in a str pattern without the ASCII flag)."""
+    return ch.isalnum() or ch == "_"
+
+
+def _first_word(text: str, segment: str, start: int, end: int, words: list[str]) -> tuple[int, int] | None:
+    """Span of the first of ``words`` in text[start:end] standing as a whole word, ignoring case; None without one.
+
+    What ``re.compile(r"\\b(?:w1|w2|...)\\b", re.IGNORECASE).search(text, start, end)`` finds, without
+    compiling a pattern for every article's names: ``words`` are lower-case ASCII letters and digits
+    (see tokens), so they occur under IGNORECASE exactly where they occur in ``segment``
+    (``fold(text[start:end])``). Like \\b, the test before a word reads text before ``start``; the one
+    after it takes ``end`` for the end of the text. At most one word can stand at a place, since the
+    longer of two words sharing a start goes on with a word character.
+    """
+    best: tuple[int, int] | None = None
+    for w in words:
+        i = segment.find(w)
+        while i != -1:
+            pos = start + i
+            if best is not None and pos >= best[0]:
+                break
+            stop = pos + len(w)
+            if (pos == 0 or not is_word_char(text[pos - 1])) and (stop >= end or not is_word_char(text[stop])):
+                best = (pos, stop)
+                break
+            i = segment.find(w, i + 1)
+    return best
 
 
 _CONTROL_WORDS = {"placebo", "control", "standard", "soc", "usual", "tpc", "physician", "continuation",
@@ -327,7 +654,8 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
     """Collect arm names from randomization sentences, 'X group'/'X arm' phrases and sized arms."""
     arms = ArmSet()
     text = doc.text
-    for m in _ASSIGN_OPENINGS.finditer(text, doc.folded):
+    places = _Places(doc.folded)
+    for m in _assign_matches(text, places):
         either = _EITHER_RE.search(m.group("list"))
         items = _LIST_SPLIT.split(_EITHER_RE.sub("", m.group("list")))[:4]
         if either and len(items) < 2:
@@ -337,7 +665,8 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
             if not _NOT_AN_ARM_ITEM.match(item) \
                     and not _NOT_ARM.search(_clean(item)):
                 arms.add(item)
-    for m in _anchored(_GROUP_RE, _GROUP_ANCHOR, text, 200, 8):
+    group_places = _group_places(text)
+    for m in _anchored(_GROUP_RE, _GROUP_ANCHOR, text, 200, 8, group_places, _GroupReach(text, group_places)):
         words = m.group(1).split()
         if {w.lower() for w in words} & _NOT_GROUP_WORDS:
             words = words[max(i for i, w in enumerate(words) if w.lower() in _NOT_GROUP_WORDS) + 1:]
@@ -345,17 +674,17 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
             words = words[1:]
         if words and not _NOT_ARM.search(" ".join(words)):
             arms.add(" ".join(words))
-    for m in _COMPARED_OPENINGS.finditer(text, doc.folded):
+    for m in _compared_matches(text, places):
         pair = [_clean(m.group("a")), _clean(m.group("b"))]
         if all(p and not _NOT_ARM.search(p) for p in pair):
             for name in pair:
                 arms.add(name)
-    for m in _anchored(_VS_PAIR_RE, _VS_ANCHOR, text, 42, 52):
+    for m in _anchored(_VS_PAIR_RE, _VS_ANCHOR, text, 42, 52, _vs_places(text)):
         pair = [m.group("x"), m.group("y")]
         if all(_plausible_vs_name(text, w) for w in pair) and any(is_control(w) for w in pair):
             for w in pair:
                 arms.add(w)
-    arms.sizes = _sizes(doc, arms)
+    arms.sizes = _sizes(doc, arms, places)
     for name, _n, _s, _e in arms.sizes:
         arms.add(name)
     arms.randomized = _randomized(arms)
@@ -375,7 +704,6 @@ def _randomized(arms: ArmSet) -> list[str]:
 _COMPARED_RE = re.compile(r"(?i)(?=[cte])\b(?:compared|comparing|tested|evaluated) (?!with\b|to\b|the (?:efficacy|safety)\b)"
                           r"(?P<a>[^,;.()]{2,60}?) (?:with|to|versus|vs\.?|against) (?P<b>[^,;.()]{2,60}?)"
                           r"(?= (?:in|among|for|as|after)\b|[,.;]|$)")
-_COMPARED_OPENINGS = Openings(_COMPARED_RE)
 _VS_PAIR_RE = re.compile(r"(?<![\w+/-])(?P<x>[A-Za-z][\w+/-]{1,40}) (?:vs\.?|versus) (?P<y>[A-Za-z][\w+/-]{1,40})(?![\w+/-])")
 _NOT_VS_WORDS = {"months", "patients", "group", "arm", "the", "a", "an", "those", "and", "or", "with", "without",
                  "baseline", "weeks", "years", "days", "rates", "rate", "events", "median", "mean", "each"}
@@ -387,18 +715,25 @@ _GROUP_ANCHOR = re.compile(r" (?=(?:group|arm)\b)")
 _VS_ANCHOR = re.compile(r" (?=(?:vs\.?|versus) )")
 
 
-def _anchored(regex: re.Pattern, anchor: re.Pattern, text: str, before: int, after: int):
+def _anchored(regex: re.Pattern, anchor: re.Pattern, text: str, before: int, after: int,
+              places: list[int] | None = None, reach=None):
     """regex.finditer(text), found by looking only around the anchor words every match contains.
 
     A few words either side of 'group' or 'vs' is all these patterns span; scanning whole articles
-    for them word by word costs far more than finding the anchors.
+    for them word by word costs far more than finding the anchors. ``places`` are the anchor's
+    match starts when the caller has them; ``reach(text, start, places, k)`` may move the start of
+    the window around ``places[k]`` up to where the first match in it can start.
     """
     prev = 0
-    for a in anchor.finditer(text):
-        pos = a.start()
+    if places is None:
+        places = [a.start() for a in anchor.finditer(text)]
+    for k, pos in enumerate(places):
         if pos < prev:
             continue
-        m = regex.search(text, max(prev, pos - before), min(len(text), pos + after))
+        start = max(prev, pos - before)
+        if reach is not None:
+            start = reach(text, start, places, k)
+        m = regex.search(text, start, min(len(text), pos + after))
         while m is not None and m.end() <= pos:
             m = regex.search(text, m.end(), min(len(text), pos + after))
         # The window may have cut a longer match short ('drug group group'): read it again unbounded.
@@ -406,6 +741,79 @@ def _anchored(regex: re.Pattern, anchor: re.Pattern, text: str, before: int, aft
         if m is not None:
             prev = m.end()
             yield m
+
+
+def _group_places(text: str) -> list[int]:
+    """Starts of _GROUP_ANCHOR's matches: the blank before 'group' or 'arm' ending a word."""
+    out = []
+    for word in (" group", " arm"):
+        q = text.find(word)
+        while q != -1:
+            stop = q + len(word)
+            if stop == len(text) or not is_word_char(text[stop]):
+                out.append(q)
+            q = text.find(word, q + 1)
+    out.sort()
+    return out
+
+
+def _vs_places(text: str) -> list[int]:
+    """Starts of _VS_ANCHOR's matches: the blank before 'vs ', 'vs. ' or 'versus '."""
+    out = []
+    q = text.find(" vs")
+    while q != -1:
+        if text.startswith((" vs ", " vs. "), q):
+            out.append(q)
+        q = text.find(" vs", q + 1)
+    q = text.find(" versus ")
+    while q != -1:
+        out.append(q)
+        q = text.find(" versus ", q + 1)
+    out.sort()
+    return out
+
+
+def _in_group_word(ch: str) -> bool:
+    """A character _GROUP_RE's words may hold: [\\w+\\-/.]."""
+    return ch.isalnum() or ch in "_+-/."
+
+
+class _GroupReach:
+    """Where the first _GROUP_RE match in a window from ``start`` around ``places[k]`` can start, at the earliest.
+
+    A match ends at an anchor with up to three words before it, each a run of word characters, the
+    later ones each after a single blank: no match ending at an anchor starts before the third such
+    run back from it (its reach, found once per anchor). The reach of a later anchor is never
+    earlier (its runs go back through the earlier anchor's, or stop after it), so the window's first
+    anchor bounds every match in the window.
+    """
+
+    def __init__(self, text: str, places: list[int]):
+        self.text = text
+        self.places = places
+        self.reach: dict[int, int] = {}
+
+    def __call__(self, text: str, start: int, places: list[int], k: int) -> int:
+        first = bisect_left(places, start, 0, k + 1)
+        reach = self.reach.get(first)
+        if reach is None:
+            reach = self.reach[first] = self._reach(places[first])
+        return max(start, reach)
+
+    def _reach(self, end: int) -> int:
+        text = self.text
+        first = end
+        for _ in range(3):
+            run = end
+            while run > 0 and _in_group_word(text[run - 1]):
+                run -= 1
+            if run == end:
+                break
+            first = run
+            if run < 2 or text[run - 1] != " ":
+                break
+            end = run - 1
+        return first
 
 
 def _plausible_vs_name(text: str, word: str) -> bool:
@@ -429,12 +837,13 @@ _N_EQUALS_NEXT = re.compile(r"\s*\(\s*n\s*=", re.IGNORECASE)
 _SIZE_LIST_NUMBER = re.compile(r"\d[\d,]*")
 
 
-def _sizes(doc: Doc, arms: ArmSet) -> list[tuple[str, int, int, int]]:
+def _sizes(doc: Doc, arms: ArmSet, places: _Places | None = None) -> list[tuple[str, int, int, int]]:
     """(arm, n, start, end) for every randomized arm size stated for the whole population."""
     text = doc.text
+    places = places or _Places(doc.folded)
     out: list[tuple[str, int, int, int]] = []
     assigned: set[int] = set()
-    for m in (*_ASSIGNED_N_RE.finditer(text), *_ASSIGNED_LIST_OPENINGS.finditer(text, doc.folded)):
+    for m in (*_assigned_n_matches(text, doc.folded, places), *_assigned_list_matches(text, places)):
         if _N_EQUALS_NEXT.match(text[m.end():m.end() + 12]):
             continue  # "874 patients were assigned to A (n = 331), ...": a total, the arms follow
         start = m.start("n") if m.re is _ASSIGNED_LIST_RE else m.start()
@@ -449,7 +858,7 @@ def _sizes(doc: Doc, arms: ArmSet) -> list[tuple[str, int, int, int]]:
     assigned.update(start for _name, _n, start, _end in out)
     for m in (*_AMONG_N_OPENINGS.finditer(text, doc.folded), *_N_PATIENTS_NAMED_RE.finditer(text)):
         out.append((m.group("arm"), parse_int(m.group("n")), m.start(), m.end()))
-    for m in _N_INSIDE_RE.finditer(text):
+    for m in _N_INSIDE_RE.finditer(text) if _N_INSIDE_SIGN_RE.search(text) else ():
         out.append((m.group("arm"), parse_int(m.group("n")), m.start() + 1, m.end()))
     for regex in (_N_AFTER_RE, _N_PATIENTS_RE, _N_OF_RE):
         for m in regex.finditer(text):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from pipelines.extraction.arms import ArmSet, clean_name, is_control, main_pair, name_before, tokens
@@ -147,12 +148,118 @@ class _Mask:
         return not any(self.taken[a:b])
 
 
+# A figure that is kept carries one of these signs inside its own span: '5%', '12 months', '3 kg',
+# '7 of 20'. Each match is one digit (the sign is looked ahead at), so that no sign hides another.
+_OWN_SIGN_RE = re.compile(r"\d(?=\s?(?:%|mo)|\s(?:percentage point|kg)| of \d)")
+# Otherwise a figure is kept only beside one of these: a table row's '(n = 149)', a rate read ahead
+# ('3.1 vs 3.7 per 100 person-years') or two bare counts compared ('407 in the drug arm against 541').
+_ROW_SIGN_RE = re.compile(r"\(\s*[nN]\s*=\s*\d[\d,]*\s*\)\s*-?\.?\d")
+_RATE_SIGN = "per 100 "
+_COUNT_PAIR_SIGN_RE = re.compile(r"\d" + _COUNT_PAIR_RE.pattern + r"-?\.?\d")
+
+
+def _other_sign(text: str, start: int, end: int) -> bool:
+    return (text.find(_RATE_SIGN, start, end) != -1 or _ROW_SIGN_RE.search(text, start, end) is not None
+            or _COUNT_PAIR_SIGN_RE.search(text, start, end) is not None)
+
+
+def may_hold_items(text: str, start: int, end: int, taken: list[tuple[int, int]]) -> bool:
+    """False when sentence_items surely finds nothing in text[start:end], ``taken`` (spans of estimates) aside.
+
+    Every figure sentence_items keeps has a unit, is a rate or a count; each of those needs a sign
+    above, and one of its own signs cannot lie inside an estimate, whose characters no item may share.
+    Most sentences with numbers hold only estimates, p-values or sizes, and skip all of the work.
+    """
+    for m in _OWN_SIGN_RE.finditer(text, start, end):
+        pos = m.start()
+        for s, e in taken:
+            if s <= pos < e:
+                break
+        else:
+            return True
+    return _other_sign(text, start, end)
+
+
+_ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+
+
+class Signs:
+    """Where a text's digits and the own signs of its figures are (see may_hold_items), found once per article.
+
+    Regex scans cost about as much per character as they find; str.find and bytes.find jump to the
+    few places that matter. ``marks`` is the text as bytes, one per character, with b'0' exactly where
+    \\d matches: built only when every character \\d takes is an ASCII digit (see Signs.of).
+    """
+
+    # _OWN_SIGN_RE read on marks: \s there is an ASCII blank (bytes patterns leave out \x1c-\x1f, which
+    # \s takes in str) or b'?', which may stand for a blank beyond ASCII.
+    OWN_SIGN_MARKS_RE = re.compile(rb"0(?=[\s\x1c-\x1f?]?(?:%|mo)|[\s\x1c-\x1f?](?:percentage point|kg)| of 0)")
+
+    def __init__(self, text: str, marks: bytes):
+        self.text = text
+        self.marks = marks
+        # Digits of _OWN_SIGN_RE's matches in any sentence, and a few more: those whose sign runs past the
+        # end of their sentence, or whose blank is a b'?' standing for some other character.
+        self.own = [m.start() for m in self.OWN_SIGN_MARKS_RE.finditer(marks)]
+
+    @classmethod
+    def of(cls, text: str) -> Signs | None:
+        """The signs of ``text``; None when some character other than an ASCII digit is one to \\d."""
+        marks = text.encode("ascii", "replace")  # one byte per character, b'?' for the others
+        if not text.isascii():
+            q = marks.find(b"?")
+            while q != -1:
+                if text[q].isdecimal():
+                    return None
+                q = marks.find(b"?", q + 1)
+        return cls(text, marks.translate(_ZERO_DIGITS))
+
+    def has_digit(self, start: int, end: int) -> bool:
+        return self.marks.find(b"0", start, end) != -1
+
+    def may_hold_items(self, start: int, end: int, taken: list[tuple[int, int]]) -> bool:
+        """may_hold_items(text, start, end, taken), or False where that is True but no digit is free.
+
+        A kept figure's digits are its own, so one of them lies outside every estimate.
+        """
+        pos = start
+        for s, e in sorted(taken):
+            if s > pos and self.has_digit(pos, min(s, end)):
+                break
+            pos = max(pos, e)
+            if pos >= end:
+                return False
+        else:
+            if not self.has_digit(pos, end):
+                return False
+        own = self.own
+        i = bisect_left(own, start)
+        while i < len(own) and own[i] < end:
+            at = own[i]
+            for s, e in taken:
+                if s <= at < e:
+                    break
+            else:
+                return True
+            i += 1
+        return _other_sign(self.text, start, end)
+
+
 def sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
     """Every candidate per-arm figure of a sentence, in order."""
     sent = doc.sents[si]
     text = doc.text
     if not _DIGIT_RE.search(text, sent.start, sent.end):
         return []
+    if not may_hold_items(text, sent.start, sent.end, [(e.start, e.end) for e in estimates]):
+        return []
+    return _sentence_items(doc, si, estimates)
+
+
+def _sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
+    """sentence_items without its shortcuts."""
+    sent = doc.sents[si]
+    text = doc.text
     blocked = _blocked(doc, sent.start, sent.end, estimates)
     segment = text[sent.start:sent.end]
     items: list[Item] = []
@@ -228,10 +335,9 @@ def _propagate_units(text: str, items: list[Item], endpoint_named_before) -> lis
     for a, b in zip(items, items[1:]):
         # "hospitalizations totalled 407 in the drug arm against 541 in the placebo arm": two bare whole
         # numbers after a named outcome are counts (without one they are more likely group sizes).
-        if not endpoint_named_before(a.start):
-            continue
         if a.unit is None and b.unit is None and a.count is None and b.count is None and not (a.rate or b.rate) \
-                and a.value == int(a.value) and b.value == int(b.value) and _COUNT_PAIR_RE.fullmatch(text[a.end:b.start]):
+                and a.value == int(a.value) and b.value == int(b.value) and _COUNT_PAIR_RE.fullmatch(text[a.end:b.start]) \
+                and endpoint_named_before(a.start):
             a.count, a.value, b.count, b.value = int(a.value), None, int(b.value), None
     return [i for i in items if i.unit or i.rate or i.count is not None]
 
@@ -353,7 +459,7 @@ _VS_PHRASE_RE = re.compile(
 def _sentence_arms(doc: Doc, arms: ArmSet, start: int, end: int) -> list[str]:
     """Arms named in text[start:end], in order: known names and the other side of a 'vs'."""
     seen: list[str] = []
-    found = [(pos, written) for pos, _name, written in arms.find(doc.text, start, end)]
+    found = [(pos, written) for pos, _name, written in arms.find(doc.text, start, end, doc.folded[start:end])]
     for m in _VS_PHRASE_RE.finditer(doc.text, start, end):
         phrase = m.group("arm")
         if tokens(phrase) & arms.vocabulary() and not _NOT_ARM_PHRASE.search(phrase):
@@ -480,11 +586,31 @@ def arm_results(doc: Doc, estimates: list[Estimate], arms: ArmSet) -> list[dict]
     for e in estimates:
         by_sentence.setdefault(e.sent, []).append(e)
     carried: list[str] = []
-    for si in range(len(doc.sents)):
-        if si and doc.sents[si].para != doc.sents[si - 1].para:
+    text = doc.text
+    sents = doc.sents
+    para = sents[0].para if sents else 0
+    signs = Signs.of(text)
+    find_digit = signs.marks.find if signs is not None else None
+    # sentence_items, inlined: most sentences have no number, or none that can be an arm's figure.
+    for si, sent in enumerate(sents):
+        if sent.para != para:
             carried = []
-        sent_est = by_sentence.get(si, [])
-        items = [i for i in sentence_items(doc, si, sent_est) if not _difference(doc, si, i)]
+            para = sent.para
+        if find_digit is not None:
+            if find_digit(b"0", sent.start, sent.end) == -1:
+                continue
+            sent_est = by_sentence.get(si, [])
+            if not signs.may_hold_items(sent.start, sent.end, [(e.start, e.end) for e in sent_est]):
+                continue
+        else:
+            if not _DIGIT_RE.search(text, sent.start, sent.end):
+                continue
+            sent_est = by_sentence.get(si, [])
+            if not may_hold_items(text, sent.start, sent.end, [(e.start, e.end) for e in sent_est]):
+                continue
+        items = [i for i in _sentence_items(doc, si, sent_est) if not _difference(doc, si, i)]
+        if not items:
+            continue
         for pair in _pairs(doc, si, items):
             records = _pair_records(doc, si, pair, sent_est, arms, carried)
             arms_used = list(dict.fromkeys(r["arm"] for r in records))
