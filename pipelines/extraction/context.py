@@ -77,13 +77,12 @@ class Doc:
     figure_cache: dict[int, list[re.Match]] = field(default_factory=dict)
     # Where each sentence starts, for finding the sentence of a position by bisection.
     sent_starts: list[int] = field(init=False, repr=False)
+    # norm.text, read at every step: a plain attribute is read several times faster than a property.
+    text: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.sent_starts = [s.start for s in self.sents]
-
-    @property
-    def text(self) -> str:
-        return self.norm.text
+        self.text = self.norm.text
 
 
 def prepare(original: str) -> Doc:
@@ -155,11 +154,31 @@ def _sentence_mentions(doc: Doc, si: int) -> list[tuple[int, int, str]]:
 
 def mentions(doc: Doc, start: int, end: int) -> list[tuple[int, int, str]]:
     """Endpoint mentions in [start, end), with learned abbreviations, leaving out items of a composite's list."""
+    if not doc.sents or end <= start:
+        return []
+    first = bisect_right(doc.sent_starts, start) - 1
+    last = bisect_right(doc.sent_starts, end - 1) - 1
+    if first < 0:
+        first = 0
+    if last < 0:
+        last = 0
+    raw = doc.raw_mentions
     found = []
-    if doc.sents and end > start:
-        first, last = sentence_index(doc, start), sentence_index(doc, max(start, end - 1))
-        for si in range(first, last + 1):
-            found.extend(m for m in _sentence_mentions(doc, si) if m[0] >= start and m[1] <= end)
+    for si in range(first, last + 1):
+        cached = raw.get(si)
+        if cached is None:
+            cached = _sentence_mentions(doc, si)
+        for m in cached:
+            if m[0] >= start and m[1] <= end:
+                found.append(m)
+    # Only a composite's name has a list to leave out.
+    for m in found:
+        if m[2] == "MACE" or m[2] == "PRIMARY":
+            return _without_composite_items(doc, end, found)
+    return found
+
+
+def _without_composite_items(doc: Doc, end: int, found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     out: list[tuple[int, int, str]] = []
     skip_until = -1
     for s, e, label in found:

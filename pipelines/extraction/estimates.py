@@ -29,7 +29,7 @@ from pipelines.extraction.numbers import (
     p_values,
     ratios_without_ci,
 )
-from pipelines.extraction.prefilter import Prefilter, fold
+from pipelines.extraction.prefilter import Prefilter
 from pipelines.extraction.vocab import load_subgroups
 
 RATIO_MEASURES = ("HR", "OR", "RR", "IRR")
@@ -85,29 +85,34 @@ class Estimate:
         return max(self.fig.end, self.p.end if self.p else 0)
 
 
+_BRACKET_RE = re.compile(r"[()\[\]]")
+
+
 def _after_window(text: str, start: int, limit: int) -> int:
+    """Where the figure's clause ends: the bracket closing one opened before ``start``, else 90 characters on."""
     depth = 0
     end = min(limit, start + 90)
-    for i in range(start, end):
-        ch = text[i]
-        if ch in "([":
+    # Only brackets change the depth: the regex steps from one to the next.
+    for m in _BRACKET_RE.finditer(text, start, end):
+        if text[m.start()] in "([":
             depth += 1
-        elif ch in ")]":
+        else:
             depth -= 1
             if depth < 0:
-                return i
+                return m.start()
     return end
 
 
 def _open_paren_before(text: str, start: int, pos: int) -> int | None:
+    """The bracket left open before ``pos``, looking back no further than ``start``."""
     depth = 0
-    for i in range(pos - 1, start - 1, -1):
-        ch = text[i]
-        if ch in ")]":
+    brackets = [m.start() for m in _BRACKET_RE.finditer(text, start, pos)] if pos > start else ()
+    for i in reversed(brackets):
+        if text[i] in ")]":
             depth += 1
-        elif ch in "([":
-            if depth == 0:
-                return i
+        elif depth == 0:
+            return i
+        else:
             depth -= 1
     return None
 
@@ -242,7 +247,7 @@ def _attribute(doc: Doc, est: Estimate, lead_start: int, next_start: int, done: 
     if not est.own_cue:
         label = text[lead_start:est.fig.start].strip(" ,;:()[]")
         est.label = label[-80:] or None
-    est.claimed = _claimed(text, sent.start, est)
+    est.claimed = _claimed(doc, sent.start, est)
 
 
 def _endpoint(doc: Doc, est: Estimate, lead_start: int, trailing) -> tuple[str | None, str | None]:
@@ -327,12 +332,27 @@ def _apply_respectively(doc: Doc, si: int, found: list[Estimate]) -> None:
                 est.population = src.population
 
 
-def _claimed(text: str, sent_start: int, est: Estimate) -> bool | None:
+def _claimed(doc: Doc, sent_start: int, est: Estimate) -> bool | None:
     window_start = max(sent_start, est.fig.start - 160)
-    chunk = text[window_start:est.end]
-    folded = fold(chunk)
-    if _SIGNIFICANT_NEG_FILTER.may_match(folded) and _SIGNIFICANT_NEG_RE.search(chunk):
-        return False
-    if _SIGNIFICANT_POS_FILTER.may_match(folded) and _SIGNIFICANT_POS_RE.search(chunk):
-        return True
+    end = est.end
+    # The window's words are looked for in the article's folded text (fold is done per character, so
+    # fold(text)[a:b] is fold(text[a:b])); the regexes then read the window as its own string.
+    folded = doc.folded
+    if _has_any(folded, _SIGNIFICANT_NEG_FILTER.texts, window_start, end):
+        chunk = doc.text[window_start:end]
+        if _SIGNIFICANT_NEG_RE.search(chunk):
+            return False
+    if _has_any(folded, _SIGNIFICANT_POS_FILTER.texts, window_start, end):
+        if _SIGNIFICANT_POS_RE.search(doc.text[window_start:end]):
+            return True
     return None
+
+
+def _has_any(folded: str, texts: tuple[str, ...] | None, start: int, end: int) -> bool:
+    """Prefilter.may_match(folded[start:end]) without cutting the slice."""
+    if texts is None:
+        return True
+    for t in texts:
+        if folded.find(t, start, end) != -1:
+            return True
+    return False

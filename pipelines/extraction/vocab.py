@@ -11,7 +11,6 @@ from string import ascii_lowercase
 
 from pipelines.extraction.prefilter import (
     Prefilter,
-    first_letters,
     fold,
     lower_ascii,
     lower_case_regex,
@@ -79,7 +78,7 @@ def _endpoint_alternation() -> tuple[re.Pattern, tuple[str, ...]]:
         if "|".join(alternatives) != pattern.lower() or any(re.compile(a).groups for a in alternatives):
             raise ValueError(f"endpoint pattern not split at top-level bars: {pattern}")
         for alternative in alternatives:
-            for letter in first_letters(alternative) or ascii_lowercase:
+            for letter in _opening_letters(alternative):
                 by_letter.setdefault(letter, []).append((alternative, label))
     branches, labels = [], []
     for letter, alternatives in sorted(by_letter.items()):
@@ -88,11 +87,97 @@ def _endpoint_alternation() -> tuple[re.Pattern, tuple[str, ...]]:
             labels.append(label)
             closed.append(f"{alternative}(?P<a{len(labels)}>)")  # group number len(labels)
         branches.append(f"(?={letter})(?:{'|'.join(closed)})")
-    return re.compile(rf"(?=[a-z])(?<![a-z0-9])(?:{'|'.join(branches)})"), tuple(labels)
+    return re.compile(rf"{_ENDPOINT_WORD_START}(?:{'|'.join(branches)})"), tuple(labels)
+
+
+_ENDPOINT_WORD_START = "(?=[a-z])(?<![a-z0-9])"
+
+
+def _opening_letters(pattern: str) -> str:
+    """The letters a to z a match of ``pattern`` (no IGNORECASE) can start with; all of them when unsure.
+
+    Read from the parsed pattern, which sees through optional openings ('m?pfs' starts with m or p), so
+    fewer alternatives are tried at each word. Zero-width assertions are passed over, which can only
+    leave in letters that cannot start a match.
+    """
+    try:
+        from re import _parser  # the parser of the running Python; any surprise keeps every letter
+        chars, nullable = _first_chars(_parser.parse(pattern).data, _parser)
+    except Exception:  # noqa: BLE001
+        return ascii_lowercase
+    if chars is None or nullable:
+        return ascii_lowercase
+    return "".join(letter for letter in ascii_lowercase if letter in chars)
+
+
+def _first_chars(items, p) -> tuple[set[str] | None, bool]:
+    """(characters a match of the parsed sequence ``items`` can start with or None when unsure, whether it can be empty)."""
+    out: set[str] = set()
+    for op, av in items:
+        if op is p.LITERAL:
+            out.add(chr(av))
+            return out, False
+        if op is p.IN:
+            for kind, value in av:
+                if kind is p.LITERAL:
+                    out.add(chr(value))
+                elif kind is p.RANGE:
+                    out.update(map(chr, range(value[0], value[1] + 1)))
+                else:
+                    return None, False
+            return out, False
+        if op is p.AT or op is p.ASSERT or op is p.ASSERT_NOT:
+            continue
+        if op is p.SUBPATTERN:
+            if av[1] or av[2]:  # inline flags
+                return None, False
+            chars, nullable = _first_chars(av[3].data, p)
+        elif op is p.BRANCH:
+            chars, nullable = set(), False
+            for alternative in av[1]:
+                found, empty = _first_chars(alternative.data, p)
+                if found is None:
+                    return None, False
+                chars |= found
+                nullable = nullable or empty
+        elif op is p.MAX_REPEAT or op is p.MIN_REPEAT or op is p.POSSESSIVE_REPEAT:
+            chars, nullable = _first_chars(av[2].data, p)
+            nullable = nullable or av[0] == 0
+        else:
+            return None, False
+        if chars is None:
+            return None, False
+        out |= chars
+        if not nullable:
+            return out, False
+    return out, True
 
 
 # The alternative that closed with group i + 1 names the endpoint _ENDPOINT_LABELS[i].
 _ENDPOINT_LOWER_RE, _ENDPOINT_LABELS = _endpoint_alternation()
+# The same regex taking in the character before the name. Searching for it lets the engine skip letters
+# and digits outright, where the regex above is tried at every position; its matches are those of the
+# regex above, one character earlier, at every position but the first of the text.
+_AFTER_SEPARATOR_RE = re.compile("[^a-z0-9](?=[a-z])" + _ENDPOINT_LOWER_RE.pattern[len(_ENDPOINT_WORD_START):])
+
+
+def endpoint_matches(lowered: str, start: int, end: int) -> list[tuple[int, int, int]]:
+    """``(start, end, lastindex)`` of each match of ``_ENDPOINT_LOWER_RE.finditer(lowered, start, end)``."""
+    out = []
+    if start == 0:
+        m = _ENDPOINT_LOWER_RE.match(lowered, 0, end)
+        if m is not None:
+            out.append((0, m.end(), m.lastindex))
+            start = m.end()
+    # A match at ``start`` or later is one of _AFTER_SEPARATOR_RE a character before; matches are never
+    # empty, so the next one is looked for from the end of the last, as finditer does.
+    search = _AFTER_SEPARATOR_RE.search
+    pos = start - 1 if start else 0
+    while (m := search(lowered, pos, end)) is not None:
+        pos = m.end()
+        out.append((m.start() + 1, pos, m.lastindex))
+        pos -= 1
+    return out
 
 
 def ascii_lower(text: str) -> str:
@@ -111,13 +196,13 @@ def endpoint_mentions(text: str, start: int = 0, end: int | None = None,
     end = len(text) if end is None else end
     lowered = ascii_lower(text[:end]) if lowered is None else lowered
     out = []
-    for m in _ENDPOINT_LOWER_RE.finditer(lowered, start, end):
-        label = _ENDPOINT_LABELS[m.lastindex - 1]
-        word = text[m.start():m.end()]
+    labels = _ENDPOINT_LABELS
+    for s, e, group in endpoint_matches(lowered, start, end):
+        word = text[s:e]
         # Short abbreviations count only in capitals: "os" or "mi" inside prose are not endpoints.
         if word.strip().upper() in _CASE_SENSITIVE and word != word.upper():
             continue
-        out.append((m.start(), m.end(), label))
+        out.append((s, e, labels[group - 1]))
     return out
 
 

@@ -1,0 +1,123 @@
+"""Shortcuts of the estimate and context steps: each finds exactly what the plain code it stands for finds."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipelines.extraction import context, estimates, vocab
+from pipelines.extraction.prefilter import fold, lower_ascii
+
+_ENDPOINT_PIECES = ["overall survival", "OS", "os", "CV death or HHF", "death", "deaths", "PFS2", "PFS", "mPFS",
+                    "primary end point", "primary composite", "hospitalization for heart failure", " or ",
+                    "cardiovascular death", "adverse events", "TRAEs", "aes", "composite of", "kidney", "rash", "MI",
+                    "disease progression or death", "progression or death", "rPFS", "x2", "2PFS", ".", "\n",
+                    " ", ", ", "(", ")", "x", "_", "\u00e9", "the", "2", "-", "(SNO)", "serious net outcome"]
+_TEXT = st.lists(st.sampled_from(_ENDPOINT_PIECES), max_size=20).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT, st.integers(0, 60), st.integers(0, 300))
+def test_endpoint_matches_are_those_of_the_alternation(text, start, end):
+    lowered = lower_ascii(text)
+    expected = [(m.start(), m.end(), m.lastindex) for m in vocab._ENDPOINT_LOWER_RE.finditer(lowered, start, end)]
+    assert vocab.endpoint_matches(lowered, start, min(end, len(lowered))) == expected
+
+
+def test_opening_letters_see_through_optional_openings():
+    assert vocab._opening_letters(r"\bm?pfs\b") == "mp"
+    assert vocab._opening_letters(r"(?:disease )?progression or death") == "dp"
+    assert vocab._opening_letters(r"\bt?r?aes?\b") == "art"
+    assert vocab._opening_letters(r"(?=q)[a-c]x") == "abc"
+    assert vocab._opening_letters(r"\w+") == vocab.ascii_lowercase
+    assert vocab._opening_letters(r"[^a]b") == vocab.ascii_lowercase
+    assert vocab._opening_letters(r"a?") == vocab.ascii_lowercase
+    assert vocab._opening_letters(r"(?i:a)b") == vocab.ascii_lowercase
+
+
+def _after_window_by_characters(text: str, start: int, limit: int) -> int:
+    depth = 0
+    end = min(limit, start + 90)
+    for i in range(start, end):
+        ch = text[i]
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+            if depth < 0:
+                return i
+    return end
+
+
+def _open_paren_before_by_characters(text: str, start: int, pos: int) -> int | None:
+    depth = 0
+    for i in range(pos - 1, start - 1, -1):
+        ch = text[i]
+        if ch in ")]":
+            depth += 1
+        elif ch in "([":
+            if depth == 0:
+                return i
+            depth -= 1
+    return None
+
+
+_BRACKETED = st.text(alphabet=st.sampled_from("()[]x ;,0."), max_size=200)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_BRACKETED, st.integers(0, 220), st.integers(0, 220))
+def test_bracket_scans_step_over_what_the_character_loops_step_over(text, a, b):
+    limit = min(b, len(text))
+    assert estimates._after_window(text, a, limit) == _after_window_by_characters(text, a, limit)
+    pos = min(b, len(text))
+    assert estimates._open_paren_before(text, a, pos) == _open_paren_before_by_characters(text, a, pos)
+
+
+def _mentions_as_written(doc: context.Doc, start: int, end: int) -> list[tuple[int, int, str]]:
+    found = []
+    if doc.sents and end > start:
+        first = context.sentence_index(doc, start)
+        last = context.sentence_index(doc, max(start, end - 1))
+        for si in range(first, last + 1):
+            found.extend(m for m in context._sentence_mentions(doc, si) if m[0] >= start and m[1] <= end)
+    return context._without_composite_items(doc, end, found)
+
+
+_ARTICLE_PIECES = ["The primary end point was progression-free survival (PFS). ", "Overall survival (OS) ",
+                   "the composite of CV death, MI, or stroke occurred in 10%. ", "MACE ", "HR 0.62 ",
+                   "The primary composite outcome of death or hospitalization for heart failure was lower. ",
+                   "Serious net outcome (SNO) was reached.\n", "deaths ", "adverse events ", "\n\n", "; ", "x"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(_ARTICLE_PIECES), min_size=1, max_size=12).map("".join),
+       st.integers(0, 400), st.integers(0, 400))
+def test_mentions_are_those_of_the_plain_reading(text, start, end):
+    if not text.strip():
+        return
+    doc = context.prepare(text)
+    assert context.mentions(doc, start, end) == _mentions_as_written(doc, start, end)
+
+
+_CLAIM_PIECES = ["not significant", "NOT SIGNIFICANTLY", "significantly", "insignificant", "non-significant",
+                 "no statistically significant difference", "HR 0.62 (95% CI, 0.5-0.8)", " ", ", ", "\u212a", "x"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_CLAIM_PIECES), min_size=1, max_size=16).map("".join), st.integers(0, 300))
+def test_claims_read_from_the_folded_article_are_those_of_the_window(text, at):
+    if not text.strip():
+        return
+    doc = context.prepare(text)
+    fig = estimates.FigureCI(min(at, len(doc.text) - 1), len(doc.text), 1.0, None, None, None, None, False)
+    est = estimates.Estimate(fig, "HR", 0, fig.start, None, None)
+    window_start = max(0, fig.start - 160)
+    chunk = doc.text[window_start:est.end]
+    folded = fold(chunk)
+    expected = None
+    if estimates._SIGNIFICANT_NEG_FILTER.may_match(folded) and estimates._SIGNIFICANT_NEG_RE.search(chunk):
+        expected = False
+    elif estimates._SIGNIFICANT_POS_FILTER.may_match(folded) and estimates._SIGNIFICANT_POS_RE.search(chunk):
+        expected = True
+    assert estimates._claimed(doc, 0, est) == expected
