@@ -6,7 +6,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from pipelines.extraction.numbers import FIGURE_CI_RE, Cue, measure_cues
+from pipelines.extraction.numbers import FIGURE_CI_FINDER_RE, FIGURE_CI_RE, Cue, measure_cues, word_matches
 from pipelines.extraction.prefilter import Prefilter, fold
 from pipelines.extraction.text import Normalized, Sentence, normalize, sentences
 from pipelines.extraction.vocab import (
@@ -275,7 +275,7 @@ def sentence_figure_matches(doc: Doc, si: int) -> list[re.Match]:
     cached = doc.figure_cache.get(si)
     if cached is None:
         sent = doc.sents[si]
-        cached = doc.figure_cache[si] = list(FIGURE_CI_RE.finditer(doc.text, sent.start, sent.end))
+        cached = doc.figure_cache[si] = word_matches(FIGURE_CI_RE, FIGURE_CI_FINDER_RE, doc.text, sent.start, sent.end, 0)
     return cached
 
 

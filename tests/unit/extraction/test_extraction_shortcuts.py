@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.extraction import context, estimates, vocab
+from pipelines.extraction import context, estimates, numbers, vocab
 from pipelines.extraction.prefilter import fold, lower_ascii
 
 _ENDPOINT_PIECES = ["overall survival", "OS", "os", "CV death or HHF", "death", "deaths", "PFS2", "PFS", "mPFS",
@@ -121,3 +121,22 @@ def test_claims_read_from_the_folded_article_are_those_of_the_window(text, at):
     elif estimates._SIGNIFICANT_POS_FILTER.may_match(folded) and estimates._SIGNIFICANT_POS_RE.search(chunk):
         expected = True
     assert estimates._claimed(doc, 0, est) == expected
+
+
+_NUMBER_PIECES = ["HR", "HRs", "hr", "Hazard ratio", "HAZARD RATIOS", "hazard", "OR", "odds ratio", "IRR", "RR",
+                  "incidence rate ratio", "rate ratios", "risk ratio", "relative risk", "relative risk reduction",
+                  "risk difference", "absolute difference", "estimated treatment differences", "between-group",
+                  "mean difference", "MD", "ARD", "\u0394", "\u0130", "\u0131", "\u212a", "\u017f", "receptor (",
+                  "0.62", "-1.5", ".5", "(95% CI, 0.5-0.8)", "[0.4 to 0.9]", "2", "x", "_", ".", " ", ", ", "=",
+                  "(", ")", "\u00b2", "\u0663"]
+_NUMBER_TEXT = st.lists(st.sampled_from(_NUMBER_PIECES), max_size=16).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_NUMBER_TEXT, st.integers(0, 40), st.integers(0, 200))
+def test_finders_lead_to_every_match_of_their_regex(text, start, end):
+    for regex, finder, offset in ((numbers.CUE_RE, numbers._CUE_FINDER_RE, 1),
+                                  (numbers.FIGURE_CI_RE, numbers.FIGURE_CI_FINDER_RE, 0)):
+        expected = [(m.span(), m.groups()) for m in regex.finditer(text, start, end)]
+        got = [(m.span(), m.groups()) for m in numbers.word_matches(regex, finder, text, start, end, offset)]
+        assert got == expected, regex.pattern
