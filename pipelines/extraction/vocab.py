@@ -335,6 +335,24 @@ class _VocabularyIndex:
     # Patterns whose part of _any_subgroup_re surely matches wherever they do: for these alone, starting
     # at the union's first hit finds what starting at the sentence start does.
     seen_by_union: frozenset[int]
+    # For each pattern, sets of lower-case strings of which its matches hold one each (see _required_strings):
+    # the string above rules a pattern in when one of a few words is there, these all together rule most out.
+    requirements: tuple[tuple[tuple[str, ...], ...], ...] = ()
+
+    def live(self, folded: str, candidates: list[int]) -> list[int]:
+        """Those of ``candidates`` whose every requirement the ``fold``-ed text meets; the others cannot match it."""
+        out = []
+        requirements = self.requirements
+        for k in candidates:
+            for strings in requirements[k]:
+                for string in strings:
+                    if string in folded:
+                        break
+                else:
+                    break
+            else:
+                out.append(k)
+        return out
 
     def candidates(self, folded: str) -> list[int]:
         """Positions, in vocabulary order, of the patterns that may match the ``fold``-ed text."""
@@ -389,7 +407,51 @@ def _vocabulary_index(path: str | None = None) -> _VocabularyIndex:
     seen = frozenset(k for k, (body, word) in enumerate(parts)
                      if not _BACK_REFERENCE.search(body) and (not word or starts_with_word_char(body)))
     return _VocabularyIndex(patterns, tuple(users), tuple(tuple(u) for u in users.values()), tuple(always),
-                            openers, folded_openers, filters, seen)
+                            openers, folded_openers, filters, seen, tuple(_requirements(pat) for _t, pat in patterns))
+
+
+def _requirements(regex: re.Pattern) -> tuple[tuple[str, ...], ...]:
+    """Sets of strings of which every match of ``regex`` holds one each, in lower case for ``fold``-ed text.
+
+    Read from the parsed pattern; none when it cannot be parsed here.
+    """
+    try:
+        from re import _parser  # the parser of the running Python; any surprise gives no requirement
+        found = _required_strings(_parser.parse(regex.pattern, regex.flags).data, _parser)
+    except Exception:  # noqa: BLE001
+        return ()
+    # The longest first: they are the likeliest to be missing.
+    return tuple(sorted(found, key=lambda strings: -min(map(len, strings))))
+
+
+def _required_strings(items, p) -> list[tuple[str, ...]]:
+    """For the parsed sequence ``items``: sets of strings of which each match holds one each.
+
+    Runs of ASCII literals, in lower case: a string occurs in text matched with or without IGNORECASE
+    only where its lower case occurs in ``fold`` of that text. Alternatives give the union of one set
+    each; a group or a repeat that must occur gives its own. Anything else (classes, assertions, optional
+    parts, non-ASCII characters) only ends a run, so every string is surely required.
+    """
+    out: list[tuple[str, ...]] = []
+    run: list[str] = []
+    for op, av in items:
+        if op is p.LITERAL and av < 128:
+            run.append(chr(av).lower())
+            continue
+        if run:
+            out.append(("".join(run),))
+            run = []
+        if op is p.SUBPATTERN:
+            out.extend(_required_strings(av[3].data, p))
+        elif op is p.BRANCH:
+            alternatives = [_required_strings(a.data, p) for a in av[1]]
+            if all(alternatives):
+                out.append(tuple(s for a in alternatives for s in max(a, key=lambda strings: min(map(len, strings)))))
+        elif (op is p.MAX_REPEAT or op is p.MIN_REPEAT or op is p.POSSESSIVE_REPEAT) and av[0] >= 1:
+            out.extend(_required_strings(av[2].data, p))
+    if run:
+        out.append(("".join(run),))
+    return out
 
 
 _BACK_REFERENCE = re.compile(r"\\\d|\(\?P=")
@@ -412,23 +474,34 @@ def _vocab_cues(text: str, start: int, end: int, folded: str, folded_text: str |
         if first is None:
             return out
         start = first
-    for k in candidates:
+    for k in index.live(folded, candidates):
         term, pat = index.patterns[k]
         for m in index.filters[k].matches(text, start, end, folded_text):
-            before = text[max(0, m.start() - 40):m.start()]
-            if SUBGROUP_BLOCKERS.search(before) or text.startswith(" status", m.end()):
+            at = m.start()
+            if text.startswith(" status", m.end()):
                 continue
-            negated = bool(NEGATION_RE.search(text[max(0, m.start() - 25):m.start()])
+            # The look-backs run only where the words they need are there (Prefilter on the folded text).
+            lead = max(0, at - 40)
+            lead_folded = folded_text[lead:at] if folded_text is not None else fold(text[lead:at])
+            if _BLOCKERS_FILTER.may_match(lead_folded) and SUBGROUP_BLOCKERS.search(text[lead:at]):
+                continue
+            near = max(0, at - 25)
+            negated = bool(_NEGATION_FILTER.may_match(lead_folded[near - lead:])
+                           and NEGATION_RE.search(text[near:at])
                            or _NEGATED_TERM_RE.match(m.group(0)))
             level = term.level
             if "level" in pat.groupindex and m.group("level"):
                 level = m.group("level")
             if negated:
                 level = term.negated_level or f"not {level}"
-            label_start = _label_start(text, m.start(), negated)
-            out.append(PopulationCue(m.start(), m.end(), False, text[label_start:m.end()].strip(),
+            label_start = _label_start(text, at, negated) if negated else at
+            out.append(PopulationCue(at, m.end(), False, text[label_start:m.end()].strip(),
                                      term.variable, level))
     return out
+
+
+_BLOCKERS_FILTER = Prefilter(SUBGROUP_BLOCKERS)
+_NEGATION_FILTER = Prefilter(NEGATION_RE)
 
 
 def _label_start(text: str, pos: int, negated: bool) -> int:
@@ -473,7 +546,8 @@ def population_cues(text: str, start: int, end: int, trial_words: frozenset[str]
             fronted = not before.strip() or _CLAUSE_START_RE.search(before)
             if fronted and words and not words & trial_words and not _WITHOUT_EITHER_RE.match(m.group("x")):
                 cues.append(PopulationCue(m.start(), m.end(), False, _generic_label(text, m), None, None))
-    for m in _BAND_FILTER.finditer(text, start, end, folded, folded_text):
+    # Every band's level ends with '%': most sentences lack one, and the scan is skipped.
+    for m in _BAND_FILTER.finditer(text, start, end, folded, folded_text) if "%" in folded else ():
         label = _BAND_LEAD_RE.sub("", m.group(0))
         cues.append(PopulationCue(m.start(), m.end(), False, label, None, band_level(m.group("level"))))
     for m in _OVERALL_FILTER.finditer(text, start, end, folded, folded_text):
@@ -486,6 +560,8 @@ def population_cues(text: str, start: int, end: int, trial_words: frozenset[str]
         if _WHOLE_POPULATION_WORD_RE.search(m.group(0)):
             continue
         cues.append(PopulationCue(m.start(), m.end(), False, _generic_label(text, m), None, None))
+    if len(cues) < 2:
+        return cues
     cues.sort(key=lambda c: (c.start, -(c.end - c.start)))
     kept: list[PopulationCue] = []
     for c in cues:

@@ -140,3 +140,41 @@ def test_finders_lead_to_every_match_of_their_regex(text, start, end):
         expected = [(m.span(), m.groups()) for m in regex.finditer(text, start, end)]
         got = [(m.span(), m.groups()) for m in numbers.word_matches(regex, finder, text, start, end, offset)]
         assert got == expected, regex.pattern
+
+
+_VOCAB_PIECES = ["ESR1", "esr1-mutated", "ESR1 mutation", "mutations in ESR1", "PIK3CA", "AKT pathway alteration",
+                 "TP53 co-mutation", "harbouring single", "or multiple", "CPS \u226510", "CPS of 10 or more",
+                 "PD-L1 positive", "HER2-low", "HER2 (low)", "IHC 0", "HR+ cohort", "HR-negative patients",
+                 "BRCA1/2-mutated", "EGFR mutant", "prior CDK4/6i", "exposed to CDK4/6", "CDK4/6i >=12 months",
+                 "in Asia", "Asian patients", "East Asia", "North American", "from Europe", "European subgroup",
+                 "aged \u226565 years", "aged 65 years or older", "aged 50 to 64", "<65 years", "younger patients",
+                 "age >=70", "among women", "female patients", "in men", "with type 2 diabetes", "diabetic cohort",
+                 "non-diabetic", "glycated hemoglobin less than 8%", "eGFR <60", "micro/macroalbuminuria",
+                 "LVEF 41-49%", "nodal involvement positive", "N0 disease", "node-negative subgroup",
+                 "disease stage III", "stage IIIA disease", "postmenopausal", "Ki-67H", "high Ki-67", "Ki-67 >=20%",
+                 "peripheral artery disease", "in patients with", "in the 41-49% group", "overall population",
+                 "this subgroup", "the subgroup", "visceral subgroup", "subset", "cohort without", "in those who had",
+                 "30% of patients with", "\u212a", "\u0130", "\u017f", "\u0131", " ", ", ", "(", ")", "x", "2"]
+_VOCAB_TEXT = st.lists(st.sampled_from(_VOCAB_PIECES), max_size=12).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_VOCAB_TEXT)
+def test_requirements_of_the_vocabulary_are_in_every_match(text):
+    folded = fold(text)
+    index = vocab._vocabulary_index()
+    for k, (_term, pat) in enumerate(index.patterns):
+        for m in pat.finditer(text):
+            segment = folded[m.start():m.end()]
+            assert index.live(segment, [k]) == [k], pat.pattern
+    for m in vocab.BAND_RE.finditer(text):
+        assert "%" in m.group(0)
+
+
+def test_requirements_are_read_from_the_parsed_pattern():
+    import re
+    assert vocab._requirements(re.compile(r"\bAsian (?:patients|participants|subgroup)\b", re.I)) == (
+        ("patients", "participants", "subgroup"), ("asian ",))
+    assert vocab._requirements(re.compile(r"a?b[cd]e{2}(?=xyz)", re.I)) == (("b",), ("e",))
+    assert vocab._requirements(re.compile(r"\u2265x|y")) == (("x", "y"),)
+    assert vocab._requirements(re.compile(r"x|\d")) == ()
