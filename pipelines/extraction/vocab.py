@@ -9,6 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from string import ascii_lowercase
 
+from pipelines.extraction.numbers import word_matches
 from pipelines.extraction.prefilter import (
     Prefilter,
     fold,
@@ -556,7 +557,7 @@ def population_cues(text: str, start: int, end: int, trial_words: frozenset[str]
                             "to those of the ", "than the ")):
             continue
         cues.append(PopulationCue(m.start(), m.end(), True))
-    for m in _GENERIC_SUBGROUP_FILTER.finditer(text, start, end, folded, folded_text):
+    for m in _generic_subgroup_matches(text, start, end, folded, folded_text):
         if _WHOLE_POPULATION_WORD_RE.search(m.group(0)):
             continue
         cues.append(PopulationCue(m.start(), m.end(), False, _generic_label(text, m), None, None))
@@ -573,6 +574,28 @@ def population_cues(text: str, start: int, end: int, trial_words: frozenset[str]
             continue
         kept.append(c)
     return kept
+
+
+# Where GENERIC_SUBGROUP_RE's matches start, in lower case on fold-ed text, with the non-word character
+# before them: every one starts so, but for '(this|the) subgroup' and '\w+ subgroup', which need ' subgroup'.
+_GENERIC_FINDER_RE = re.compile(
+    r"[^\w](?:(?:in|among|for) (?:the )?(?:\d+% of )?(?:those|pts|patients|participants|women|men) "
+    r"|\d+% of (?:patients|pts|participants) |subgroup (?:of|with)|subset|cohort )")
+
+
+def _generic_subgroup_matches(text: str, start: int, end: int, folded: str, folded_text: str | None) -> list[re.Match]:
+    """GENERIC_SUBGROUP_RE's matches in text[start:end] (``folded`` is fold of that, ``folded_text`` of ``text``).
+
+    The regex tries eight alternatives at every word, one of them backtracking through the word; without
+    ' subgroup' in the sentence, the finder above leads to the few places where it can match.
+    """
+    generic = _GENERIC_SUBGROUP_FILTER
+    if not generic.may_match(folded):
+        return []
+    if folded_text is None or generic.lowered is None or " subgroup" in folded:
+        return list(generic.matches(text, start, end, folded_text))
+    match = GENERIC_SUBGROUP_RE.match
+    return [match(text, m.start(), end) for m in word_matches(generic.lowered, _GENERIC_FINDER_RE, folded_text, start, end)]
 
 
 _BLANKS_RE = re.compile(r"\s+")

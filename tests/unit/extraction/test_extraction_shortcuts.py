@@ -178,3 +178,12 @@ def test_requirements_are_read_from_the_parsed_pattern():
     assert vocab._requirements(re.compile(r"a?b[cd]e{2}(?=xyz)", re.I)) == (("b",), ("e",))
     assert vocab._requirements(re.compile(r"\u2265x|y")) == (("x", "y"),)
     assert vocab._requirements(re.compile(r"x|\d")) == ()
+
+
+@settings(max_examples=300, deadline=None)
+@given(_VOCAB_TEXT, st.integers(0, 40), st.integers(0, 400))
+def test_generic_subgroups_found_through_the_finder_are_the_regex_matches(text, start, end):
+    folded = fold(text)
+    expected = [m.span() for m in vocab.GENERIC_SUBGROUP_RE.finditer(text, start, end)]
+    got = [m.span() for m in vocab._generic_subgroup_matches(text, start, end, folded[start:end], folded)]
+    assert got == expected
