@@ -91,7 +91,7 @@ def prepare(original: str) -> Doc:
     norm = _unwrap_lines(norm, sents)
     doc = Doc(norm, sents, lowered=ascii_lower(norm.text))
     doc.folded = fold(doc.text)
-    doc.trial_words = frozenset().union(*(content_words(doc.text[t.start:t.end]) for t in sents
+    doc.trial_words = frozenset().union(*(content_words(doc.text[t.start:t.end]) for t in _enrolment_candidates(doc)
                                           if _ENROLMENT_FILTER.may_match(doc.folded[t.start:t.end])
                                           and _ENROLMENT_RE.search(doc.text, t.start, t.end)))
     doc.abbreviations = _learn_abbreviations(doc)
@@ -101,11 +101,48 @@ def prepare(original: str) -> Doc:
     return doc
 
 
+def _enrolment_candidates(doc: Doc) -> list[Sentence]:
+    """The sentences, in order, where a word the enrolment regex needs occurs: found across the article
+    with str.find instead of testing every sentence."""
+    texts = _ENROLMENT_FILTER.texts
+    if texts is None or not doc.sents:
+        return doc.sents
+    found = set()
+    folded = doc.folded
+    for word in texts:
+        i = folded.find(word)
+        while i != -1:
+            found.add(sentence_index(doc, i))
+            i = folded.find(word, i + 1)
+    return [doc.sents[si] for si in sorted(found)]
+
+
 def _unwrap_lines(norm: Normalized, sents: list[Sentence]) -> Normalized:
     """Line breaks inside a hard-wrapped sentence read as spaces (same length, so offsets hold)."""
     text = norm.text
     if "\n" not in text:
         return norm
+    # Sentences follow one another without overlapping: the text is cut into the stretches to rewrite
+    # (each sentence but its first character) and those kept as they are.
+    pieces = []
+    pos = 0
+    for sent in sents:
+        first = sent.start + 1
+        if first < pos:
+            return _unwrap_by_characters(norm, sents)
+        if text.find("\n", first, sent.end) == -1:
+            continue
+        pieces.append(text[pos:first])
+        pieces.append(text[first:sent.end].replace("\n", " "))
+        pos = sent.end
+    if not pieces:
+        return norm
+    pieces.append(text[pos:])
+    return Normalized("".join(pieces), norm.starts, norm.ends, norm.original)
+
+
+def _unwrap_by_characters(norm: Normalized, sents: list[Sentence]) -> Normalized:
+    text = norm.text
     chars = list(text)
     for sent in sents:
         i = text.find("\n", sent.start + 1, sent.end)

@@ -213,7 +213,7 @@ def _not_the_estimate_p(text: str, m: re.Match) -> bool:
 def p_values(text: str, start: int, end: int, allow_bare: bool = False) -> list[PValue]:
     """p-values of estimates in text[start:end]; interaction and threshold p-values are left out."""
     out = []
-    for m in P_RE.finditer(text, start, end):
+    for m in word_matches(P_RE, _P_FINDER_RE, text, start, end):
         if _not_the_estimate_p(text, m):
             continue
         exponent = f"e{'-' if m.group('neg') else ''}{m.group('exp')}" if m.group("exp") else ""
@@ -241,6 +241,10 @@ _CUE_FINDER_RE = re.compile(
     r"|[Ee](?i:stimated)|[Tt](?i:reatment)|[Bb](?i:etween-group))")
 # A figure starts with a digit, '.' or '-' that does not follow a word character or '.' (FIGURE_CI_RE's
 # look-behind, two characters wide here since it comes after that first character).
+# A p-value follows a character other than an ASCII letter and opens with one of P_RE's words or with its 'p'
+# and relation.
+_P_FINDER_RE = re.compile(r"[^A-Za-z](?:(?i:two-sided|one-sided|nominal|log-rank)|[Pp](?:\s?-?(?i:values?))?\s*+"
+                          r"[<>=\u2264\u2265])")
 FIGURE_CI_FINDER_RE = re.compile(r"[-.\d](?<![\w.].)")
 
 

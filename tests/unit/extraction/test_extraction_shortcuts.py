@@ -128,7 +128,8 @@ _NUMBER_PIECES = ["HR", "HRs", "hr", "Hazard ratio", "HAZARD RATIOS", "hazard", 
                   "risk difference", "absolute difference", "estimated treatment differences", "between-group",
                   "mean difference", "MD", "ARD", "\u0394", "\u0130", "\u0131", "\u212a", "\u017f", "receptor (",
                   "0.62", "-1.5", ".5", "(95% CI, 0.5-0.8)", "[0.4 to 0.9]", "2", "x", "_", ".", " ", ", ", "=",
-                  "(", ")", "\u00b2", "\u0663"]
+                  "(", ")", "\u00b2", "\u0663", "P = .01", "p<0.001", "two-sided P value = 0.2", "Nominal p",
+                  "log-rank", "P-values <", "p \u2264 0.05", "x10-3", "; < 0.01", "Pp", "P"]
 _NUMBER_TEXT = st.lists(st.sampled_from(_NUMBER_PIECES), max_size=16).map("".join)
 
 
@@ -136,7 +137,8 @@ _NUMBER_TEXT = st.lists(st.sampled_from(_NUMBER_PIECES), max_size=16).map("".joi
 @given(_NUMBER_TEXT, st.integers(0, 40), st.integers(0, 200))
 def test_finders_lead_to_every_match_of_their_regex(text, start, end):
     for regex, finder, offset in ((numbers.CUE_RE, numbers._CUE_FINDER_RE, 1),
-                                  (numbers.FIGURE_CI_RE, numbers.FIGURE_CI_FINDER_RE, 0)):
+                                  (numbers.FIGURE_CI_RE, numbers.FIGURE_CI_FINDER_RE, 0),
+                                  (numbers.P_RE, numbers._P_FINDER_RE, 1)):
         expected = [(m.span(), m.groups()) for m in regex.finditer(text, start, end)]
         got = [(m.span(), m.groups()) for m in numbers.word_matches(regex, finder, text, start, end, offset)]
         assert got == expected, regex.pattern
@@ -187,3 +189,21 @@ def test_generic_subgroups_found_through_the_finder_are_the_regex_matches(text, 
     expected = [m.span() for m in vocab.GENERIC_SUBGROUP_RE.finditer(text, start, end)]
     got = [m.span() for m in vocab._generic_subgroup_matches(text, start, end, folded[start:end], folded)]
     assert got == expected
+
+
+_PROSE_PIECES = ["Patients were randomly assigned", "ENROLLED", "eligible", "inclusion", "randomised 300",
+                 "with\nwrapped lines", "\n\n", "\n", ". ", "A", "b", " ", "; ", "HR 0.62.", "\u212a", "- "]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_PROSE_PIECES), min_size=1, max_size=20).map("".join))
+def test_prepare_reads_lines_and_enrolment_as_the_plain_loops_do(text):
+    if not text.strip():
+        return
+    doc = context.prepare(text)
+    sents = context.sentences(context.normalize(text).text)
+    unwrapped = context._unwrap_by_characters(context.normalize(text), sents)
+    assert doc.text == unwrapped.text
+    expected = frozenset().union(*(vocab.content_words(doc.text[t.start:t.end]) for t in doc.sents
+                                   if context._ENROLMENT_RE.search(doc.text, t.start, t.end)))
+    assert doc.trial_words == expected
