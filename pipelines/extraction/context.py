@@ -277,13 +277,18 @@ def doc_cues(doc: Doc, start: int, end: int) -> list[PopulationCue]:
     if not doc.sents or end <= start:
         return []
     out: list[PopulationCue] = []
-    for si in range(sentence_index(doc, start), sentence_index(doc, end - 1) + 1):
-        cached = doc.cue_cache.get(si)
+    first = bisect_right(doc.sent_starts, start) - 1
+    last = bisect_right(doc.sent_starts, end - 1) - 1
+    cache = doc.cue_cache
+    for si in range(first if first > 0 else 0, (last if last > 0 else 0) + 1):
+        cached = cache.get(si)
         if cached is None:
             sent = doc.sents[si]
             cached = population_cues(doc.text, sent.start, sent.end, doc.trial_words, doc.folded)
-            cached = doc.cue_cache[si] = [_band_variable(doc, si, c) for c in cached]
-        out.extend(c for c in cached if c.start >= start and c.end <= end)
+            cached = cache[si] = [_band_variable(doc, si, c) for c in cached] if cached else []
+        for c in cached:
+            if c.start >= start and c.end <= end:
+                out.append(c)
     return out
 
 
