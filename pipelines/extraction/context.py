@@ -397,18 +397,21 @@ def heading_frame(doc: Doc, si: int) -> Population | None:
 
 def frame_for(doc: Doc, si: int, pos: int) -> Population | None:
     """A subgroup announced before a colon, or in a heading, frames what follows it."""
-    para = doc.sents[si].para
+    sents = doc.sents
+    text = doc.text
+    para = sents[si].para
     j = si
-    while j >= max(0, si - LOOK_BACK) and doc.sents[j].para == para:
-        sent = doc.sents[j]
-        end = pos if j == si else sent.end
-        colon = doc.text.rfind(":", sent.start, end)
-        after = doc.text[colon + 1:colon + 3].strip()
-        # Only a colon that opens a list or new sentences frames what follows ("achieved: In all ...").
-        if colon != -1 and (not after or after[0].isupper() or after[0] in "\u2022-*"):
-            cue = last_population_cue(doc, sent.start, colon)
-            if cue is not None and not cue.overall:
-                return Population.from_cue(cue)
+    floor = max(0, si - LOOK_BACK)
+    while j >= floor and sents[j].para == para:
+        sent = sents[j]
+        colon = text.rfind(":", sent.start, pos if j == si else sent.end)
+        if colon != -1:
+            after = text[colon + 1:colon + 3].strip()
+            # Only a colon that opens a list or new sentences frames what follows ("achieved: In all ...").
+            if not after or after[0].isupper() or after[0] in "\u2022-*":
+                cue = last_population_cue(doc, sent.start, colon)
+                if cue is not None and not cue.overall:
+                    return Population.from_cue(cue)
         j -= 1
     return None
 

@@ -214,6 +214,8 @@ def sentence_estimates(doc: Doc, si: int, inherited: str | None, previous: Estim
         return []
     figs = figures_with_ci(text, sent.start, sent.end, sentence_figure_matches(doc, si))
     cues = sentence_measure_cues(doc, si)
+    if not figs and not cues:
+        return []
     figs = sorted(figs + ratios_without_ci(text, sent.start, sent.end, figs, cues), key=lambda f: f.start)
     out: list[Estimate] = []
     lead_start = sent.start
@@ -337,15 +339,23 @@ def _claimed(doc: Doc, sent_start: int, est: Estimate) -> bool | None:
     end = est.end
     # The window's words are looked for in the article's folded text (fold is done per character, so
     # fold(text)[a:b] is fold(text[a:b])); the regexes then read the window as its own string.
+    # The window is read as a string of its own; the Prefilters' lower-case regexes find the same matches
+    # in its folded copy, faster than IGNORECASE.
     folded = doc.folded
     if _has_any(folded, _SIGNIFICANT_NEG_FILTER.texts, window_start, end):
         chunk = doc.text[window_start:end]
-        if _SIGNIFICANT_NEG_RE.search(chunk):
+        if _first_match(_SIGNIFICANT_NEG_FILTER, chunk, folded[window_start:end]):
             return False
     if _has_any(folded, _SIGNIFICANT_POS_FILTER.texts, window_start, end):
-        if _SIGNIFICANT_POS_RE.search(doc.text[window_start:end]):
+        chunk = doc.text[window_start:end]
+        if _first_match(_SIGNIFICANT_POS_FILTER, chunk, folded[window_start:end]):
             return True
     return None
+
+
+def _first_match(prefilter: Prefilter, chunk: str, folded_chunk: str) -> bool:
+    """Whether ``prefilter.regex.search(chunk)`` finds a match (``folded_chunk`` is ``fold(chunk)``)."""
+    return next(prefilter.matches(chunk, 0, len(chunk), folded_chunk), None) is not None
 
 
 def _has_any(folded: str, texts: tuple[str, ...] | None, start: int, end: int) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
@@ -113,7 +112,8 @@ def to_float(s: str) -> float | None:
         value = float(s.replace(",", ""))
     except ValueError:
         return None
-    return value if math.isfinite(value) and abs(value) < MAX_MAGNITUDE else None
+    # Also false for NaN and infinities: the test of math.isfinite and abs in one comparison.
+    return value if -MAX_MAGNITUDE < value < MAX_MAGNITUDE else None
 
 
 def _unit_of(raw: str | None) -> str | None:

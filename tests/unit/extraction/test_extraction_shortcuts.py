@@ -207,3 +207,20 @@ def test_prepare_reads_lines_and_enrolment_as_the_plain_loops_do(text):
     expected = frozenset().union(*(vocab.content_words(doc.text[t.start:t.end]) for t in doc.sents
                                    if context._ENROLMENT_RE.search(doc.text, t.start, t.end)))
     assert doc.trial_words == expected
+
+
+def _to_float_as_written(s: str) -> float | None:
+    import math
+    try:
+        value = float(s.replace(",", ""))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and abs(value) < numbers.MAX_MAGNITUDE else None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.sampled_from(["nan", "-inf", "inf", "1e9", "-1e9", "999999999.9", "-999999999.9", "1,000",
+                                  "1e400", ".5", "-0", "x", ""]),
+                 st.floats(allow_nan=True).map(repr), st.text(alphabet="0123456789.,-e", max_size=12)))
+def test_to_float_keeps_finite_figures_below_the_magnitude(s):
+    assert repr(numbers.to_float(s)) == repr(_to_float_as_written(s))
