@@ -50,6 +50,7 @@ _SIGNIFICANT_NEG_FILTER = Prefilter(_SIGNIFICANT_NEG_RE)
 _SIGNIFICANT_POS_FILTER = Prefilter(_SIGNIFICANT_POS_RE)
 
 _DIGIT_RE = re.compile(r"\d")
+_DECIMAL_RE = re.compile(r"\d\.\d")
 _CLOSING_RE = re.compile(r"[\s)\]]*")
 
 
@@ -213,6 +214,8 @@ def sentence_estimates(doc: Doc, si: int, inherited: str | None, previous: Estim
     if not _DIGIT_RE.search(text, sent.start, sent.end):
         return []
     figs = figures_with_ci(text, sent.start, sent.end, sentence_figure_matches(doc, si))
+    if not figs and not _DECIMAL_RE.search(text, sent.start, sent.end):
+        return []  # no interval, and no decimal for a ratio stated without one (ratios_without_ci)
     cues = sentence_measure_cues(doc, si)
     if not figs and not cues:
         return []

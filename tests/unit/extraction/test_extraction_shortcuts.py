@@ -224,3 +224,13 @@ def _to_float_as_written(s: str) -> float | None:
                  st.floats(allow_nan=True).map(repr), st.text(alphabet="0123456789.,-e", max_size=12)))
 def test_to_float_keeps_finite_figures_below_the_magnitude(s):
     assert repr(numbers.to_float(s)) == repr(_to_float_as_written(s))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_NUMBER_TEXT)
+def test_ratios_without_an_interval_need_a_decimal(text):
+    # sentence_estimates skips a sentence without intervals or a digit, a dot and a digit.
+    if estimates._DECIMAL_RE.search(text):
+        return
+    cues = numbers.measure_cues(text, 0, len(text))
+    assert numbers.ratios_without_ci(text, 0, len(text), [], cues) == []
