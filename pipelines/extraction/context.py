@@ -104,17 +104,22 @@ def prepare(original: str) -> Doc:
 def _enrolment_candidates(doc: Doc) -> list[Sentence]:
     """The sentences, in order, where a word the enrolment regex needs occurs: found across the article
     with str.find instead of testing every sentence."""
-    texts = _ENROLMENT_FILTER.texts
-    if texts is None or not doc.sents:
+    if _ENROLMENT_WORDS_RE is None or not doc.sents:
         return doc.sents
     found = set()
-    folded = doc.folded
-    for word in texts:
-        i = folded.find(word)
-        while i != -1:
-            found.add(sentence_index(doc, i))
-            i = folded.find(word, i + 1)
+    # One scan for all the words. It passes over a word that starts inside one it found, but then the
+    # sentences that one touches are taken, and so the sentence the other lies in.
+    for m in _ENROLMENT_WORDS_RE.finditer(doc.folded):
+        first = sentence_index(doc, m.start())
+        found.add(first)
+        last = sentence_index(doc, m.end() - 1)
+        if last != first:
+            found.update(range(first + 1, last + 1))
     return [doc.sents[si] for si in sorted(found)]
+
+
+_ENROLMENT_WORDS_RE = (re.compile("|".join(map(re.escape, _ENROLMENT_FILTER.texts)))
+                       if _ENROLMENT_FILTER.texts else None)
 
 
 def _unwrap_lines(norm: Normalized, sents: list[Sentence]) -> Normalized:
