@@ -72,6 +72,8 @@ class Doc:
     # fold(text): where IGNORECASE patterns find their words with str.find.
     folded: str = ""
     trial_words: frozenset[str] = frozenset()
+    # Where the sentences saying who was enrolled start (_ENROLMENT_RE finds something in them), when known.
+    enrolment: frozenset[int] | None = None
     cue_cache: dict[int, list[PopulationCue]] = field(default_factory=dict)
     measure_cache: dict[int, list[Cue]] = field(default_factory=dict)
     figure_cache: dict[int, list[re.Match]] = field(default_factory=dict)
@@ -91,9 +93,10 @@ def prepare(original: str) -> Doc:
     norm = _unwrap_lines(norm, sents)
     doc = Doc(norm, sents, lowered=ascii_lower(norm.text))
     doc.folded = fold(doc.text)
-    doc.trial_words = frozenset().union(*(content_words(doc.text[t.start:t.end]) for t in _enrolment_candidates(doc)
-                                          if _ENROLMENT_FILTER.may_match(doc.folded[t.start:t.end])
-                                          and _ENROLMENT_RE.search(doc.text, t.start, t.end)))
+    enrolment = [t for t in _enrolment_candidates(doc)
+                 if _ENROLMENT_FILTER.may_match(doc.folded[t.start:t.end]) and _ENROLMENT_RE.search(doc.text, t.start, t.end)]
+    doc.trial_words = frozenset().union(*(content_words(doc.text[t.start:t.end]) for t in enrolment))
+    doc.enrolment = frozenset(t.start for t in enrolment)
     doc.abbreviations = _learn_abbreviations(doc)
     if doc.abbreviations:
         doc.abbreviation_re = re.compile(r"\b(?:" + "|".join(map(re.escape, doc.abbreviations)) + r")\b")
@@ -427,7 +430,10 @@ def population_carried(doc: Doc, si: int) -> Population:
     j = si - 1
     while j >= max(0, si - LOOK_BACK) and doc.sents[j].para == para:
         sent = doc.sents[j]
-        enrolment = _ENROLMENT_RE.search(doc.text, sent.start, sent.end)
+        if doc.enrolment is not None:
+            enrolment = sent.start in doc.enrolment
+        else:
+            enrolment = _ENROLMENT_RE.search(doc.text, sent.start, sent.end)
         if not enrolment and (j == si - 1 or _RESULT_RE.search(doc.text, sent.start, sent.end)):
             cues = doc_cues(doc, sent.start, sent.end)
             if cues:

@@ -478,13 +478,18 @@ def _vocab_cues(text: str, start: int, end: int, folded: str, folded_text: str |
     candidates = index.candidates(folded)
     if not candidates:
         return out
+    live = index.live(folded, candidates)
+    if not live:
+        return out
     anywhere = _any_subgroup_re()
-    if anywhere is not None:
+    # Patterns seen by the union find the same matches from the union's first hit as from ``start``: the
+    # hit is looked for only when a pattern that may match is not seen by it.
+    if anywhere is not None and not index.seen_by_union.issuperset(live):
         first = index.first_hit(text, start, end, candidates, anywhere, folded_text)
         if first is None:
             return out
         start = first
-    for k in index.live(folded, candidates):
+    for k in live:
         term, pat = index.patterns[k]
         for m in index.filters[k].matches(text, start, end, folded_text):
             at = m.start()

@@ -207,6 +207,7 @@ def test_prepare_reads_lines_and_enrolment_as_the_plain_loops_do(text):
     expected = frozenset().union(*(vocab.content_words(doc.text[t.start:t.end]) for t in doc.sents
                                    if context._ENROLMENT_RE.search(doc.text, t.start, t.end)))
     assert doc.trial_words == expected
+    assert doc.enrolment == {t.start for t in doc.sents if context._ENROLMENT_RE.search(doc.text, t.start, t.end)}
 
 
 def _to_float_as_written(s: str) -> float | None:
