@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from string import ascii_lowercase
@@ -348,6 +348,9 @@ class _VocabularyIndex:
     # For each pattern, sets of lower-case strings of which its matches hold one each (see _required_strings):
     # the string above rules a pattern in when one of a few words is there, these all together rule most out.
     requirements: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    # The strings to look for in turn, alone or behind a piece several share (see _gated); set on creation.
+    plan: tuple[tuple[str, tuple[str, ...] | None], ...] | None = field(default=None, init=False, compare=False)
+    by_string: dict[str, tuple[int, ...]] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def live(self, folded: str, candidates: list[int]) -> list[int]:
         """Those of ``candidates`` whose every requirement the ``fold``-ed text meets; the others cannot match it."""
@@ -367,10 +370,24 @@ class _VocabularyIndex:
     def candidates(self, folded: str) -> list[int]:
         """Positions, in vocabulary order, of the patterns that may match the ``fold``-ed text."""
         live = set(self.always)
+        if self.plan is not None:
+            for key, group in self.plan:
+                if key in folded:
+                    if group is None:
+                        live.update(self.by_string[key])
+                        continue
+                    for string in group:
+                        if string in folded:
+                            live.update(self.by_string[string])
+            return sorted(live)
         for string, users in zip(self.strings, self.users):
             if string in folded:
                 live.update(users)
         return sorted(live)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_string", dict(zip(self.strings, self.users)))
+        object.__setattr__(self, "plan", _gated(self.strings) if self.strings and all(self.strings) else None)
 
     def first_hit(self, text: str, start: int, end: int, candidates: list[int], anywhere: re.Pattern,
                   folded_text: str | None = None) -> int | None:
@@ -462,6 +479,30 @@ def _required_strings(items, p) -> list[tuple[str, ...]]:
     if run:
         out.append(("".join(run),))
     return out
+
+
+def _gated(strings: tuple[str, ...], shortest: int = 4, longest: int = 12) -> tuple[tuple[str, tuple[str, ...] | None], ...]:
+    """The strings to look for in turn: each alone, or a piece several of them share with those strings.
+
+    A string holding the piece occurs only where the piece does, so most of a group is ruled out by one
+    test. Pieces are taken greedily, the one shared by most strings first.
+    """
+    holders: dict[str, set[str]] = {}
+    for string in strings:
+        for i in range(len(string)):
+            for j in range(i + shortest, min(len(string), i + longest) + 1):
+                holders.setdefault(string[i:j], set()).add(string)
+    holders = {piece: held for piece, held in holders.items() if len(held) >= 2}
+    left = set(strings)
+    groups = []
+    while holders:
+        count, _length, piece = max((len(held & left), len(piece), piece) for piece, held in holders.items())
+        if count < 2:
+            break
+        group = tuple(s for s in strings if s in left and s in holders[piece])
+        groups.append((piece, group))
+        left.difference_update(group)
+    return tuple([(s, None) for s in strings if s in left] + groups)
 
 
 _BACK_REFERENCE = re.compile(r"\\\d|\(\?P=")

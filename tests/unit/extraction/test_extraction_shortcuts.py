@@ -235,3 +235,23 @@ def test_ratios_without_an_interval_need_a_decimal(text):
         return
     cues = numbers.measure_cues(text, 0, len(text))
     assert numbers.ratios_without_ci(text, 0, len(text), [], cues) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(_VOCAB_TEXT)
+def test_gated_strings_find_the_candidates_each_string_finds(text):
+    folded = fold(text)
+    index = vocab._vocabulary_index()
+    expected = set(index.always)
+    for string, users in zip(index.strings, index.users):
+        if string in folded:
+            expected.update(users)
+    assert index.candidates(folded) == sorted(expected)
+
+
+def test_gates_are_pieces_of_their_strings():
+    plan = vocab._gated(("diabetes", "diabetic", "diabet", "stage ", "age ", "x"))
+    for piece, group in plan:
+        assert group is None or (len(group) >= 2 and all(piece in s for s in group))
+    assert sorted(s for piece, group in plan for s in (group or (piece,))) == sorted(
+        ("diabetes", "diabetic", "diabet", "stage ", "age ", "x"))
