@@ -107,22 +107,21 @@ def prepare(original: str) -> Doc:
 def _enrolment_candidates(doc: Doc) -> list[Sentence]:
     """The sentences, in order, where a word the enrolment regex needs occurs: found across the article
     with str.find instead of testing every sentence."""
-    if _ENROLMENT_WORDS_RE is None or not doc.sents:
+    if _ENROLMENT_WORDS is None or not doc.sents:
         return doc.sents
     found = set()
-    # One scan for all the words. It passes over a word that starts inside one it found, but then the
-    # sentences that one touches are taken, and so the sentence the other lies in.
-    for m in _ENROLMENT_WORDS_RE.finditer(doc.folded):
-        first = sentence_index(doc, m.start())
-        found.add(first)
-        last = sentence_index(doc, m.end() - 1)
-        if last != first:
-            found.update(range(first + 1, last + 1))
+    folded = doc.folded
+    for word in _ENROLMENT_WORDS:
+        i = folded.find(word)
+        while i != -1:
+            found.add(sentence_index(doc, i))
+            i = folded.find(word, i + 1)
     return [doc.sents[si] for si in sorted(found)]
 
 
-_ENROLMENT_WORDS_RE = (re.compile("|".join(map(re.escape, _ENROLMENT_FILTER.texts)))
-                       if _ENROLMENT_FILTER.texts else None)
+# The Prefilter's words, but for those holding another of them ('were randomi' holds 'randomi').
+_ENROLMENT_WORDS = (None if _ENROLMENT_FILTER.texts is None else
+                    tuple(w for w in _ENROLMENT_FILTER.texts if not any(o != w and o in w for o in _ENROLMENT_FILTER.texts)))
 
 
 def _unwrap_lines(norm: Normalized, sents: list[Sentence]) -> Normalized:
