@@ -250,7 +250,7 @@ def _primary_endpoint(doc: Doc) -> str | None:
     # Only a sentence saying 'primary', or an abbreviation standing for a primary end point, can name it:
     # the others are not read here (most of an article's sentences are never asked for their endpoints).
     abbreviated = "PRIMARY" in doc.abbreviations.values()
-    for sent in doc.sents:
+    for sent in doc.sents if abbreviated else _sentences_saying(doc, "primary"):
         if not abbreviated and doc.lowered.find("primary", sent.start, sent.end) == -1:
             continue
         found = mentions(doc, sent.start, sent.end)
@@ -268,6 +268,19 @@ def _primary_endpoint(doc: Doc) -> str | None:
         if named:
             return named[0][2]
     return None
+
+
+def _sentences_saying(doc: Doc, word: str) -> list[Sentence]:
+    """The sentences, in order, that ``doc.lowered`` has ``word`` in or at the start of (found across the text)."""
+    found = []
+    lowered = doc.lowered
+    i = lowered.find(word)
+    while i != -1:
+        si = sentence_index(doc, i)
+        if not found or found[-1] != si:
+            found.append(si)
+        i = lowered.find(word, i + 1)
+    return [doc.sents[si] for si in found] if doc.sents else []
 
 
 def resolve_endpoint(doc: Doc, label: str) -> str | None:

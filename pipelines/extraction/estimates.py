@@ -195,8 +195,9 @@ def _trailing(doc: Doc, est: Estimate, next_start: int):
     """A population or endpoint named right after the figure: '0.73 (0.55-0.95) in the CPS >=10 subgroup'."""
     text = doc.text
     pos = est.end
-    close = _CLOSING_RE.match(text[pos:next_start])
-    pos += close.end() if close else 0
+    close = _CLOSING_RE.match(text, pos, next_start)
+    if close:
+        pos = close.end()
     m = _TRAILING_POP_RE.match(text, pos, next_start)
     if not m:
         return None, None, est.end

@@ -255,3 +255,34 @@ def test_gates_are_pieces_of_their_strings():
         assert group is None or (len(group) >= 2 and all(piece in s for s in group))
     assert sorted(s for piece, group in plan for s in (group or (piece,))) == sorted(
         ("diabetes", "diabetic", "diabet", "stage ", "age ", "x"))
+
+
+def _primary_endpoint_as_written(doc: context.Doc) -> str | None:
+    abbreviated = "PRIMARY" in doc.abbreviations.values()
+    for sent in doc.sents:
+        if not abbreviated and doc.lowered.find("primary", sent.start, sent.end) == -1:
+            continue
+        found = context.mentions(doc, sent.start, sent.end)
+        for s, _e, label in found:
+            if label != "PRIMARY" and doc.text[s:s + 7].lower() == "primary":
+                return label
+        prim = [m for m in found if m[2] == "PRIMARY"]
+        others = [m for m in found if m[2] != "PRIMARY"]
+        if prim and others:
+            p0 = prim[0][0]
+            return min(others, key=lambda m: (abs(m[0] - p0) + (0 if m[0] > p0 else 10)))[2]
+    for si in range(min(len(doc.sents), context.LOOK_BACK)):
+        named = [m for m in context.mentions(doc, doc.sents[si].start, doc.sents[si].end) if m[2] != "PRIMARY"]
+        if named:
+            return named[0][2]
+    return None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_ARTICLE_PIECES + ["Primary", "PRIMARY end point (PEP) ", "primaryx", "PEP was OS. "]),
+                min_size=1, max_size=12).map("".join))
+def test_primary_endpoint_reads_the_sentences_the_plain_loop_reads(text):
+    if not text.strip():
+        return
+    doc = context.prepare(text)
+    assert doc.primary == _primary_endpoint_as_written(doc)
