@@ -30,7 +30,7 @@ from pipelines.extraction.numbers import (
     ratios_without_ci,
 )
 from pipelines.extraction.prefilter import Prefilter
-from pipelines.extraction.vocab import load_subgroups
+from pipelines.extraction.vocab import load_subgroups, regex_requirements
 
 RATIO_MEASURES = ("HR", "OR", "RR", "IRR")
 _TRAILING_POP_RE = re.compile(r"[\s)\],;]*+(?:in|among|for) (?:the |those |patients |pts )?")
@@ -141,8 +141,12 @@ def _measure_for(cues: list, fig: FigureCI, lead_start: int, inherited: str | No
     return None, fig.start, False
 
 
-def _plausible(fig: FigureCI, measure: str, text: str, lead_start: int, own_cue: bool) -> bool:
-    if NOT_AN_ESTIMATE_RE.search(text, max(lead_start, fig.start - 60), fig.start):
+def _plausible(fig: FigureCI, measure: str, text: str, lead_start: int, own_cue: bool,
+               folded: str | None = None) -> bool:
+    """``folded`` is fold(text) when the caller keeps one: the regex then runs only where its words are."""
+    window = max(lead_start, fig.start - 60)
+    if ((folded is None or _has_all(folded, _NOT_AN_ESTIMATE_NEEDS, window, fig.start))
+            and NOT_AN_ESTIMATE_RE.search(text, window, fig.start)):
         return False
     if fig.lo is None or fig.hi is None:
         return fig.lo is None and own_cue and measure in RATIO_MEASURES
@@ -233,7 +237,7 @@ def sentence_estimates(doc: Doc, si: int, inherited: str | None, previous: Estim
     for k, fig in enumerate(figs):
         next_start = figs[k + 1].start if k + 1 < len(figs) else sent.end
         measure, cue_start, own = _measure_for(cues, fig, lead_start, inherited)
-        if measure is None or not _plausible(fig, measure, text, lead_start, own):
+        if measure is None or not _plausible(fig, measure, text, lead_start, own, doc.folded):
             lead_start = fig.end
             continue
         if measure in ("RD", "MD") and not own:
@@ -367,6 +371,18 @@ def _claimed(doc: Doc, sent_start: int, est: Estimate) -> bool | None:
 def _first_match(prefilter: Prefilter, chunk: str, folded_chunk: str) -> bool:
     """Whether ``prefilter.regex.search(chunk)`` finds a match (``folded_chunk`` is ``fold(chunk)``)."""
     return next(prefilter.matches(chunk, 0, len(chunk), folded_chunk), None) is not None
+
+
+def _has_all(folded: str, requirements: tuple[tuple[str, ...], ...], start: int, end: int) -> bool:
+    """Whether folded[start:end] holds a string of each of ``requirements`` (see vocab.regex_requirements)."""
+    for strings in requirements:
+        if not _has_any(folded, strings, start, end):
+            return False
+    return True
+
+
+# Strings NOT_AN_ESTIMATE_RE's matches need, in lower case for the folded text.
+_NOT_AN_ESTIMATE_NEEDS = regex_requirements(NOT_AN_ESTIMATE_RE)
 
 
 def _has_any(folded: str, texts: tuple[str, ...] | None, start: int, end: int) -> bool:

@@ -434,10 +434,10 @@ def _vocabulary_index(path: str | None = None) -> _VocabularyIndex:
     seen = frozenset(k for k, (body, word) in enumerate(parts)
                      if not _BACK_REFERENCE.search(body) and (not word or starts_with_word_char(body)))
     return _VocabularyIndex(patterns, tuple(users), tuple(tuple(u) for u in users.values()), tuple(always),
-                            openers, folded_openers, filters, seen, tuple(_requirements(pat) for _t, pat in patterns))
+                            openers, folded_openers, filters, seen, tuple(regex_requirements(pat) for _t, pat in patterns))
 
 
-def _requirements(regex: re.Pattern) -> tuple[tuple[str, ...], ...]:
+def regex_requirements(regex: re.Pattern) -> tuple[tuple[str, ...], ...]:
     """Sets of strings of which every match of ``regex`` holds one each, in lower case for ``fold``-ed text.
 
     Read from the parsed pattern; none when it cannot be parsed here.

@@ -175,11 +175,11 @@ def test_requirements_of_the_vocabulary_are_in_every_match(text):
 
 def test_requirements_are_read_from_the_parsed_pattern():
     import re
-    assert vocab._requirements(re.compile(r"\bAsian (?:patients|participants|subgroup)\b", re.I)) == (
+    assert vocab.regex_requirements(re.compile(r"\bAsian (?:patients|participants|subgroup)\b", re.I)) == (
         ("patients", "participants", "subgroup"), ("asian ",))
-    assert vocab._requirements(re.compile(r"a?b[cd]e{2}(?=xyz)", re.I)) == (("b",), ("e",))
-    assert vocab._requirements(re.compile(r"\u2265x|y")) == (("x", "y"),)
-    assert vocab._requirements(re.compile(r"x|\d")) == ()
+    assert vocab.regex_requirements(re.compile(r"a?b[cd]e{2}(?=xyz)", re.I)) == (("b",), ("e",))
+    assert vocab.regex_requirements(re.compile(r"\u2265x|y")) == (("x", "y"),)
+    assert vocab.regex_requirements(re.compile(r"x|\d")) == ()
 
 
 @settings(max_examples=300, deadline=None)
@@ -286,3 +286,17 @@ def test_primary_endpoint_reads_the_sentences_the_plain_loop_reads(text):
         return
     doc = context.prepare(text)
     assert doc.primary == _primary_endpoint_as_written(doc)
+
+
+_NOT_ESTIMATE_PIECES = ["number needed to treat", "NNT", "NNTs", "posterior", "Posterior", "powered", "to detect",
+                        "per 1-point", "PER SD", "per 10 units", "per %", "HR 0.62 (95% CI, 0.5-0.8)", " ", ", ",
+                        "\u212a", "\u017f", "x", "2"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_NOT_ESTIMATE_PIECES), max_size=12).map("".join), st.integers(0, 100),
+       st.integers(0, 200))
+def test_not_an_estimate_words_are_in_every_match(text, start, end):
+    folded = fold(text)
+    for m in numbers.NOT_AN_ESTIMATE_RE.finditer(text, start, end):
+        assert estimates._has_all(folded, estimates._NOT_AN_ESTIMATE_NEEDS, m.start(), m.end())
