@@ -594,7 +594,7 @@ def population_cues(text: str, start: int, end: int, trial_words: frozenset[str]
     folded = fold(text[start:end]) if folded_text is None else folded_text[start:end]
     cues = _vocab_cues(text, start, end, folded, folded_text)
     if trial_words is not None:
-        for m in _PATIENTS_WITH_FILTER.finditer(text, start, end, folded, folded_text):
+        for m in _scan(_PATIENTS_WITH_FILTER, _PATIENTS_WITH_NEEDS, text, start, end, folded, folded_text):
             words = content_words(m.group("x")) - _GENERIC_WORDS
             # Only a fronted phrase ("In patients with X, the HR was ...") names a subgroup; one trailing a
             # comparison ("... vs placebo in patients with X") usually restates who was enrolled.
@@ -603,10 +603,10 @@ def population_cues(text: str, start: int, end: int, trial_words: frozenset[str]
             if fronted and words and not words & trial_words and not _WITHOUT_EITHER_RE.match(m.group("x")):
                 cues.append(PopulationCue(m.start(), m.end(), False, _generic_label(text, m), None, None))
     # Every band's level ends with '%': most sentences lack one, and the scan is skipped.
-    for m in _BAND_FILTER.finditer(text, start, end, folded, folded_text) if "%" in folded else ():
+    for m in _scan(_BAND_FILTER, _BAND_NEEDS, text, start, end, folded, folded_text) if "%" in folded else ():
         label = _BAND_LEAD_RE.sub("", m.group(0))
         cues.append(PopulationCue(m.start(), m.end(), False, label, None, band_level(m.group("level"))))
-    for m in _OVERALL_FILTER.finditer(text, start, end, folded, folded_text):
+    for m in _scan(_OVERALL_FILTER, _OVERALL_NEEDS, text, start, end, folded, folded_text):
         before = text[max(0, m.start() - 20):m.start()].lower()
         if before.endswith(("consistent with the ", "similar to the ", "similar results to the ",
                             "to those of the ", "than the ")):
@@ -645,13 +645,38 @@ def _generic_subgroup_matches(text: str, start: int, end: int, folded: str, fold
     ' subgroup' in the sentence, the finder above leads to the few places where it can match.
     """
     generic = _GENERIC_SUBGROUP_FILTER
-    if not generic.may_match(folded):
+    if not generic.may_match(folded) or not _meets(folded, _GENERIC_SUBGROUP_NEEDS):
         return []
     if folded_text is None or generic.lowered is None or " subgroup" in folded:
         return list(generic.matches(text, start, end, folded_text))
     match = GENERIC_SUBGROUP_RE.match
     return [match(text, m.start(), end) for m in word_matches(generic.lowered, _GENERIC_FINDER_RE, folded_text, start, end)]
 
+
+def _meets(folded: str, needs: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether the ``fold``-ed text holds a string of each set of ``needs`` (see regex_requirements)."""
+    for strings in needs:
+        for string in strings:
+            if string in folded:
+                break
+        else:
+            return False
+    return True
+
+
+def _scan(prefilter: Prefilter, needs: tuple[tuple[str, ...], ...], text: str, start: int, end: int, folded: str,
+          folded_text: str | None):
+    """``prefilter.finditer``, skipped also when a string the regex needs is missing (all of them, not one)."""
+    if not prefilter.may_match(folded) or not _meets(folded, needs):
+        return ()
+    return prefilter.matches(text, start, end, folded_text)
+
+
+# Every string set each regex needs: the Prefilters test one set only.
+_PATIENTS_WITH_NEEDS = regex_requirements(PATIENTS_WITH_RE)
+_BAND_NEEDS = regex_requirements(BAND_RE)
+_OVERALL_NEEDS = regex_requirements(OVERALL_RE)
+_GENERIC_SUBGROUP_NEEDS = regex_requirements(GENERIC_SUBGROUP_RE)
 
 _BLANKS_RE = re.compile(r"\s+")
 

@@ -156,7 +156,10 @@ _VOCAB_PIECES = ["ESR1", "esr1-mutated", "ESR1 mutation", "mutations in ESR1", "
                  "disease stage III", "stage IIIA disease", "postmenopausal", "Ki-67H", "high Ki-67", "Ki-67 >=20%",
                  "peripheral artery disease", "in patients with", "in the 41-49% group", "overall population",
                  "this subgroup", "the subgroup", "visceral subgroup", "subset", "cohort without", "in those who had",
-                 "30% of patients with", "\u212a", "\u0130", "\u017f", "\u0131", " ", ", ", "(", ")", "x", "2"]
+                 "30% of patients with", "\u212a", "\u0130", "\u017f", "\u0131", " ", ", ", "(", ")", "x", "2",
+                 "among the 120 patients whose", "for those who have", "In women without", "ITT", "intent-to-treat",
+                 "all randomized participants", "entire cohort", "regardless of", "patients enrolled during",
+                 "in the \u226565% stratum", "for the 41 - 49 % category", "cohort of patients without"]
 _VOCAB_TEXT = st.lists(st.sampled_from(_VOCAB_PIECES), max_size=12).map(" ".join)
 
 
@@ -171,6 +174,11 @@ def test_requirements_of_the_vocabulary_are_in_every_match(text):
             assert index.live(segment, [k]) == [k], pat.pattern
     for m in vocab.BAND_RE.finditer(text):
         assert "%" in m.group(0)
+    for regex, needs in ((vocab.PATIENTS_WITH_RE, vocab._PATIENTS_WITH_NEEDS), (vocab.BAND_RE, vocab._BAND_NEEDS),
+                         (vocab.OVERALL_RE, vocab._OVERALL_NEEDS),
+                         (vocab.GENERIC_SUBGROUP_RE, vocab._GENERIC_SUBGROUP_NEEDS)):
+        for m in regex.finditer(text):
+            assert vocab._meets(folded[m.start():m.end()], needs), regex.pattern
 
 
 def test_requirements_are_read_from_the_parsed_pattern():
