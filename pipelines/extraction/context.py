@@ -6,7 +6,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from pipelines.extraction.numbers import FIGURE_CI_RE, Cue, measure_cues
+from pipelines.extraction.numbers import FIGURE_CI_FINDER_RE, FIGURE_CI_RE, Cue, measure_cues, word_matches
 from pipelines.extraction.prefilter import Prefilter, fold
 from pipelines.extraction.text import Normalized, Sentence, normalize, sentences
 from pipelines.extraction.vocab import (
@@ -72,18 +72,19 @@ class Doc:
     # fold(text): where IGNORECASE patterns find their words with str.find.
     folded: str = ""
     trial_words: frozenset[str] = frozenset()
+    # Where the sentences saying who was enrolled start (_ENROLMENT_RE finds something in them), when known.
+    enrolment: frozenset[int] | None = None
     cue_cache: dict[int, list[PopulationCue]] = field(default_factory=dict)
     measure_cache: dict[int, list[Cue]] = field(default_factory=dict)
     figure_cache: dict[int, list[re.Match]] = field(default_factory=dict)
     # Where each sentence starts, for finding the sentence of a position by bisection.
     sent_starts: list[int] = field(init=False, repr=False)
+    # norm.text, read at every step: a plain attribute is read several times faster than a property.
+    text: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.sent_starts = [s.start for s in self.sents]
-
-    @property
-    def text(self) -> str:
-        return self.norm.text
+        self.text = self.norm.text
 
 
 def prepare(original: str) -> Doc:
@@ -92,9 +93,10 @@ def prepare(original: str) -> Doc:
     norm = _unwrap_lines(norm, sents)
     doc = Doc(norm, sents, lowered=ascii_lower(norm.text))
     doc.folded = fold(doc.text)
-    doc.trial_words = frozenset().union(*(content_words(doc.text[t.start:t.end]) for t in sents
-                                          if _ENROLMENT_FILTER.may_match(doc.folded[t.start:t.end])
-                                          and _ENROLMENT_RE.search(doc.text, t.start, t.end)))
+    enrolment = [t for t in _enrolment_candidates(doc)
+                 if _ENROLMENT_FILTER.may_match(doc.folded[t.start:t.end]) and _ENROLMENT_RE.search(doc.text, t.start, t.end)]
+    doc.trial_words = frozenset().union(*(content_words(doc.text[t.start:t.end]) for t in enrolment))
+    doc.enrolment = frozenset(t.start for t in enrolment)
     doc.abbreviations = _learn_abbreviations(doc)
     if doc.abbreviations:
         doc.abbreviation_re = re.compile(r"\b(?:" + "|".join(map(re.escape, doc.abbreviations)) + r")\b")
@@ -102,11 +104,52 @@ def prepare(original: str) -> Doc:
     return doc
 
 
+def _enrolment_candidates(doc: Doc) -> list[Sentence]:
+    """The sentences, in order, where a word the enrolment regex needs occurs: found across the article
+    with str.find instead of testing every sentence."""
+    if _ENROLMENT_WORDS is None or not doc.sents:
+        return doc.sents
+    found = set()
+    folded = doc.folded
+    for word in _ENROLMENT_WORDS:
+        i = folded.find(word)
+        while i != -1:
+            found.add(sentence_index(doc, i))
+            i = folded.find(word, i + 1)
+    return [doc.sents[si] for si in sorted(found)]
+
+
+# The Prefilter's words, but for those holding another of them ('were randomi' holds 'randomi').
+_ENROLMENT_WORDS = (None if _ENROLMENT_FILTER.texts is None else
+                    tuple(w for w in _ENROLMENT_FILTER.texts if not any(o != w and o in w for o in _ENROLMENT_FILTER.texts)))
+
+
 def _unwrap_lines(norm: Normalized, sents: list[Sentence]) -> Normalized:
     """Line breaks inside a hard-wrapped sentence read as spaces (same length, so offsets hold)."""
     text = norm.text
     if "\n" not in text:
         return norm
+    # Sentences follow one another without overlapping: the text is cut into the stretches to rewrite
+    # (each sentence but its first character) and those kept as they are.
+    pieces = []
+    pos = 0
+    for sent in sents:
+        first = sent.start + 1
+        if first < pos:
+            return _unwrap_by_characters(norm, sents)
+        if text.find("\n", first, sent.end) == -1:
+            continue
+        pieces.append(text[pos:first])
+        pieces.append(text[first:sent.end].replace("\n", " "))
+        pos = sent.end
+    if not pieces:
+        return norm
+    pieces.append(text[pos:])
+    return Normalized("".join(pieces), norm.starts, norm.ends, norm.original)
+
+
+def _unwrap_by_characters(norm: Normalized, sents: list[Sentence]) -> Normalized:
+    text = norm.text
     chars = list(text)
     for sent in sents:
         i = text.find("\n", sent.start + 1, sent.end)
@@ -155,11 +198,31 @@ def _sentence_mentions(doc: Doc, si: int) -> list[tuple[int, int, str]]:
 
 def mentions(doc: Doc, start: int, end: int) -> list[tuple[int, int, str]]:
     """Endpoint mentions in [start, end), with learned abbreviations, leaving out items of a composite's list."""
+    if not doc.sents or end <= start:
+        return []
+    first = bisect_right(doc.sent_starts, start) - 1
+    last = bisect_right(doc.sent_starts, end - 1) - 1
+    if first < 0:
+        first = 0
+    if last < 0:
+        last = 0
+    raw = doc.raw_mentions
     found = []
-    if doc.sents and end > start:
-        first, last = sentence_index(doc, start), sentence_index(doc, max(start, end - 1))
-        for si in range(first, last + 1):
-            found.extend(m for m in _sentence_mentions(doc, si) if m[0] >= start and m[1] <= end)
+    for si in range(first, last + 1):
+        cached = raw.get(si)
+        if cached is None:
+            cached = _sentence_mentions(doc, si)
+        for m in cached:
+            if m[0] >= start and m[1] <= end:
+                found.append(m)
+    # Only a composite's name has a list to leave out.
+    for m in found:
+        if m[2] == "MACE" or m[2] == "PRIMARY":
+            return _without_composite_items(doc, end, found)
+    return found
+
+
+def _without_composite_items(doc: Doc, end: int, found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     out: list[tuple[int, int, str]] = []
     skip_until = -1
     for s, e, label in found:
@@ -187,7 +250,7 @@ def _primary_endpoint(doc: Doc) -> str | None:
     # Only a sentence saying 'primary', or an abbreviation standing for a primary end point, can name it:
     # the others are not read here (most of an article's sentences are never asked for their endpoints).
     abbreviated = "PRIMARY" in doc.abbreviations.values()
-    for sent in doc.sents:
+    for sent in doc.sents if abbreviated else _sentences_saying(doc, "primary"):
         if not abbreviated and doc.lowered.find("primary", sent.start, sent.end) == -1:
             continue
         found = mentions(doc, sent.start, sent.end)
@@ -207,6 +270,19 @@ def _primary_endpoint(doc: Doc) -> str | None:
     return None
 
 
+def _sentences_saying(doc: Doc, word: str) -> list[Sentence]:
+    """The sentences, in order, that ``doc.lowered`` has ``word`` in or at the start of (found across the text)."""
+    found = []
+    lowered = doc.lowered
+    i = lowered.find(word)
+    while i != -1:
+        si = sentence_index(doc, i)
+        if not found or found[-1] != si:
+            found.append(si)
+        i = lowered.find(word, i + 1)
+    return [doc.sents[si] for si in found] if doc.sents else []
+
+
 def resolve_endpoint(doc: Doc, label: str) -> str | None:
     if label == "PRIMARY":
         return doc.primary
@@ -221,13 +297,18 @@ def doc_cues(doc: Doc, start: int, end: int) -> list[PopulationCue]:
     if not doc.sents or end <= start:
         return []
     out: list[PopulationCue] = []
-    for si in range(sentence_index(doc, start), sentence_index(doc, end - 1) + 1):
-        cached = doc.cue_cache.get(si)
+    first = bisect_right(doc.sent_starts, start) - 1
+    last = bisect_right(doc.sent_starts, end - 1) - 1
+    cache = doc.cue_cache
+    for si in range(first if first > 0 else 0, (last if last > 0 else 0) + 1):
+        cached = cache.get(si)
         if cached is None:
             sent = doc.sents[si]
             cached = population_cues(doc.text, sent.start, sent.end, doc.trial_words, doc.folded)
-            cached = doc.cue_cache[si] = [_band_variable(doc, si, c) for c in cached]
-        out.extend(c for c in cached if c.start >= start and c.end <= end)
+            cached = cache[si] = [_band_variable(doc, si, c) for c in cached] if cached else []
+        for c in cached:
+            if c.start >= start and c.end <= end:
+                out.append(c)
     return out
 
 
@@ -256,7 +337,7 @@ def sentence_figure_matches(doc: Doc, si: int) -> list[re.Match]:
     cached = doc.figure_cache.get(si)
     if cached is None:
         sent = doc.sents[si]
-        cached = doc.figure_cache[si] = list(FIGURE_CI_RE.finditer(doc.text, sent.start, sent.end))
+        cached = doc.figure_cache[si] = word_matches(FIGURE_CI_RE, FIGURE_CI_FINDER_RE, doc.text, sent.start, sent.end, 0)
     return cached
 
 
@@ -336,18 +417,21 @@ def heading_frame(doc: Doc, si: int) -> Population | None:
 
 def frame_for(doc: Doc, si: int, pos: int) -> Population | None:
     """A subgroup announced before a colon, or in a heading, frames what follows it."""
-    para = doc.sents[si].para
+    sents = doc.sents
+    text = doc.text
+    para = sents[si].para
     j = si
-    while j >= max(0, si - LOOK_BACK) and doc.sents[j].para == para:
-        sent = doc.sents[j]
-        end = pos if j == si else sent.end
-        colon = doc.text.rfind(":", sent.start, end)
-        after = doc.text[colon + 1:colon + 3].strip()
-        # Only a colon that opens a list or new sentences frames what follows ("achieved: In all ...").
-        if colon != -1 and (not after or after[0].isupper() or after[0] in "\u2022-*"):
-            cue = last_population_cue(doc, sent.start, colon)
-            if cue is not None and not cue.overall:
-                return Population.from_cue(cue)
+    floor = max(0, si - LOOK_BACK)
+    while j >= floor and sents[j].para == para:
+        sent = sents[j]
+        colon = text.rfind(":", sent.start, pos if j == si else sent.end)
+        if colon != -1:
+            after = text[colon + 1:colon + 3].strip()
+            # Only a colon that opens a list or new sentences frames what follows ("achieved: In all ...").
+            if not after or after[0].isupper() or after[0] in "\u2022-*":
+                cue = last_population_cue(doc, sent.start, colon)
+                if cue is not None and not cue.overall:
+                    return Population.from_cue(cue)
         j -= 1
     return None
 
@@ -358,7 +442,10 @@ def population_carried(doc: Doc, si: int) -> Population:
     j = si - 1
     while j >= max(0, si - LOOK_BACK) and doc.sents[j].para == para:
         sent = doc.sents[j]
-        enrolment = _ENROLMENT_RE.search(doc.text, sent.start, sent.end)
+        if doc.enrolment is not None:
+            enrolment = sent.start in doc.enrolment
+        else:
+            enrolment = _ENROLMENT_RE.search(doc.text, sent.start, sent.end)
         if not enrolment and (j == si - 1 or _RESULT_RE.search(doc.text, sent.start, sent.end)):
             cues = doc_cues(doc, sent.start, sent.end)
             if cues:

@@ -29,8 +29,8 @@ from pipelines.extraction.numbers import (
     p_values,
     ratios_without_ci,
 )
-from pipelines.extraction.prefilter import Prefilter, fold
-from pipelines.extraction.vocab import load_subgroups
+from pipelines.extraction.prefilter import Prefilter
+from pipelines.extraction.vocab import load_subgroups, regex_requirements
 
 RATIO_MEASURES = ("HR", "OR", "RR", "IRR")
 _TRAILING_POP_RE = re.compile(r"[\s)\],;]*+(?:in|among|for) (?:the |those |patients |pts )?")
@@ -50,6 +50,7 @@ _SIGNIFICANT_NEG_FILTER = Prefilter(_SIGNIFICANT_NEG_RE)
 _SIGNIFICANT_POS_FILTER = Prefilter(_SIGNIFICANT_POS_RE)
 
 _DIGIT_RE = re.compile(r"\d")
+_DECIMAL_RE = re.compile(r"\d\.\d")
 _CLOSING_RE = re.compile(r"[\s)\]]*")
 
 
@@ -75,39 +76,51 @@ class Estimate:
     @property
     def start(self) -> int:
         # The evidence holds every number of the record, the stated interval level included.
-        starts = [self.fig.start, self.cue_start] + ([self.level_pos] if self.level_pos is not None else [])
-        if self.p is not None:
-            starts.append(self.p.start)
-        return min(starts)
+        # (Comparisons instead of min() over a list: attribution reads this many times.)
+        start = self.fig.start
+        if self.cue_start < start:
+            start = self.cue_start
+        if self.level_pos is not None and self.level_pos < start:
+            start = self.level_pos
+        if self.p is not None and self.p.start < start:
+            start = self.p.start
+        return start
 
     @property
     def end(self) -> int:
-        return max(self.fig.end, self.p.end if self.p else 0)
+        end = self.fig.end
+        p = self.p
+        return p.end if p and p.end > end else end
+
+
+_BRACKET_RE = re.compile(r"[()\[\]]")
 
 
 def _after_window(text: str, start: int, limit: int) -> int:
+    """Where the figure's clause ends: the bracket closing one opened before ``start``, else 90 characters on."""
     depth = 0
     end = min(limit, start + 90)
-    for i in range(start, end):
-        ch = text[i]
-        if ch in "([":
+    # Only brackets change the depth: the regex steps from one to the next.
+    for m in _BRACKET_RE.finditer(text, start, end):
+        if text[m.start()] in "([":
             depth += 1
-        elif ch in ")]":
+        else:
             depth -= 1
             if depth < 0:
-                return i
+                return m.start()
     return end
 
 
 def _open_paren_before(text: str, start: int, pos: int) -> int | None:
+    """The bracket left open before ``pos``, looking back no further than ``start``."""
     depth = 0
-    for i in range(pos - 1, start - 1, -1):
-        ch = text[i]
-        if ch in ")]":
+    brackets = [m.start() for m in _BRACKET_RE.finditer(text, start, pos)] if pos > start else ()
+    for i in reversed(brackets):
+        if text[i] in ")]":
             depth += 1
-        elif ch in "([":
-            if depth == 0:
-                return i
+        elif depth == 0:
+            return i
+        else:
             depth -= 1
     return None
 
@@ -128,8 +141,12 @@ def _measure_for(cues: list, fig: FigureCI, lead_start: int, inherited: str | No
     return None, fig.start, False
 
 
-def _plausible(fig: FigureCI, measure: str, text: str, lead_start: int, own_cue: bool) -> bool:
-    if NOT_AN_ESTIMATE_RE.search(text, max(lead_start, fig.start - 60), fig.start):
+def _plausible(fig: FigureCI, measure: str, text: str, lead_start: int, own_cue: bool,
+               folded: str | None = None) -> bool:
+    """``folded`` is fold(text) when the caller keeps one: the regex then runs only where its words are."""
+    window = max(lead_start, fig.start - 60)
+    if ((folded is None or _has_all(folded, _NOT_AN_ESTIMATE_NEEDS, window, fig.start))
+            and NOT_AN_ESTIMATE_RE.search(text, window, fig.start)):
         return False
     if fig.lo is None or fig.hi is None:
         return fig.lo is None and own_cue and measure in RATIO_MEASURES
@@ -182,8 +199,9 @@ def _trailing(doc: Doc, est: Estimate, next_start: int):
     """A population or endpoint named right after the figure: '0.73 (0.55-0.95) in the CPS >=10 subgroup'."""
     text = doc.text
     pos = est.end
-    close = _CLOSING_RE.match(text[pos:next_start])
-    pos += close.end() if close else 0
+    close = _CLOSING_RE.match(text, pos, next_start)
+    if close:
+        pos = close.end()
     m = _TRAILING_POP_RE.match(text, pos, next_start)
     if not m:
         return None, None, est.end
@@ -208,14 +226,18 @@ def sentence_estimates(doc: Doc, si: int, inherited: str | None, previous: Estim
     if not _DIGIT_RE.search(text, sent.start, sent.end):
         return []
     figs = figures_with_ci(text, sent.start, sent.end, sentence_figure_matches(doc, si))
+    if not figs and not _DECIMAL_RE.search(text, sent.start, sent.end):
+        return []  # no interval, and no decimal for a ratio stated without one (ratios_without_ci)
     cues = sentence_measure_cues(doc, si)
+    if not figs and not cues:
+        return []
     figs = sorted(figs + ratios_without_ci(text, sent.start, sent.end, figs, cues), key=lambda f: f.start)
     out: list[Estimate] = []
     lead_start = sent.start
     for k, fig in enumerate(figs):
         next_start = figs[k + 1].start if k + 1 < len(figs) else sent.end
         measure, cue_start, own = _measure_for(cues, fig, lead_start, inherited)
-        if measure is None or not _plausible(fig, measure, text, lead_start, own):
+        if measure is None or not _plausible(fig, measure, text, lead_start, own, doc.folded):
             lead_start = fig.end
             continue
         if measure in ("RD", "MD") and not own:
@@ -242,7 +264,7 @@ def _attribute(doc: Doc, est: Estimate, lead_start: int, next_start: int, done: 
     if not est.own_cue:
         label = text[lead_start:est.fig.start].strip(" ,;:()[]")
         est.label = label[-80:] or None
-    est.claimed = _claimed(text, sent.start, est)
+    est.claimed = _claimed(doc, sent.start, est)
 
 
 def _endpoint(doc: Doc, est: Estimate, lead_start: int, trailing) -> tuple[str | None, str | None]:
@@ -327,12 +349,47 @@ def _apply_respectively(doc: Doc, si: int, found: list[Estimate]) -> None:
                 est.population = src.population
 
 
-def _claimed(text: str, sent_start: int, est: Estimate) -> bool | None:
+def _claimed(doc: Doc, sent_start: int, est: Estimate) -> bool | None:
     window_start = max(sent_start, est.fig.start - 160)
-    chunk = text[window_start:est.end]
-    folded = fold(chunk)
-    if _SIGNIFICANT_NEG_FILTER.may_match(folded) and _SIGNIFICANT_NEG_RE.search(chunk):
-        return False
-    if _SIGNIFICANT_POS_FILTER.may_match(folded) and _SIGNIFICANT_POS_RE.search(chunk):
-        return True
+    end = est.end
+    # The window's words are looked for in the article's folded text (fold is done per character, so
+    # fold(text)[a:b] is fold(text[a:b])); the regexes then read the window as its own string.
+    # The window is read as a string of its own; the Prefilters' lower-case regexes find the same matches
+    # in its folded copy, faster than IGNORECASE.
+    folded = doc.folded
+    if _has_any(folded, _SIGNIFICANT_NEG_FILTER.texts, window_start, end):
+        chunk = doc.text[window_start:end]
+        if _first_match(_SIGNIFICANT_NEG_FILTER, chunk, folded[window_start:end]):
+            return False
+    if _has_any(folded, _SIGNIFICANT_POS_FILTER.texts, window_start, end):
+        chunk = doc.text[window_start:end]
+        if _first_match(_SIGNIFICANT_POS_FILTER, chunk, folded[window_start:end]):
+            return True
     return None
+
+
+def _first_match(prefilter: Prefilter, chunk: str, folded_chunk: str) -> bool:
+    """Whether ``prefilter.regex.search(chunk)`` finds a match (``folded_chunk`` is ``fold(chunk)``)."""
+    return next(prefilter.matches(chunk, 0, len(chunk), folded_chunk), None) is not None
+
+
+def _has_all(folded: str, requirements: tuple[tuple[str, ...], ...], start: int, end: int) -> bool:
+    """Whether folded[start:end] holds a string of each of ``requirements`` (see vocab.regex_requirements)."""
+    for strings in requirements:
+        if not _has_any(folded, strings, start, end):
+            return False
+    return True
+
+
+# Strings NOT_AN_ESTIMATE_RE's matches need, in lower case for the folded text.
+_NOT_AN_ESTIMATE_NEEDS = regex_requirements(NOT_AN_ESTIMATE_RE)
+
+
+def _has_any(folded: str, texts: tuple[str, ...] | None, start: int, end: int) -> bool:
+    """Prefilter.may_match(folded[start:end]) without cutting the slice."""
+    if texts is None:
+        return True
+    for t in texts:
+        if folded.find(t, start, end) != -1:
+            return True
+    return False

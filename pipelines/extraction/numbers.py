@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
@@ -36,6 +35,45 @@ _CUE_PARTS = (
 )
 # Cues start words, and with one of these letters: the scan skips other positions quickly.
 CUE_RE = re.compile("(?=[HOIRMAETBhoirmaetb\u0394])(?<![A-Za-z0-9])(?:" + "|".join(f"(?P<{name}>{pat})" for name, pat in _CUE_PARTS) + ")")
+
+
+def word_matches(regex: re.Pattern, finder: re.Pattern, text: str, start: int, end: int,
+                 offset: int = 1) -> list[re.Match]:
+    """``list(regex.finditer(text, start, end))``, trying ``regex`` only where ``finder`` points.
+
+    A match of ``finder`` at ``r`` points at ``r + offset``. Wherever ``regex`` matches (after the text's
+    first position), ``finder`` must match at the place pointing there, up to the same end: a finder
+    opening with a class the engine can skip to is searched many times faster than ``regex``, whose
+    look-arounds make the engine try it at every position. Each match is taken from ``regex`` itself,
+    in the order finditer finds them, so the matches are the same.
+    """
+    out = []
+    match = regex.match
+    look = start - offset  # where the finder looks from: a match there points at ``start``
+    if start == 0 and offset:
+        # No character before the text's first one: only the regex itself can tell.
+        m = match(text, 0, end)
+        if m is not None:
+            if m.end() == 0:
+                return list(regex.finditer(text, start, end))
+            out.append(m)
+            look = m.end() - offset
+        else:
+            look = 1 - offset
+    search = finder.search
+    while (found := search(text, look, end)) is not None:
+        at = found.start() + offset
+        m = match(text, at, end)
+        if m is None:
+            look = at + 1 - offset
+            continue
+        if m.end() == at:  # empty matches step on as finditer does: not a regex this is for
+            return list(regex.finditer(text, start, end))
+        out.append(m)
+        look = m.end() - offset
+    return out
+
+
 NOT_AN_ESTIMATE_RE = re.compile(
     r"number needed|\bNNTs?\b|posterior|powered|to detect|(?i:per (?:\d+[- ])?(?:point|unit|%|SD))",
 )
@@ -74,7 +112,8 @@ def to_float(s: str) -> float | None:
         value = float(s.replace(",", ""))
     except ValueError:
         return None
-    return value if math.isfinite(value) and abs(value) < MAX_MAGNITUDE else None
+    # Also false for NaN and infinities: the test of math.isfinite and abs in one comparison.
+    return value if -MAX_MAGNITUDE < value < MAX_MAGNITUDE else None
 
 
 def _unit_of(raw: str | None) -> str | None:
@@ -174,7 +213,7 @@ def _not_the_estimate_p(text: str, m: re.Match) -> bool:
 def p_values(text: str, start: int, end: int, allow_bare: bool = False) -> list[PValue]:
     """p-values of estimates in text[start:end]; interaction and threshold p-values are left out."""
     out = []
-    for m in P_RE.finditer(text, start, end):
+    for m in word_matches(P_RE, _P_FINDER_RE, text, start, end):
         if _not_the_estimate_p(text, m):
             continue
         exponent = f"e{'-' if m.group('neg') else ''}{m.group('exp')}" if m.group("exp") else ""
@@ -190,7 +229,23 @@ def p_values(text: str, start: int, end: int, allow_bare: bool = False) -> list[
 
 
 def measure_cues(text: str, start: int, end: int) -> list[Cue]:
-    return [Cue(m.start(), m.end(), m.lastgroup) for m in CUE_RE.finditer(text, start, end)]
+    return [Cue(m.start(), m.end(), m.lastgroup) for m in word_matches(CUE_RE, _CUE_FINDER_RE, text, start, end)]
+
+
+# Finders for word_matches. A cue follows a character other than a letter or digit and starts with one of
+# these (IGNORECASE letters of the words are among the ASCII ones CUE_RE's look-ahead allows); the finder's
+# match is the character before it.
+_CUE_FINDER_RE = re.compile(
+    r"[^A-Za-z0-9](?:HR|OR|IRR|RR|MD|ARD|\u0394|[Hh](?i:azard ratio)|[Oo](?i:dds ratio)|[Ii](?i:ncidence rate ratio)"
+    r"|[Rr](?i:ate ratio|isk ratio|elative risk|isk difference)|[Mm](?i:ean difference)|[Aa](?i:bsolute)"
+    r"|[Ee](?i:stimated)|[Tt](?i:reatment)|[Bb](?i:etween-group))")
+# A figure starts with a digit, '.' or '-' that does not follow a word character or '.' (FIGURE_CI_RE's
+# look-behind, two characters wide here since it comes after that first character).
+# A p-value follows a character other than an ASCII letter and opens with one of P_RE's words or with its 'p'
+# and relation.
+_P_FINDER_RE = re.compile(r"[^A-Za-z](?:(?i:two-sided|one-sided|nominal|log-rank)|[Pp](?:\s?-?(?i:values?))?\s*+"
+                          r"[<>=\u2264\u2265])")
+FIGURE_CI_FINDER_RE = re.compile(r"[-.\d](?<![\w.].)")
 
 
 def parse_int(s: str) -> int | None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from string import ascii_lowercase
 
+from pipelines.extraction.numbers import word_matches
 from pipelines.extraction.prefilter import (
     Prefilter,
-    first_letters,
     fold,
     lower_ascii,
     lower_case_regex,
@@ -79,20 +79,115 @@ def _endpoint_alternation() -> tuple[re.Pattern, tuple[str, ...]]:
         if "|".join(alternatives) != pattern.lower() or any(re.compile(a).groups for a in alternatives):
             raise ValueError(f"endpoint pattern not split at top-level bars: {pattern}")
         for alternative in alternatives:
-            for letter in first_letters(alternative) or ascii_lowercase:
+            for letter in _opening_letters(alternative):
                 by_letter.setdefault(letter, []).append((alternative, label))
-    branches, labels = [], []
-    for letter, alternatives in sorted(by_letter.items()):
-        closed = []
-        for alternative, label in alternatives:
-            labels.append(label)
-            closed.append(f"{alternative}(?P<a{len(labels)}>)")  # group number len(labels)
-        branches.append(f"(?={letter})(?:{'|'.join(closed)})")
-    return re.compile(rf"(?=[a-z])(?<![a-z0-9])(?:{'|'.join(branches)})"), tuple(labels)
+    # The letter is told in two steps, a range of letters and then the letter, which tries fewer
+    # look-aheads at each word than one step over every letter.
+    groups, labels = [], []
+    for letters in _LETTER_RANGES:
+        branches = []
+        for letter in sorted(set(by_letter) & set(letters)):
+            closed = []
+            for alternative, label in by_letter[letter]:
+                labels.append(label)
+                closed.append(f"{alternative}(?P<a{len(labels)}>)")  # group number len(labels)
+            branches.append(f"(?={letter})(?:{'|'.join(closed)})")
+        if branches:
+            groups.append(f"(?=[{letters}])(?:{'|'.join(branches)})")
+    return re.compile(rf"{_ENDPOINT_WORD_START}(?:{'|'.join(groups)})"), tuple(labels)
+
+
+_LETTER_RANGES = ("abcdef", "ghijklm", "nopqr", "stuvwxyz")
+
+
+_ENDPOINT_WORD_START = "(?=[a-z])(?<![a-z0-9])"
+
+
+def _opening_letters(pattern: str) -> str:
+    """The letters a to z a match of ``pattern`` (no IGNORECASE) can start with; all of them when unsure.
+
+    Read from the parsed pattern, which sees through optional openings ('m?pfs' starts with m or p), so
+    fewer alternatives are tried at each word. Zero-width assertions are passed over, which can only
+    leave in letters that cannot start a match.
+    """
+    try:
+        from re import _parser  # the parser of the running Python; any surprise keeps every letter
+        chars, nullable = _first_chars(_parser.parse(pattern).data, _parser)
+    except Exception:  # noqa: BLE001
+        return ascii_lowercase
+    if chars is None or nullable:
+        return ascii_lowercase
+    return "".join(letter for letter in ascii_lowercase if letter in chars)
+
+
+def _first_chars(items, p) -> tuple[set[str] | None, bool]:
+    """(characters a match of the parsed sequence ``items`` can start with or None when unsure, whether it can be empty)."""
+    out: set[str] = set()
+    for op, av in items:
+        if op is p.LITERAL:
+            out.add(chr(av))
+            return out, False
+        if op is p.IN:
+            for kind, value in av:
+                if kind is p.LITERAL:
+                    out.add(chr(value))
+                elif kind is p.RANGE:
+                    out.update(map(chr, range(value[0], value[1] + 1)))
+                else:
+                    return None, False
+            return out, False
+        if op is p.AT or op is p.ASSERT or op is p.ASSERT_NOT:
+            continue
+        if op is p.SUBPATTERN:
+            if av[1] or av[2]:  # inline flags
+                return None, False
+            chars, nullable = _first_chars(av[3].data, p)
+        elif op is p.BRANCH:
+            chars, nullable = set(), False
+            for alternative in av[1]:
+                found, empty = _first_chars(alternative.data, p)
+                if found is None:
+                    return None, False
+                chars |= found
+                nullable = nullable or empty
+        elif op is p.MAX_REPEAT or op is p.MIN_REPEAT or op is p.POSSESSIVE_REPEAT:
+            chars, nullable = _first_chars(av[2].data, p)
+            nullable = nullable or av[0] == 0
+        else:
+            return None, False
+        if chars is None:
+            return None, False
+        out |= chars
+        if not nullable:
+            return out, False
+    return out, True
 
 
 # The alternative that closed with group i + 1 names the endpoint _ENDPOINT_LABELS[i].
 _ENDPOINT_LOWER_RE, _ENDPOINT_LABELS = _endpoint_alternation()
+# The same regex taking in the character before the name. Searching for it lets the engine skip letters
+# and digits outright, where the regex above is tried at every position; its matches are those of the
+# regex above, one character earlier, at every position but the first of the text.
+_AFTER_SEPARATOR_RE = re.compile("[^a-z0-9](?=[a-z])" + _ENDPOINT_LOWER_RE.pattern[len(_ENDPOINT_WORD_START):])
+
+
+def endpoint_matches(lowered: str, start: int, end: int) -> list[tuple[int, int, int]]:
+    """``(start, end, lastindex)`` of each match of ``_ENDPOINT_LOWER_RE.finditer(lowered, start, end)``."""
+    out = []
+    if start == 0:
+        m = _ENDPOINT_LOWER_RE.match(lowered, 0, end)
+        if m is not None:
+            out.append((0, m.end(), m.lastindex))
+            start = m.end()
+    # A match at ``start`` or later is one of _AFTER_SEPARATOR_RE a character before; matches are never
+    # empty, so the next one is looked for from the end of the last, as finditer does.
+    search = _AFTER_SEPARATOR_RE.search
+    pos = start - 1 if start else 0
+    while (m := search(lowered, pos, end)) is not None:
+        pos = m.end()
+        out.append((m.start() + 1, pos, m.lastindex))
+        pos -= 1
+    return out
 
 
 def ascii_lower(text: str) -> str:
@@ -111,13 +206,13 @@ def endpoint_mentions(text: str, start: int = 0, end: int | None = None,
     end = len(text) if end is None else end
     lowered = ascii_lower(text[:end]) if lowered is None else lowered
     out = []
-    for m in _ENDPOINT_LOWER_RE.finditer(lowered, start, end):
-        label = _ENDPOINT_LABELS[m.lastindex - 1]
-        word = text[m.start():m.end()]
+    labels = _ENDPOINT_LABELS
+    for s, e, group in endpoint_matches(lowered, start, end):
+        word = text[s:e]
         # Short abbreviations count only in capitals: "os" or "mi" inside prose are not endpoints.
         if word.strip().upper() in _CASE_SENSITIVE and word != word.upper():
             continue
-        out.append((m.start(), m.end(), label))
+        out.append((s, e, labels[group - 1]))
     return out
 
 
@@ -250,14 +345,49 @@ class _VocabularyIndex:
     # Patterns whose part of _any_subgroup_re surely matches wherever they do: for these alone, starting
     # at the union's first hit finds what starting at the sentence start does.
     seen_by_union: frozenset[int]
+    # For each pattern, sets of lower-case strings of which its matches hold one each (see _required_strings):
+    # the string above rules a pattern in when one of a few words is there, these all together rule most out.
+    requirements: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    # The strings to look for in turn, alone or behind a piece several share (see _gated); set on creation.
+    plan: tuple[tuple[str, tuple[str, ...] | None], ...] | None = field(default=None, init=False, compare=False)
+    by_string: dict[str, tuple[int, ...]] = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def live(self, folded: str, candidates: list[int]) -> list[int]:
+        """Those of ``candidates`` whose every requirement the ``fold``-ed text meets; the others cannot match it."""
+        out = []
+        requirements = self.requirements
+        for k in candidates:
+            for strings in requirements[k]:
+                for string in strings:
+                    if string in folded:
+                        break
+                else:
+                    break
+            else:
+                out.append(k)
+        return out
 
     def candidates(self, folded: str) -> list[int]:
         """Positions, in vocabulary order, of the patterns that may match the ``fold``-ed text."""
         live = set(self.always)
+        if self.plan is not None:
+            for key, group in self.plan:
+                if key in folded:
+                    if group is None:
+                        live.update(self.by_string[key])
+                        continue
+                    for string in group:
+                        if string in folded:
+                            live.update(self.by_string[string])
+            return sorted(live)
         for string, users in zip(self.strings, self.users):
             if string in folded:
                 live.update(users)
         return sorted(live)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_string", dict(zip(self.strings, self.users)))
+        object.__setattr__(self, "plan", _gated(self.strings) if self.strings and all(self.strings) else None)
 
     def first_hit(self, text: str, start: int, end: int, candidates: list[int], anywhere: re.Pattern,
                   folded_text: str | None = None) -> int | None:
@@ -304,7 +434,75 @@ def _vocabulary_index(path: str | None = None) -> _VocabularyIndex:
     seen = frozenset(k for k, (body, word) in enumerate(parts)
                      if not _BACK_REFERENCE.search(body) and (not word or starts_with_word_char(body)))
     return _VocabularyIndex(patterns, tuple(users), tuple(tuple(u) for u in users.values()), tuple(always),
-                            openers, folded_openers, filters, seen)
+                            openers, folded_openers, filters, seen, tuple(regex_requirements(pat) for _t, pat in patterns))
+
+
+def regex_requirements(regex: re.Pattern) -> tuple[tuple[str, ...], ...]:
+    """Sets of strings of which every match of ``regex`` holds one each, in lower case for ``fold``-ed text.
+
+    Read from the parsed pattern; none when it cannot be parsed here.
+    """
+    try:
+        from re import _parser  # the parser of the running Python; any surprise gives no requirement
+        found = _required_strings(_parser.parse(regex.pattern, regex.flags).data, _parser)
+    except Exception:  # noqa: BLE001
+        return ()
+    # The longest first: they are the likeliest to be missing.
+    return tuple(sorted(found, key=lambda strings: -min(map(len, strings))))
+
+
+def _required_strings(items, p) -> list[tuple[str, ...]]:
+    """For the parsed sequence ``items``: sets of strings of which each match holds one each.
+
+    Runs of ASCII literals, in lower case: a string occurs in text matched with or without IGNORECASE
+    only where its lower case occurs in ``fold`` of that text. Alternatives give the union of one set
+    each; a group or a repeat that must occur gives its own. Anything else (classes, assertions, optional
+    parts, non-ASCII characters) only ends a run, so every string is surely required.
+    """
+    out: list[tuple[str, ...]] = []
+    run: list[str] = []
+    for op, av in items:
+        if op is p.LITERAL and av < 128:
+            run.append(chr(av).lower())
+            continue
+        if run:
+            out.append(("".join(run),))
+            run = []
+        if op is p.SUBPATTERN:
+            out.extend(_required_strings(av[3].data, p))
+        elif op is p.BRANCH:
+            alternatives = [_required_strings(a.data, p) for a in av[1]]
+            if all(alternatives):
+                out.append(tuple(s for a in alternatives for s in max(a, key=lambda strings: min(map(len, strings)))))
+        elif (op is p.MAX_REPEAT or op is p.MIN_REPEAT or op is p.POSSESSIVE_REPEAT) and av[0] >= 1:
+            out.extend(_required_strings(av[2].data, p))
+    if run:
+        out.append(("".join(run),))
+    return out
+
+
+def _gated(strings: tuple[str, ...], shortest: int = 4, longest: int = 12) -> tuple[tuple[str, tuple[str, ...] | None], ...]:
+    """The strings to look for in turn: each alone, or a piece several of them share with those strings.
+
+    A string holding the piece occurs only where the piece does, so most of a group is ruled out by one
+    test. Pieces are taken greedily, the one shared by most strings first.
+    """
+    holders: dict[str, set[str]] = {}
+    for string in strings:
+        for i in range(len(string)):
+            for j in range(i + shortest, min(len(string), i + longest) + 1):
+                holders.setdefault(string[i:j], set()).add(string)
+    holders = {piece: held for piece, held in holders.items() if len(held) >= 2}
+    left = set(strings)
+    groups = []
+    while holders:
+        count, _length, piece = max((len(held & left), len(piece), piece) for piece, held in holders.items())
+        if count < 2:
+            break
+        group = tuple(s for s in strings if s in left and s in holders[piece])
+        groups.append((piece, group))
+        left.difference_update(group)
+    return tuple([(s, None) for s in strings if s in left] + groups)
 
 
 _BACK_REFERENCE = re.compile(r"\\\d|\(\?P=")
@@ -321,29 +519,45 @@ def _vocab_cues(text: str, start: int, end: int, folded: str, folded_text: str |
     candidates = index.candidates(folded)
     if not candidates:
         return out
+    live = index.live(folded, candidates)
+    if not live:
+        return out
     anywhere = _any_subgroup_re()
-    if anywhere is not None:
+    # Patterns seen by the union find the same matches from the union's first hit as from ``start``: the
+    # hit is looked for only when a pattern that may match is not seen by it.
+    if anywhere is not None and not index.seen_by_union.issuperset(live):
         first = index.first_hit(text, start, end, candidates, anywhere, folded_text)
         if first is None:
             return out
         start = first
-    for k in candidates:
+    for k in live:
         term, pat = index.patterns[k]
         for m in index.filters[k].matches(text, start, end, folded_text):
-            before = text[max(0, m.start() - 40):m.start()]
-            if SUBGROUP_BLOCKERS.search(before) or text.startswith(" status", m.end()):
+            at = m.start()
+            if text.startswith(" status", m.end()):
                 continue
-            negated = bool(NEGATION_RE.search(text[max(0, m.start() - 25):m.start()])
+            # The look-backs run only where the words they need are there (Prefilter on the folded text).
+            lead = max(0, at - 40)
+            lead_folded = folded_text[lead:at] if folded_text is not None else fold(text[lead:at])
+            if _BLOCKERS_FILTER.may_match(lead_folded) and SUBGROUP_BLOCKERS.search(text[lead:at]):
+                continue
+            near = max(0, at - 25)
+            negated = bool(_NEGATION_FILTER.may_match(lead_folded[near - lead:])
+                           and NEGATION_RE.search(text[near:at])
                            or _NEGATED_TERM_RE.match(m.group(0)))
             level = term.level
             if "level" in pat.groupindex and m.group("level"):
                 level = m.group("level")
             if negated:
                 level = term.negated_level or f"not {level}"
-            label_start = _label_start(text, m.start(), negated)
-            out.append(PopulationCue(m.start(), m.end(), False, text[label_start:m.end()].strip(),
+            label_start = _label_start(text, at, negated) if negated else at
+            out.append(PopulationCue(at, m.end(), False, text[label_start:m.end()].strip(),
                                      term.variable, level))
     return out
+
+
+_BLOCKERS_FILTER = Prefilter(SUBGROUP_BLOCKERS)
+_NEGATION_FILTER = Prefilter(NEGATION_RE)
 
 
 def _label_start(text: str, pos: int, negated: bool) -> int:
@@ -380,7 +594,7 @@ def population_cues(text: str, start: int, end: int, trial_words: frozenset[str]
     folded = fold(text[start:end]) if folded_text is None else folded_text[start:end]
     cues = _vocab_cues(text, start, end, folded, folded_text)
     if trial_words is not None:
-        for m in _PATIENTS_WITH_FILTER.finditer(text, start, end, folded, folded_text):
+        for m in _scan(_PATIENTS_WITH_FILTER, _PATIENTS_WITH_NEEDS, text, start, end, folded, folded_text):
             words = content_words(m.group("x")) - _GENERIC_WORDS
             # Only a fronted phrase ("In patients with X, the HR was ...") names a subgroup; one trailing a
             # comparison ("... vs placebo in patients with X") usually restates who was enrolled.
@@ -388,19 +602,22 @@ def population_cues(text: str, start: int, end: int, trial_words: frozenset[str]
             fronted = not before.strip() or _CLAUSE_START_RE.search(before)
             if fronted and words and not words & trial_words and not _WITHOUT_EITHER_RE.match(m.group("x")):
                 cues.append(PopulationCue(m.start(), m.end(), False, _generic_label(text, m), None, None))
-    for m in _BAND_FILTER.finditer(text, start, end, folded, folded_text):
+    # Every band's level ends with '%': most sentences lack one, and the scan is skipped.
+    for m in _scan(_BAND_FILTER, _BAND_NEEDS, text, start, end, folded, folded_text) if "%" in folded else ():
         label = _BAND_LEAD_RE.sub("", m.group(0))
         cues.append(PopulationCue(m.start(), m.end(), False, label, None, band_level(m.group("level"))))
-    for m in _OVERALL_FILTER.finditer(text, start, end, folded, folded_text):
+    for m in _scan(_OVERALL_FILTER, _OVERALL_NEEDS, text, start, end, folded, folded_text):
         before = text[max(0, m.start() - 20):m.start()].lower()
         if before.endswith(("consistent with the ", "similar to the ", "similar results to the ",
                             "to those of the ", "than the ")):
             continue
         cues.append(PopulationCue(m.start(), m.end(), True))
-    for m in _GENERIC_SUBGROUP_FILTER.finditer(text, start, end, folded, folded_text):
+    for m in _generic_subgroup_matches(text, start, end, folded, folded_text):
         if _WHOLE_POPULATION_WORD_RE.search(m.group(0)):
             continue
         cues.append(PopulationCue(m.start(), m.end(), False, _generic_label(text, m), None, None))
+    if len(cues) < 2:
+        return cues
     cues.sort(key=lambda c: (c.start, -(c.end - c.start)))
     kept: list[PopulationCue] = []
     for c in cues:
@@ -413,6 +630,53 @@ def population_cues(text: str, start: int, end: int, trial_words: frozenset[str]
         kept.append(c)
     return kept
 
+
+# Where GENERIC_SUBGROUP_RE's matches start, in lower case on fold-ed text, with the non-word character
+# before them: every one starts so, but for '(this|the) subgroup' and '\w+ subgroup', which need ' subgroup'.
+_GENERIC_FINDER_RE = re.compile(
+    r"[^\w](?:(?:in|among|for) (?:the )?(?:\d+% of )?(?:those|pts|patients|participants|women|men) "
+    r"|\d+% of (?:patients|pts|participants) |subgroup (?:of|with)|subset|cohort )")
+
+
+def _generic_subgroup_matches(text: str, start: int, end: int, folded: str, folded_text: str | None) -> list[re.Match]:
+    """GENERIC_SUBGROUP_RE's matches in text[start:end] (``folded`` is fold of that, ``folded_text`` of ``text``).
+
+    The regex tries eight alternatives at every word, one of them backtracking through the word; without
+    ' subgroup' in the sentence, the finder above leads to the few places where it can match.
+    """
+    generic = _GENERIC_SUBGROUP_FILTER
+    if not generic.may_match(folded) or not _meets(folded, _GENERIC_SUBGROUP_NEEDS):
+        return []
+    if folded_text is None or generic.lowered is None or " subgroup" in folded:
+        return list(generic.matches(text, start, end, folded_text))
+    match = GENERIC_SUBGROUP_RE.match
+    return [match(text, m.start(), end) for m in word_matches(generic.lowered, _GENERIC_FINDER_RE, folded_text, start, end)]
+
+
+def _meets(folded: str, needs: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether the ``fold``-ed text holds a string of each set of ``needs`` (see regex_requirements)."""
+    for strings in needs:
+        for string in strings:
+            if string in folded:
+                break
+        else:
+            return False
+    return True
+
+
+def _scan(prefilter: Prefilter, needs: tuple[tuple[str, ...], ...], text: str, start: int, end: int, folded: str,
+          folded_text: str | None):
+    """``prefilter.finditer``, skipped also when a string the regex needs is missing (all of them, not one)."""
+    if not prefilter.may_match(folded) or not _meets(folded, needs):
+        return ()
+    return prefilter.matches(text, start, end, folded_text)
+
+
+# Every string set each regex needs: the Prefilters test one set only.
+_PATIENTS_WITH_NEEDS = regex_requirements(PATIENTS_WITH_RE)
+_BAND_NEEDS = regex_requirements(BAND_RE)
+_OVERALL_NEEDS = regex_requirements(OVERALL_RE)
+_GENERIC_SUBGROUP_NEEDS = regex_requirements(GENERIC_SUBGROUP_RE)
 
 _BLANKS_RE = re.compile(r"\s+")
 
