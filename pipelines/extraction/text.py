@@ -73,11 +73,12 @@ def _map_char(text: str, i: int) -> str:
 
 # Rewrites after the character map: words broken at a line end ("pro- gression", "with- out") are
 # joined again, and a spelled-out "95 percent" reads as "95%".
-# Each with a string every match contains: without it in the text, the rewrite has nothing to do.
+# Each with strings one of which every match contains: without any in the text, the rewrite has nothing
+# to do (and the percent pattern, which opens with a look-behind, would be tried at every position).
 # The '- ' pattern opens with its literal (the look-behind follows it) so that the engine can jump to it.
 _REWRITES = (
-    (re.compile(r"- (?<=[a-z]- )(?=[a-z])(?!(?:and|or|to|vs|nor)\b)"), "", "- "),
-    (re.compile(r"(?<=\d) ?(?:percent|per cent)\b"), "%", "per"),
+    (re.compile(r"- (?<=[a-z]- )(?=[a-z])(?!(?:and|or|to|vs|nor)\b)"), "", ("- ",)),
+    (re.compile(r"(?<=\d) ?(?:percent|per cent)\b"), "%", ("percent", "per cent")),
 )
 
 
@@ -89,7 +90,7 @@ def normalize(text: str) -> Normalized:
     """
     norm = _normalize_chars(text)
     for regex, replacement, needed in _REWRITES:
-        if needed in norm.text:
+        if any(word in norm.text for word in needed):
             norm = _rewrite(norm, regex, replacement)
     return norm
 
@@ -171,8 +172,12 @@ class Sentence:
     para: int
 
 
-_BREAK = re.compile(r"[.!?](?=[\"')\]]?\s+)|\n")
+# A stop followed by blank space (maybe after a closing quote or bracket), or a line break. The pattern
+# opens with one class, which lets the engine skip straight to the next such character.
+_BREAK = re.compile(r"[.!?\n](?:(?<=\n)|(?=[\"')\]]?\s))")
 _ABBREV = re.compile(r"(?:\b(?:vs|e\.g|i\.e|al|Dr|Fig|approx|no|No|ca|cf|Inc|Ltd|St)|\b[A-Z])\.$")
+# The last character of every abbreviation _ABBREV knows: a stop after any other is never one's.
+_ABBREV_LAST = frozenset("sgelrxoafcdt" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 _INNER_CAPITALS_RE = re.compile(r"[a-z]{1,2}[A-Z][A-Za-z0-9]*")
@@ -186,8 +191,7 @@ def _starts_sentence(text: str, j: int) -> bool:
     ch = text[j]
     if ch.islower():
         # "mPFS was ...", "eGFR fell ...": an abbreviation with inner capitals can open a sentence.
-        word = _INNER_CAPITALS_RE.match(text[j:j + 12])
-        return bool(word)
+        return _INNER_CAPITALS_RE.match(text, j, j + 12) is not None
     return ch.isupper() or ch.isdigit() or ch in "\u2022*-\u25cf\u25aa\u2013"
 
 
@@ -237,13 +241,17 @@ def sentences(text: str) -> list[Sentence]:
                 continue
             end, new_para = pos, True
         else:
-            if _ABBREV.search(text, max(0, pos - 8), pos + 1):
+            if pos and text[pos - 1] in _ABBREV_LAST and _ABBREV.search(text, max(0, pos - 8), pos + 1):
                 continue
             if not _starts_sentence(text, m.end()):
                 continue
             end, new_para = pos + 1, False
-        if text[start:end].strip():
-            out.extend(_bounded(start, end, para, text))
+        # Something besides blanks between start and end; most sentences end on a character that is not one.
+        if start < end and (not text[end - 1].isspace() or text[start:end].strip()):
+            if end - start > MAX_SENTENCE:
+                out.extend(_bounded(start, end, para, text))
+            else:
+                out.append(Sentence(start, end, para))
         if new_para:
             para += 1
         start = end
