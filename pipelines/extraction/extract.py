@@ -41,9 +41,11 @@ def _estimates(doc: Doc) -> list[Estimate]:
     """Estimates sentence by sentence; a measure named in one sentence carries to bare figures just after."""
     out: list[Estimate] = []
     inherited, since = None, 0
+    para = None
     for si, sent in enumerate(doc.sents):
-        if si and doc.sents[si - 1].para != sent.para and not _is_header(doc, si - 1):
+        if si and para != sent.para and not _is_header(doc, si - 1):
             since += 1
+        para = sent.para
         found = sentence_estimates(doc, si, inherited if since <= _INHERIT_SENTENCES else None,
                                    out[-1] if out else None)
         out.extend(found)
@@ -57,8 +59,15 @@ def _estimates(doc: Doc) -> list[Estimate]:
 
 
 def _is_header(doc: Doc, si: int) -> bool:
+    """Whether the sentence ends with a colon, blanks aside; the last character mostly settles it unsliced."""
     sent = doc.sents[si]
-    return doc.text[sent.start:sent.end].rstrip().endswith(":")
+    text = doc.text
+    if sent.end <= sent.start:
+        return False
+    last = text[sent.end - 1]
+    if last == ":" or not last.isspace():
+        return last == ":"
+    return text[sent.start:sent.end].rstrip().endswith(":")
 
 
 def _dedupe(estimates: list[Estimate]) -> list[Estimate]:

@@ -1,0 +1,83 @@
+"""Shortcuts in text preparation, article facts and the entry point find exactly what the plain code finds."""
+
+from __future__ import annotations
+
+import importlib
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipelines.extraction import facts, text, vocab
+from pipelines.extraction.context import prepare
+from pipelines.extraction.prefilter import fold
+
+extract_module = importlib.import_module("pipelines.extraction.extract")
+
+_TEXT_PIECES = ["Dr", "Fig", "vs", "e.g", "i.e", "al", "approx", "no", "No", "ca", "cf", "Inc", "Ltd", "St", "A", "x",
+                "trial", ".", ". ", "! ", "? ", ".\" ", ".) ", "\n", "\n\n", " \n", ":", ": ", " ", "\t", "\u00a0",
+                "0.5", "5 percent", "5 per cent", "per", "percentage", "pro- gression", "mPFS", "eGFR", "\u2014",
+                "3\u20145", "0\u00b762", "&amp;", "\r\n", "Results", "1", "(", ")", "\u3000"]
+_TEXTS = st.lists(st.sampled_from(_TEXT_PIECES), max_size=30).map("".join)
+
+_BREAK_AS_WRITTEN = re.compile(r"[.!?](?=[\"')\]]?\s+)|\n")
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_sentence_breaks_are_those_of_the_pattern_as_written(sample):
+    assert [m.span() for m in text._BREAK.finditer(sample)] == [m.span() for m in _BREAK_AS_WRITTEN.finditer(sample)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_an_abbreviation_ends_only_on_a_known_last_letter(sample):
+    for pos, char in enumerate(sample):
+        if char == "." and text._ABBREV.search(sample, max(0, pos - 8), pos + 1):
+            assert pos > 0 and sample[pos - 1] in text._ABBREV_LAST
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_rewrites_skipped_only_where_they_find_nothing(sample):
+    norm = text._normalize_chars(sample)
+    for regex, _replacement, needed in text._REWRITES:
+        if not any(word in norm.text for word in needed):
+            assert regex.search(norm.text) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_headers_are_sentences_ending_in_a_colon(sample):
+    if not sample.strip():
+        return
+    doc = prepare(sample)
+    for si, sent in enumerate(doc.sents):
+        assert extract_module._is_header(doc, si) == doc.text[sent.start:sent.end].rstrip().endswith(":")
+
+
+_TERM_PIECES = ["breast cancer", "Breast Cancer", "advanced ", "metastatic", "early-stage ", "TNBC", "xTNBC", "HFrEF",
+                "heart failure with reduced ejection fraction", "heart failure", "CKD", "T2D", "type 2 diabetes",
+                "randomised", "Randomized", "open label", "double-blinded", "multicentre", "crossover", "cross-over",
+                " ", ", ", "(", ")", "-", "x", "\u212a", "\u0130", "abc", "ABC", "ebc"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_TERM_PIECES), max_size=20).map("".join))
+def test_terms_are_found_where_their_regex_finds_them(sample):
+    folded = fold(sample)
+    terms = [t for ts, _name in facts._CONDITION_TERMS for t in ts] + [t for _name, t in facts._DESIGN_RES]
+    for term in terms:
+        m = term.regex.search(folded)
+        while m is not None and term.at_word and m.start() > 0 and re.match(r"\w", folded[m.start() - 1]):
+            m = term.regex.search(folded, m.start() + 1)
+        assert term.first(folded) == (m.start() if m else None), term.regex.pattern
+
+
+def test_alternatives_are_narrowed_where_the_whole_regex_cannot_jump_ahead():
+    generic = vocab._GENERIC_SUBGROUP_FILTER
+    assert not generic.at_word and generic._alive is not None
+    sample = fold("In the overall population, progression-free survival was longer with the drug.")
+    regex, at_word = generic._live_regex(sample, 0, len(sample))
+    assert at_word and regex.pattern.startswith("(?:in|among|for) ")
+    assert generic._live_regex(sample, 0, 10) is None
