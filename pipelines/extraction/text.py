@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import html
+import operator
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -38,6 +40,82 @@ class Normalized:
     def original_slice(self, start: int, end: int) -> str:
         a, b = self.span(start, end)
         return self.original[a:b]
+
+
+class _Offsets(Sequence):
+    """A sequence of offsets held as runs, each a stretch copied from another sequence (a range, mostly)
+    or one offset repeated.
+
+    Normalizing changes a few characters of thousands: a handful of runs stand for the offsets of all
+    of them, which as a tuple would cost an int object each. Read by index (or slice, as a list).
+    """
+
+    __slots__ = ("_len", "_keys", "_sources", "_firsts")
+
+    def __init__(self) -> None:
+        self._len = 0
+        self._keys: list[int] = []  # where each run starts
+        self._sources: list[Sequence[int] | None] = []  # what it copies, None for a repeat
+        self._firsts: list[int] = []  # the index copied first, or the offset repeated
+
+    def copy(self, source: Sequence[int], start: int, end: int) -> None:
+        """Append source[start:end]; the runs of an _Offsets source are copied, not nested."""
+        if end <= start:
+            return
+        if not isinstance(source, _Offsets):
+            self._keys.append(self._len)
+            self._sources.append(source)
+            self._firsts.append(start)
+            self._len += end - start
+            return
+        k = bisect_right(source._keys, start) - 1
+        while start < end:
+            run_end = source._keys[k + 1] if k + 1 < len(source._keys) else source._len
+            stop = min(end, run_end)
+            inner = source._sources[k]
+            if inner is None:
+                self.repeat(source._firsts[k], stop - start)
+            else:
+                first = source._firsts[k] + start - source._keys[k]
+                self.copy(inner, first, first + stop - start)
+            start = stop
+            k += 1
+
+    def repeat(self, offset: int, count: int) -> None:
+        """Append ``offset`` ``count`` times."""
+        if count > 0:
+            self._keys.append(self._len)
+            self._sources.append(None)
+            self._firsts.append(offset)
+            self._len += count
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._len))]
+        i = operator.index(index)
+        if i < 0:
+            i += self._len
+        if not 0 <= i < self._len:
+            raise IndexError("offset index out of range")
+        k = bisect_right(self._keys, i) - 1
+        source = self._sources[k]
+        if source is None:
+            return self._firsts[k]
+        return source[self._firsts[k] + i - self._keys[k]]
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"_Offsets({list(self)!r})"
 
 
 def _neighbour_digit(text: str, i: int, step: int) -> bool:
@@ -100,21 +178,21 @@ def _rewrite(norm: Normalized, regex: re.Pattern, replacement: str) -> Normalize
     matches = list(regex.finditer(norm.text))
     if not matches:
         return norm
-    out, starts, ends = [], [], []
+    out, starts, ends = [], _Offsets(), _Offsets()
     pos = 0
     for m in matches:
         out.append(norm.text[pos:m.start()])
-        starts.extend(norm.starts[pos:m.start()])
-        ends.extend(norm.ends[pos:m.start()])
+        starts.copy(norm.starts, pos, m.start())
+        ends.copy(norm.ends, pos, m.start())
         if replacement:
             out.append(replacement)
-            starts.append(norm.starts[m.start()])
-            ends.append(norm.ends[m.end() - 1])
+            starts.repeat(norm.starts[m.start()], 1)
+            ends.repeat(norm.ends[m.end() - 1], 1)
         pos = m.end()
     out.append(norm.text[pos:])
-    starts.extend(norm.starts[pos:])
-    ends.extend(norm.ends[pos:])
-    return Normalized("".join(out), tuple(starts), tuple(ends), norm.original)
+    starts.copy(norm.starts, pos, len(norm.text))
+    ends.copy(norm.ends, pos, len(norm.text))
+    return Normalized("".join(out), starts, ends, norm.original)
 
 
 _SPECIAL = re.compile("[&\r\u00b7\u2027" + re.escape(_DASHES + _LONG_DASHES + _SPACES + _DROP + "".join(_QUOTES)
@@ -145,22 +223,22 @@ def _normalize_chars(text: str) -> Normalized:
         out.append(mapped)
         pos = end
     out.append(text[pos:])
+    # Unchanged characters map to their own positions, which ranges hold without materialising
+    # thousands of offsets.
+    own_starts, own_ends = range(len(text)), range(1, len(text) + 1)
     if all(end - start == 1 and len(mapped) == 1 for start, end, mapped in changes):
-        # Every character stays one character: each maps to its own position, which ranges hold without
-        # materialising thousands of offsets.
-        return Normalized("".join(out), range(len(text)), range(1, len(text) + 1), text)
-    starts: list[int] = []
-    ends: list[int] = []
+        return Normalized("".join(out), own_starts, own_ends, text)
+    starts, ends = _Offsets(), _Offsets()
     pos = 0
     for start, end, mapped in changes:
-        starts.extend(range(pos, start))
-        ends.extend(range(pos + 1, start + 1))
-        starts.extend([start] * len(mapped))
-        ends.extend([end] * len(mapped))
+        starts.copy(own_starts, pos, start)
+        ends.copy(own_ends, pos, start)
+        starts.repeat(start, len(mapped))
+        ends.repeat(end, len(mapped))
         pos = end
-    starts.extend(range(pos, len(text)))
-    ends.extend(range(pos + 1, len(text) + 1))
-    return Normalized("".join(out), tuple(starts), tuple(ends), text)
+    starts.copy(own_starts, pos, len(text))
+    ends.copy(own_ends, pos, len(text))
+    return Normalized("".join(out), starts, ends, text)
 
 
 @dataclass(frozen=True)

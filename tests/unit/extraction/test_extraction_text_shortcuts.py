@@ -81,3 +81,53 @@ def test_alternatives_are_narrowed_where_the_whole_regex_cannot_jump_ahead():
     regex, at_word = generic._live_regex(sample, 0, len(sample))
     assert at_word and regex.pattern.startswith("(?:in|among|for) ")
     assert generic._live_regex(sample, 0, 10) is None
+
+
+def _offsets_as_written(sample: str) -> tuple[str, list[int], list[int]]:
+    """normalize() with every offset listed one by one, as the runs of _Offsets stand for."""
+    changes = []
+    pos = 0
+    for m in text._SPECIAL.finditer(sample):
+        i = m.start()
+        if i < pos:
+            continue
+        entity = text._ENTITY.match(sample, i) if sample[i] == "&" else None
+        rep = text.html.unescape(entity.group(0)) if entity else None
+        if entity and rep != entity.group(0):
+            changes.append((i, entity.end(), "".join(text._map_char(rep, k) for k in range(len(rep)))))
+            pos = entity.end()
+            continue
+        changes.append((i, i + 1, text._map_char(sample, i)))
+        pos = i + 1
+    out, starts, ends = "", [], []
+    pos = 0
+    for start, end, mapped in changes:
+        out += sample[pos:start] + mapped
+        starts += list(range(pos, start)) + [start] * len(mapped)
+        ends += list(range(pos + 1, start + 1)) + [end] * len(mapped)
+        pos = end
+    out += sample[pos:]
+    starts += list(range(pos, len(sample)))
+    ends += list(range(pos + 1, len(sample) + 1))
+    for regex, replacement, _needed in text._REWRITES:
+        new, new_starts, new_ends, pos = "", [], [], 0
+        for m in regex.finditer(out):
+            new += out[pos:m.start()] + replacement
+            new_starts += starts[pos:m.start()] + ([starts[m.start()]] if replacement else [])
+            new_ends += ends[pos:m.start()] + ([ends[m.end() - 1]] if replacement else [])
+            pos = m.end()
+        out, starts, ends = new + out[pos:], new_starts + starts[pos:], new_ends + ends[pos:]
+    return out, starts, ends
+
+
+@settings(max_examples=500, deadline=None)
+@given(_TEXTS)
+def test_offset_runs_are_the_offsets_one_by_one(sample):
+    norm = text.normalize(sample)
+    expected_text, expected_starts, expected_ends = _offsets_as_written(sample)
+    assert norm.text == expected_text
+    assert list(norm.starts) == expected_starts and list(norm.ends) == expected_ends
+    assert len(norm.starts) == len(norm.ends) == len(norm.text)
+    for i in range(-len(norm.text), len(norm.text)):
+        assert norm.starts[i] == expected_starts[i] and norm.ends[i] == expected_ends[i]
+    assert list(norm.starts[1:-1]) == expected_starts[1:-1]
