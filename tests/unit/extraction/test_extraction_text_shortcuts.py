@@ -5,12 +5,13 @@ from __future__ import annotations
 import importlib
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipelines.extraction import facts, text, vocab
 from pipelines.extraction.context import prepare
-from pipelines.extraction.prefilter import fold
+from pipelines.extraction.prefilter import fold, opening_texts
 
 extract_module = importlib.import_module("pipelines.extraction.extract")
 
@@ -131,3 +132,15 @@ def test_offset_runs_are_the_offsets_one_by_one(sample):
     for i in range(-len(norm.text), len(norm.text)):
         assert norm.starts[i] == expected_starts[i] and norm.ends[i] == expected_ends[i]
     assert list(norm.starts[1:-1]) == expected_starts[1:-1]
+
+
+@pytest.mark.parametrize("pattern, expected", [
+    (r"(?<!\d)[1-3]:[1-3]", ("1:", "2:", "3:")),
+    (r"[ab]+c", ("a", "b")),
+    (r"[ab]c?d", ("a", "b")),
+    (r"[ab]\.x|zz", ("a.x", "b.x", "zz")),
+    (r"(?:[12] to|x)y", ("1 to", "2 to", "x")),
+    (r"[^a]b", None),
+])
+def test_opening_texts_past_classes(pattern, expected):
+    assert opening_texts(pattern, past_classes=True) == expected
