@@ -264,6 +264,21 @@ def lower_case_regex(regex: re.Pattern) -> re.Pattern | None:
 
 _WORD_CHAR = re.compile(r"\w")
 
+# The text last searched without its fold()-ed form, and that form once the same text came again.
+_FOLD_CACHE: list = [None, None]
+
+
+def _folded_of(text: str) -> str | None:
+    """``fold(text)`` when ``text`` is the very text searched just before (an article read sentence by
+    sentence by a caller that keeps no fold of its own); None the first time, when it may be read once."""
+    last, folded = _FOLD_CACHE
+    if text is last:
+        if folded is None:
+            folded = _FOLD_CACHE[1] = fold(text)
+        return folded
+    _FOLD_CACHE[0], _FOLD_CACHE[1] = text, None
+    return None
+
 
 class Prefilter:
     """Whether a compiled regex may match a stretch of text, from the strings every match contains."""
@@ -361,7 +376,9 @@ class Prefilter:
                     break
             else:
                 return iter(())
-        if folded is None or self.lowered is None:
+        if self.lowered is None:
+            return self.regex.finditer(text, start, end)
+        if folded is None and (folded := _folded_of(text)) is None:
             return self.regex.finditer(text, start, end)
         return self._folded_matches(text, start, end, folded)
 
@@ -370,9 +387,12 @@ class Prefilter:
 
         With ``folded`` (``fold(text)``), an IGNORECASE regex looks for its matches in lower case
         there, several times faster, and takes each match object from the regex itself at the place
-        found, so the matches are exactly the same.
+        found, so the matches are exactly the same. Without it, a text searched again is folded once
+        (see _folded_of).
         """
-        if folded is None or self.lowered is None:
+        if self.lowered is None:
+            return self.regex.finditer(text, start, end)
+        if folded is None and (folded := _folded_of(text)) is None:
             return self.regex.finditer(text, start, end)
         return self._folded_matches(text, start, end, folded)
 

@@ -144,3 +144,18 @@ def test_offset_runs_are_the_offsets_one_by_one(sample):
 ])
 def test_opening_texts_past_classes(pattern, expected):
     assert opening_texts(pattern, past_classes=True) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(_TEXTS, st.integers(0, 40), st.integers(0, 400))
+def test_a_text_searched_again_is_read_folded_and_finds_the_same(sample, start, end):
+    from pipelines.extraction import arms, prefilter
+
+    for regex in (arms._CONTROL_MENTION, arms._COMBINATION, vocab.OVERALL_RE):
+        pf = prefilter.Prefilter(regex)
+        expected = [(m.span(), m.groups()) for m in regex.finditer(sample, start, end)]
+        segment = fold(sample[start:end])
+        for _ in range(3):  # the first time as written, then folded
+            assert [(m.span(), m.groups()) for m in pf.finditer(sample, start, end, segment)] == expected
+            assert [(m.span(), m.groups()) for m in pf.matches(sample, start, end)] == expected
+    assert prefilter._FOLD_CACHE[0] is sample and prefilter._FOLD_CACHE[1] == fold(sample)
