@@ -141,11 +141,19 @@ def _not_a_trial(name: str) -> bool:
 # Every match of _NEAR_TRIAL_RE holds, or (the first alternative) looks ahead to, one of these words.
 _TRIAL_WORDS = ("trial", "study", "Trial", "Study", "investigators", "analysis", "NCT", "nct", "RCT")
 # Every trial name holds a capital after a letter or digit of its own first word ('KEYNOTE', 'monarchE',
-# 'SYN-0000' at 'SY'): a stretch without one names no trial.
-_NAME_CAPITAL_RE = re.compile(r"[A-Za-z0-9][A-Z]")
+# 'SYN-0000' at 'SY'): a stretch without one names no trial. Written to open with the capital, which
+# lets the engine skip to the capitals (the look-behind may also see the character before the stretch,
+# which only lets a stretch be read in vain).
+_NAME_CAPITAL_RE = re.compile(r"[A-Z](?<=[A-Za-z0-9][A-Z])")
 
 
-def _near_trial_matches(text: str) -> list[re.Match]:
+# The trial words as fold() writes them, each with the spellings of it _TRIAL_WORDS holds: one scan of
+# the folded text finds them all. No word can overlap itself, so stepping past each finds every one.
+_FOLDED_TRIAL_WORDS = tuple((w, tuple(s for s in _TRIAL_WORDS if s.lower() == w))
+                            for w in dict.fromkeys(s.lower() for s in _TRIAL_WORDS))
+
+
+def _near_trial_matches(text: str, folded: str | None = None) -> list[re.Match]:
     """``_NEAR_TRIAL_RE.finditer(text)``, read only in the stretches between full stops that hold a trial word.
 
     No match, nor what it looks at, reaches over a full stop, except one inside a short parenthesis
@@ -153,14 +161,17 @@ def _near_trial_matches(text: str) -> list[re.Match]:
     stretch. Ending the regex's text at a full stop changes nothing: no part of the pattern matches
     one, and for the word boundaries and look-aheads the end of the text is, like a full stop, no
     word character. The stretches without a trial word, most of the text, are not read at all, nor
-    those in which no trial name can be (see _NAME_CAPITAL_RE).
+    those in which no trial name can be (see _NAME_CAPITAL_RE). ``folded`` is ``fold(text)`` when the
+    caller has it.
     """
+    folded = fold(text) if folded is None else folded
     starts = []
-    for word in _TRIAL_WORDS:
-        pos = text.find(word)
+    for word, spellings in _FOLDED_TRIAL_WORDS:
+        pos = folded.find(word)
         while pos != -1:
-            starts.append(pos)
-            pos = text.find(word, pos + len(word))
+            if text.startswith(spellings, pos):
+                starts.append(pos)
+            pos = folded.find(word, pos + len(word))
     out: list[re.Match] = []
     read_to = -1
     for pos in sorted(starts):
@@ -203,10 +214,11 @@ def _stop_after(text: str, pos: int) -> int:
     return len(text) if stop == -1 else stop
 
 
-def _acronym(text: str, title: str | None) -> str | None:
+def _acronym(text: str, title: str | None, folded: str | None = None) -> str | None:
+    """``folded`` is ``fold(text)`` when the caller has it."""
     votes: Counter[str] = Counter()
-    for source, weight in ((title or "", 2), (text, 1)):
-        for m in _near_trial_matches(source):
+    for source, weight, source_folded in ((title or "", 2, None), (text, 1, folded)):
+        for m in _near_trial_matches(source, source_folded):
             name = next(g for g in m.groups() if g).strip()
             if not _not_a_trial(name):
                 votes[name] += weight
@@ -283,7 +295,7 @@ def article_facts(text: str, title: str | None = None) -> dict:
     folded = fold(plain)
     rating = _RATING_OPENINGS.search(plain, folded)
     return {
-        "acronym": _acronym(plain, head),
+        "acronym": _acronym(plain, head, folded),
         "nct_id": _nct(plain, folded) or (_nct(head) if head else None),
         "condition": _condition(plain, folded) or (_condition(head) if head else None),
         "phase": _phase(plain, folded),
