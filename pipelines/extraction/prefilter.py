@@ -164,6 +164,50 @@ def first_letters(pattern: str) -> frozenset[str] | None:
     return frozenset(out)
 
 
+def opens_with_digit(pattern: str) -> bool:
+    """Whether every match of ``pattern`` surely starts with a digit, a character \\d matches (False when unsure).
+
+    True when each top-level alternative, past zero-width tests (\\b, ^, look-behinds, negative
+    look-aheads), opens with a look-ahead that does, or with \\d or a group that does, neither optional.
+    """
+    if _FLAG_GROUP.search(pattern):
+        return False
+    return all(_alternative_opens_with_digit(a) for a in top_level_alternatives(pattern))
+
+
+# A count that asks for at least one.
+_AT_LEAST_ONE = re.compile(r"\{0*[1-9]\d*(?:,\d*)?\}")
+
+
+def _alternative_opens_with_digit(alternative: str) -> bool:
+    i = 0
+    while True:
+        if alternative.startswith(("\\b", "\\B", "\\A"), i):
+            i += 2
+        elif alternative.startswith("^", i):
+            i += 1
+        elif alternative.startswith(("(?<=", "(?<!", "(?!"), i):
+            i = _skip_group(alternative, i)
+        elif alternative.startswith("(?=", i):
+            end = _skip_group(alternative, i)
+            if alternative[end:end + 1] not in ("?", "*", "{") and opens_with_digit(alternative[i + 3:end - 1]):
+                return True
+            i = end
+        else:
+            break
+    if alternative.startswith("\\d", i):
+        end = i + 2
+    elif alternative.startswith("(", i):
+        end = _skip_group(alternative, i)
+        body = _group_body(alternative[i:end])
+        if body is None or not opens_with_digit(body):
+            return False
+    else:
+        return False
+    after = alternative[end:end + 1]
+    return after not in ("?", "*", "{") or (after == "{" and _AT_LEAST_ONE.match(alternative, end) is not None)
+
+
 def _group_body(group: str) -> str | None:
     """What a group matches when it matches, or None for lookarounds, references and conditionals."""
     if group.startswith("(?:"):
@@ -303,6 +347,16 @@ class Prefilter:
             lowered = re.compile("|".join(a[2:] for a in alternatives), lowered.flags)
         self.lowered = lowered
         self._alternatives_by_text(alternatives)
+        # A regex read as written whose matches all open with a digit: the engine, which cannot jump to
+        # such a start itself (a look-ahead or a group comes first), jumps to the digits of this one,
+        # which matches a digit where the regex matches (see _located_matches).
+        self.located = None
+        if (lowered is None and not self.ignorecase and not regex.flags & re.VERBOSE
+                and opens_with_digit(pattern)):
+            try:
+                self.located = re.compile(r"\d(?<=(?=(?:" + pattern + r"))\d)", regex.flags)
+            except re.error:
+                self.located = None
 
     # Most compiled subsets of alternatives kept per Prefilter (see _live_regex).
     _MAX_SUBSETS = 64
@@ -377,6 +431,8 @@ class Prefilter:
             else:
                 return iter(())
         if self.lowered is None:
+            if self.located is not None:
+                return self._located_matches(text, start, end)
             return self.regex.finditer(text, start, end)
         if folded is None and (folded := _folded_of(text)) is None:
             return self.regex.finditer(text, start, end)
@@ -388,13 +444,24 @@ class Prefilter:
         With ``folded`` (``fold(text)``), an IGNORECASE regex looks for its matches in lower case
         there, several times faster, and takes each match object from the regex itself at the place
         found, so the matches are exactly the same. Without it, a text searched again is folded once
-        (see _folded_of).
+        (see _folded_of). A regex whose matches open with a digit is tried only at digits.
         """
         if self.lowered is None:
+            if self.located is not None:
+                return self._located_matches(text, start, end)
             return self.regex.finditer(text, start, end)
         if folded is None and (folded := _folded_of(text)) is None:
             return self.regex.finditer(text, start, end)
         return self._folded_matches(text, start, end, folded)
+
+    def _located_matches(self, text: str, start: int, end: int) -> Iterator[re.Match]:
+        """``regex.finditer(text, start, end)`` for a regex with a digit locator: where the locator matches
+        (at the first digit from which the regex matches), the regex's own match; never empty."""
+        pos = start
+        while (found := self.located.search(text, pos, end)) is not None:
+            m = self.regex.match(text, found.start(), end)
+            yield m
+            pos = m.end()
 
     def _folded_matches(self, text: str, start: int, end: int, folded: str) -> Iterator[re.Match]:
         if self._alive is None:

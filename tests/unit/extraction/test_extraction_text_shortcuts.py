@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from pipelines.extraction import facts, text, vocab
 from pipelines.extraction.context import prepare
-from pipelines.extraction.prefilter import fold, opening_texts
+from pipelines.extraction.prefilter import fold, opening_texts, opens_with_digit
 
 extract_module = importlib.import_module("pipelines.extraction.extract")
 
@@ -159,3 +159,34 @@ def test_a_text_searched_again_is_read_folded_and_finds_the_same(sample, start, 
             assert [(m.span(), m.groups()) for m in pf.finditer(sample, start, end, segment)] == expected
             assert [(m.span(), m.groups()) for m in pf.matches(sample, start, end)] == expected
     assert prefilter._FOLD_CACHE[0] is sample and prefilter._FOLD_CACHE[1] == fold(sample)
+
+
+@pytest.mark.parametrize("pattern, expected", [
+    (r"\d+", True), (r"(?=\d)x", True), (r"\d?x", False), (r"\d{0,2}", False), (r"\d{2}", True),
+    (r"(?:\d|a)", False), (r"(?<!\w)(?P<a>\d+)|\d", True), (r"\b\d", True), (r"[0-9]", False),
+    (r"(?i)\d", False), (r"(?:\d)*", False), (r"(?!x)\d{1,}", True), (r"\d|", False), (r"x\d", False),
+])
+def test_opens_with_digit(pattern, expected):
+    assert opens_with_digit(pattern) == expected
+
+
+def test_digit_locators_are_used():
+    from pipelines.extraction import results
+
+    assert results._COUNT_FILTER.located is not None and results._LEVEL_FILTER.located is not None
+
+
+_DIGIT_PIECES = ["12", "3", "0.5", "415 of 2997", "2,997", " patients", " (", "14%", "[", "]", ")", "95% CI", "95 % CIs",
+                 "90% confidence interval", "x", ".", " ", "\u0663", "a1", "1,000 of 3,000 (33.3%)"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_DIGIT_PIECES), max_size=20).map("".join), st.integers(0, 30), st.integers(0, 300))
+def test_digit_located_scans_find_what_the_regex_finds(sample, start, end):
+    from pipelines.extraction import numbers, prefilter, results
+
+    for regex in (results._COUNT_RE, numbers.LEVEL_RE, re.compile(r"(?<![\d.])\d+(?:\.\d+)? (?:of|to) \d")):
+        pf = prefilter.Prefilter(regex)
+        assert pf.located is not None
+        assert ([(m.span(), m.groups()) for m in pf.matches(sample, start, end)]
+                == [(m.span(), m.groups()) for m in regex.finditer(sample, start, end)])
