@@ -308,6 +308,13 @@ def lower_case_regex(regex: re.Pattern) -> re.Pattern | None:
 
 _WORD_CHAR = re.compile(r"\w")
 
+def _fewest(texts: tuple[str, ...]) -> tuple[str, ...]:
+    """``texts`` without repeats and without those holding another of them, in their order: a text holds
+    one of these exactly when it holds one of ``texts``."""
+    unique = tuple(dict.fromkeys(texts))
+    return tuple(t for t in unique if not any(other != t and other in t for other in unique))
+
+
 # The text last searched without its fold()-ed form, and that form once the same text came again.
 _FOLD_CACHE: list = [None, None]
 
@@ -335,6 +342,8 @@ class Prefilter:
             pattern = pattern[4:]  # already in regex.flags
         texts = required_texts(pattern)
         self.texts = None if texts is None else tuple(t.lower() if self.ignorecase else t for t in texts)
+        # The same test with fewer strings: one holding another of them is there only where that one is.
+        self._tests = None if self.texts is None else _fewest(self.texts)
         # Only for a regex with required strings, whose matches are never empty (see matches).
         lowered = lower_case_regex(regex) if texts is not None and all(texts) else None
         # A leading word boundary on every alternative is checked by hand: in the regex it keeps the engine
@@ -410,9 +419,9 @@ class Prefilter:
 
     def may_match(self, segment: str) -> bool:
         """False when no match can lie inside ``segment``: ``fold``-ed for an IGNORECASE regex, as written otherwise."""
-        if self.texts is None:
+        if self._tests is None:
             return True
-        for text in self.texts:  # a plain loop: this runs for every sentence, and any() with a generator costs more
+        for text in self._tests:  # a plain loop: this runs for every sentence, and any() with a generator costs more
             if text in segment:
                 return True
         return False
@@ -424,8 +433,8 @@ class Prefilter:
         ``folded`` is ``fold(text)`` when the caller has it (see matches).
         """
         # may_match and matches written out: this runs for every sentence, several times.
-        if self.texts is not None:
-            for required in self.texts:
+        if self._tests is not None:
+            for required in self._tests:
                 if required in segment:
                     break
             else:

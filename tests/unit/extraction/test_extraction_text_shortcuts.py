@@ -190,3 +190,12 @@ def test_digit_located_scans_find_what_the_regex_finds(sample, start, end):
         assert pf.located is not None
         assert ([(m.span(), m.groups()) for m in pf.matches(sample, start, end)]
                 == [(m.span(), m.groups()) for m in regex.finditer(sample, start, end)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="abc ", min_size=1, max_size=4), min_size=1, max_size=6),
+       st.text(alphabet="abc ", max_size=20))
+def test_fewest_strings_test_the_same(texts, sample):
+    from pipelines.extraction.prefilter import _fewest
+
+    assert any(t in sample for t in _fewest(tuple(texts))) == any(t in sample for t in texts)
