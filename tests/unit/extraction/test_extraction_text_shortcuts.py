@@ -199,3 +199,15 @@ def test_fewest_strings_test_the_same(texts, sample):
     from pipelines.extraction.prefilter import _fewest
 
     assert any(t in sample for t in _fewest(tuple(texts))) == any(t in sample for t in texts)
+
+
+def test_sentences_are_still_frozen_dataclasses():
+    import dataclasses
+
+    sent = text.Sentence(3, 9, para=1)
+    assert (sent.start, sent.end, sent.para) == (3, 9, 1)
+    assert sent == text.Sentence(start=3, end=9, para=1) and hash(sent) == hash(text.Sentence(3, 9, 1))
+    assert repr(sent) == "Sentence(start=3, end=9, para=1)"
+    assert dataclasses.replace(sent, end=12) == text.Sentence(3, 12, 1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        sent.start = 4
