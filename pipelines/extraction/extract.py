@@ -6,6 +6,7 @@ from pipelines.extraction.arms import arm_records, article_arms
 from pipelines.extraction.context import Doc, prepare, sentence_measure_cues
 from pipelines.extraction.estimates import Estimate, sentence_estimates
 from pipelines.extraction.results import arm_result_records
+from pipelines.extraction.text import Sentence
 
 # Bump whenever the records extract() returns for some text could change.
 EXTRACTOR_VERSION = "1.3.1"
@@ -41,17 +42,18 @@ def _estimates(doc: Doc) -> list[Estimate]:
     """Estimates sentence by sentence; a measure named in one sentence carries to bare figures just after."""
     out: list[Estimate] = []
     inherited, since = None, 0
-    para = None
+    text = doc.text
+    previous = None
     for si, sent in enumerate(doc.sents):
-        if si and para != sent.para and not _is_header(doc, si - 1):
+        if previous is not None and previous.para != sent.para and not _ends_with_colon(text, previous):
             since += 1
-        para = sent.para
+        previous = sent
         found = sentence_estimates(doc, si, inherited if since <= _INHERIT_SENTENCES else None,
                                    out[-1] if out else None)
-        out.extend(found)
         if found:
+            out.extend(found)
             inherited, since = found[-1].measure, 0
-        elif _is_header(doc, si) and (cues := sentence_measure_cues(doc, si)):
+        elif _ends_with_colon(text, sent) and (cues := sentence_measure_cues(doc, si)):
             inherited, since = cues[-1].measure, 0
         else:
             since += 1
@@ -59,9 +61,11 @@ def _estimates(doc: Doc) -> list[Estimate]:
 
 
 def _is_header(doc: Doc, si: int) -> bool:
+    return _ends_with_colon(doc.text, doc.sents[si])
+
+
+def _ends_with_colon(text: str, sent: Sentence) -> bool:
     """Whether the sentence ends with a colon, blanks aside; the last character mostly settles it unsliced."""
-    sent = doc.sents[si]
-    text = doc.text
     if sent.end <= sent.start:
         return False
     last = text[sent.end - 1]
