@@ -17,7 +17,7 @@ _INHERIT_SENTENCES = 2
 
 def extract(text: str, article: str = "") -> list[dict]:
     """Every estimate, arm result and arm the text states, as records in the corpus gold format."""
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str) or not text or text.isspace():  # blank: as text.strip() would tell, uncopied
         return []
     doc = prepare(text)
     estimates = _estimates(doc)
