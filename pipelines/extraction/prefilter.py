@@ -35,11 +35,12 @@ def fold(text: str) -> str:
     Same length as ``text``, so positions carry over. An ASCII string occurs in ``text`` under
     IGNORECASE exactly where its lower case occurs in ``fold(text)``.
     """
+    if text.isascii():
+        return text.lower()
     folded = lower_ascii(text)
-    if not text.isascii():
-        for char, letter in _FOLD_NON_ASCII.items():
-            if char in folded:
-                folded = folded.replace(char, letter)
+    for char, letter in _FOLD_NON_ASCII.items():
+        if char in folded:
+            folded = folded.replace(char, letter)
     return folded
 
 

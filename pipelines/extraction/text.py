@@ -201,6 +201,9 @@ _SPECIAL = re.compile("[&\r\u00b7\u2027" + re.escape(_DASHES + _LONG_DASHES + _S
 
 def _normalize_chars(text: str) -> Normalized:
     """Map characters one by one; plain runs between special characters are copied in bulk."""
+    if text.isascii() and "&" not in text and "\r" not in text and "\t" not in text:
+        # Every other special character lies beyond ASCII: nothing to map (str tests, not a scan).
+        return Normalized(text, range(len(text)), range(1, len(text) + 1), text)
     # (start, end) in text of each special character or entity, and what it becomes.
     changes: list[tuple[int, int, str]] = []
     pos = 0
