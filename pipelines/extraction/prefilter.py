@@ -316,19 +316,22 @@ def _fewest(texts: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(t for t in unique if not any(other != t and other in t for other in unique))
 
 
-# The text last searched without its fold()-ed form, and that form once the same text came again.
-_FOLD_CACHE: list = [None, None]
+# The text last searched without its fold()-ed form, and that form once the same text came again. One
+# tuple, read and replaced whole, so that threads sharing it can only miss, never mix two texts up.
+_FOLD_CACHE: tuple[str | None, str | None] = (None, None)
 
 
 def _folded_of(text: str) -> str | None:
     """``fold(text)`` when ``text`` is the very text searched just before (an article read sentence by
     sentence by a caller that keeps no fold of its own); None the first time, when it may be read once."""
+    global _FOLD_CACHE
     last, folded = _FOLD_CACHE
     if text is last:
         if folded is None:
-            folded = _FOLD_CACHE[1] = fold(text)
+            folded = fold(text)
+            _FOLD_CACHE = (text, folded)
         return folded
-    _FOLD_CACHE[0], _FOLD_CACHE[1] = text, None
+    _FOLD_CACHE = (text, None)
     return None
 
 
