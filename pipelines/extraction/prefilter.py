@@ -309,6 +309,7 @@ def lower_case_regex(regex: re.Pattern) -> re.Pattern | None:
 
 _WORD_CHAR = re.compile(r"\w")
 
+
 def _fewest(texts: tuple[str, ...]) -> tuple[str, ...]:
     """``texts`` without repeats and without those holding another of them, in their order: a text holds
     one of these exactly when it holds one of ``texts``."""

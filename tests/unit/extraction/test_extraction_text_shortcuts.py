@@ -176,8 +176,8 @@ def test_digit_locators_are_used():
     assert results._COUNT_FILTER.located is not None and results._LEVEL_FILTER.located is not None
 
 
-_DIGIT_PIECES = ["12", "3", "0.5", "415 of 2997", "2,997", " patients", " (", "14%", "[", "]", ")", "95% CI", "95 % CIs",
-                 "90% confidence interval", "x", ".", " ", "\u0663", "a1", "1,000 of 3,000 (33.3%)"]
+_DIGIT_PIECES = ["12", "3", "0.5", "415 of 2997", "2,997", " patients", " (", "14%", "[", "]", ")", "95% CI",
+                 "95 % CIs", "90% confidence interval", "x", ".", " ", "\u0663", "a1", "1,000 of 3,000 (33.3%)"]
 
 
 @settings(max_examples=300, deadline=None)
