@@ -6,6 +6,7 @@ from pipelines.extraction.arms import arm_records, article_arms
 from pipelines.extraction.context import Doc, prepare, sentence_measure_cues
 from pipelines.extraction.estimates import Estimate, sentence_estimates
 from pipelines.extraction.results import arm_result_records
+from pipelines.extraction.text import Sentence
 
 # Bump whenever the records extract() returns for some text could change.
 EXTRACTOR_VERSION = "1.3.1"
@@ -16,7 +17,7 @@ _INHERIT_SENTENCES = 2
 
 def extract(text: str, article: str = "") -> list[dict]:
     """Every estimate, arm result and arm the text states, as records in the corpus gold format."""
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str) or not text or text.isspace():  # blank: as text.strip() would tell, uncopied
         return []
     doc = prepare(text)
     estimates = _estimates(doc)
@@ -41,15 +42,18 @@ def _estimates(doc: Doc) -> list[Estimate]:
     """Estimates sentence by sentence; a measure named in one sentence carries to bare figures just after."""
     out: list[Estimate] = []
     inherited, since = None, 0
+    text = doc.text
+    previous = None
     for si, sent in enumerate(doc.sents):
-        if si and doc.sents[si - 1].para != sent.para and not _is_header(doc, si - 1):
+        if previous is not None and previous.para != sent.para and not _ends_with_colon(text, previous):
             since += 1
+        previous = sent
         found = sentence_estimates(doc, si, inherited if since <= _INHERIT_SENTENCES else None,
                                    out[-1] if out else None)
-        out.extend(found)
         if found:
+            out.extend(found)
             inherited, since = found[-1].measure, 0
-        elif _is_header(doc, si) and (cues := sentence_measure_cues(doc, si)):
+        elif _ends_with_colon(text, sent) and (cues := sentence_measure_cues(doc, si)):
             inherited, since = cues[-1].measure, 0
         else:
             since += 1
@@ -57,8 +61,17 @@ def _estimates(doc: Doc) -> list[Estimate]:
 
 
 def _is_header(doc: Doc, si: int) -> bool:
-    sent = doc.sents[si]
-    return doc.text[sent.start:sent.end].rstrip().endswith(":")
+    return _ends_with_colon(doc.text, doc.sents[si])
+
+
+def _ends_with_colon(text: str, sent: Sentence) -> bool:
+    """Whether the sentence ends with a colon, blanks aside; the last character mostly settles it unsliced."""
+    if sent.end <= sent.start:
+        return False
+    last = text[sent.end - 1]
+    if last == ":" or not last.isspace():
+        return last == ":"
+    return text[sent.start:sent.end].rstrip().endswith(":")
 
 
 def _dedupe(estimates: list[Estimate]) -> list[Estimate]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from pipelines.extraction.prefilter import Openings, fold
+from pipelines.extraction.prefilter import Openings, fold, required_texts
 from pipelines.extraction.text import normalize
 
 _NCT_RE = re.compile(r"\bNCT\s?0?(\d{7,8})\b", re.IGNORECASE)
@@ -99,9 +99,23 @@ class _Term:
     def __init__(self, pattern: str):
         self.at_word = pattern.startswith(r"\b")
         self.regex = re.compile((pattern[2:] if self.at_word else pattern).lower())
+        # Strings one of which every match holds: most articles name none of the terms, which `in` tells
+        # faster than the regex engine.
+        self.needed = required_texts(self.regex.pattern)
+        # A term that is one plain string is found with str.find.
+        self.plain = self.regex.pattern if self.needed == (self.regex.pattern,) and not self.at_word else None
 
     def first(self, folded: str) -> int | None:
         """Where the term first occurs in ``folded``, or None."""
+        if self.plain is not None:
+            pos = folded.find(self.plain)
+            return None if pos == -1 else pos
+        if self.needed is not None:
+            for text in self.needed:
+                if text in folded:
+                    break
+            else:
+                return None
         m = self.regex.search(folded)
         while m is not None and self.at_word and m.start() > 0 and _WORD_CHAR.match(folded, m.start() - 1):
             m = self.regex.search(folded, m.start() + 1)
@@ -126,23 +140,38 @@ def _not_a_trial(name: str) -> bool:
 
 # Every match of _NEAR_TRIAL_RE holds, or (the first alternative) looks ahead to, one of these words.
 _TRIAL_WORDS = ("trial", "study", "Trial", "Study", "investigators", "analysis", "NCT", "nct", "RCT")
+# Every trial name holds a capital after a letter or digit of its own first word ('KEYNOTE', 'monarchE',
+# 'SYN-0000' at 'SY'): a stretch without one names no trial. Written to open with the capital, which
+# lets the engine skip to the capitals (the look-behind may also see the character before the stretch,
+# which only lets a stretch be read in vain).
+_NAME_CAPITAL_RE = re.compile(r"[A-Z](?<=[A-Za-z0-9][A-Z])")
 
 
-def _near_trial_matches(text: str) -> list[re.Match]:
+# The trial words as fold() writes them, each with the spellings of it _TRIAL_WORDS holds: one scan of
+# the folded text finds them all. No word can overlap itself, so stepping past each finds every one.
+_FOLDED_TRIAL_WORDS = tuple((w, tuple(s for s in _TRIAL_WORDS if s.lower() == w))
+                            for w in dict.fromkeys(s.lower() for s in _TRIAL_WORDS))
+
+
+def _near_trial_matches(text: str, folded: str | None = None) -> list[re.Match]:
     """``_NEAR_TRIAL_RE.finditer(text)``, read only in the stretches between full stops that hold a trial word.
 
     No match, nor what it looks at, reaches over a full stop, except one inside a short parenthesis
     ('(N = 3,000; 2.5 mg)') that the first alternative looks ahead past: such a stop does not bound a
     stretch. Ending the regex's text at a full stop changes nothing: no part of the pattern matches
     one, and for the word boundaries and look-aheads the end of the text is, like a full stop, no
-    word character. The stretches without a trial word, most of the text, are not read at all.
+    word character. The stretches without a trial word, most of the text, are not read at all, nor
+    those in which no trial name can be (see _NAME_CAPITAL_RE). ``folded`` is ``fold(text)`` when the
+    caller has it.
     """
+    folded = fold(text) if folded is None else folded
     starts = []
-    for word in _TRIAL_WORDS:
-        pos = text.find(word)
+    for word, spellings in _FOLDED_TRIAL_WORDS:
+        pos = folded.find(word)
         while pos != -1:
-            starts.append(pos)
-            pos = text.find(word, pos + len(word))
+            if text.startswith(spellings, pos):
+                starts.append(pos)
+            pos = folded.find(word, pos + len(word))
     out: list[re.Match] = []
     read_to = -1
     for pos in sorted(starts):
@@ -150,7 +179,8 @@ def _near_trial_matches(text: str) -> list[re.Match]:
             continue  # in the stretch just read
         start = _stop_before(text, pos) + 1
         read_to = _stop_after(text, pos)
-        out.extend(_NEAR_TRIAL_RE.finditer(text, start, read_to))
+        if _NAME_CAPITAL_RE.search(text, start, read_to):
+            out.extend(_NEAR_TRIAL_RE.finditer(text, start, read_to))
     return out
 
 
@@ -184,10 +214,11 @@ def _stop_after(text: str, pos: int) -> int:
     return len(text) if stop == -1 else stop
 
 
-def _acronym(text: str, title: str | None) -> str | None:
+def _acronym(text: str, title: str | None, folded: str | None = None) -> str | None:
+    """``folded`` is ``fold(text)`` when the caller has it."""
     votes: Counter[str] = Counter()
-    for source, weight in ((title or "", 2), (text, 1)):
-        for m in _near_trial_matches(source):
+    for source, weight, source_folded in ((title or "", 2, None), (text, 1, folded)):
+        for m in _near_trial_matches(source, source_folded):
             name = next(g for g in m.groups() if g).strip()
             if not _not_a_trial(name):
                 votes[name] += weight
@@ -264,7 +295,7 @@ def article_facts(text: str, title: str | None = None) -> dict:
     folded = fold(plain)
     rating = _RATING_OPENINGS.search(plain, folded)
     return {
-        "acronym": _acronym(plain, head),
+        "acronym": _acronym(plain, head, folded),
         "nct_id": _nct(plain, folded) or (_nct(head) if head else None),
         "condition": _condition(plain, folded) or (_condition(head) if head else None),
         "phase": _phase(plain, folded),

@@ -35,11 +35,12 @@ def fold(text: str) -> str:
     Same length as ``text``, so positions carry over. An ASCII string occurs in ``text`` under
     IGNORECASE exactly where its lower case occurs in ``fold(text)``.
     """
+    if text.isascii():
+        return text.lower()
     folded = lower_ascii(text)
-    if not text.isascii():
-        for char, letter in _FOLD_NON_ASCII.items():
-            if char in folded:
-                folded = folded.replace(char, letter)
+    for char, letter in _FOLD_NON_ASCII.items():
+        if char in folded:
+            folded = folded.replace(char, letter)
     return folded
 
 
@@ -164,6 +165,50 @@ def first_letters(pattern: str) -> frozenset[str] | None:
     return frozenset(out)
 
 
+def opens_with_digit(pattern: str) -> bool:
+    """Whether every match of ``pattern`` surely starts with a digit, a character \\d matches (False when unsure).
+
+    True when each top-level alternative, past zero-width tests (\\b, ^, look-behinds, negative
+    look-aheads), opens with a look-ahead that does, or with \\d or a group that does, neither optional.
+    """
+    if _FLAG_GROUP.search(pattern):
+        return False
+    return all(_alternative_opens_with_digit(a) for a in top_level_alternatives(pattern))
+
+
+# A count that asks for at least one.
+_AT_LEAST_ONE = re.compile(r"\{0*[1-9]\d*(?:,\d*)?\}")
+
+
+def _alternative_opens_with_digit(alternative: str) -> bool:
+    i = 0
+    while True:
+        if alternative.startswith(("\\b", "\\B", "\\A"), i):
+            i += 2
+        elif alternative.startswith("^", i):
+            i += 1
+        elif alternative.startswith(("(?<=", "(?<!", "(?!"), i):
+            i = _skip_group(alternative, i)
+        elif alternative.startswith("(?=", i):
+            end = _skip_group(alternative, i)
+            if alternative[end:end + 1] not in ("?", "*", "{") and opens_with_digit(alternative[i + 3:end - 1]):
+                return True
+            i = end
+        else:
+            break
+    if alternative.startswith("\\d", i):
+        end = i + 2
+    elif alternative.startswith("(", i):
+        end = _skip_group(alternative, i)
+        body = _group_body(alternative[i:end])
+        if body is None or not opens_with_digit(body):
+            return False
+    else:
+        return False
+    after = alternative[end:end + 1]
+    return after not in ("?", "*", "{") or (after == "{" and _AT_LEAST_ONE.match(alternative, end) is not None)
+
+
 def _group_body(group: str) -> str | None:
     """What a group matches when it matches, or None for lookarounds, references and conditionals."""
     if group.startswith("(?:"):
@@ -265,6 +310,32 @@ def lower_case_regex(regex: re.Pattern) -> re.Pattern | None:
 _WORD_CHAR = re.compile(r"\w")
 
 
+def _fewest(texts: tuple[str, ...]) -> tuple[str, ...]:
+    """``texts`` without repeats and without those holding another of them, in their order: a text holds
+    one of these exactly when it holds one of ``texts``."""
+    unique = tuple(dict.fromkeys(texts))
+    return tuple(t for t in unique if not any(other != t and other in t for other in unique))
+
+
+# The text last searched without its fold()-ed form, and that form once the same text came again. One
+# tuple, read and replaced whole, so that threads sharing it can only miss, never mix two texts up.
+_FOLD_CACHE: tuple[str | None, str | None] = (None, None)
+
+
+def _folded_of(text: str) -> str | None:
+    """``fold(text)`` when ``text`` is the very text searched just before (an article read sentence by
+    sentence by a caller that keeps no fold of its own); None the first time, when it may be read once."""
+    global _FOLD_CACHE
+    last, folded = _FOLD_CACHE
+    if text is last:
+        if folded is None:
+            folded = fold(text)
+            _FOLD_CACHE = (text, folded)
+        return folded
+    _FOLD_CACHE = (text, None)
+    return None
+
+
 class Prefilter:
     """Whether a compiled regex may match a stretch of text, from the strings every match contains."""
 
@@ -276,6 +347,8 @@ class Prefilter:
             pattern = pattern[4:]  # already in regex.flags
         texts = required_texts(pattern)
         self.texts = None if texts is None else tuple(t.lower() if self.ignorecase else t for t in texts)
+        # The same test with fewer strings: one holding another of them is there only where that one is.
+        self._tests = None if self.texts is None else _fewest(self.texts)
         # Only for a regex with required strings, whose matches are never empty (see matches).
         lowered = lower_case_regex(regex) if texts is not None and all(texts) else None
         # A leading word boundary on every alternative is checked by hand: in the regex it keeps the engine
@@ -287,12 +360,73 @@ class Prefilter:
         if self.at_word:
             lowered = re.compile("|".join(a[2:] for a in alternatives), lowered.flags)
         self.lowered = lowered
+        self._alternatives_by_text(alternatives)
+        # A regex read as written whose matches all open with a digit: the engine, which cannot jump to
+        # such a start itself (a look-ahead or a group comes first), jumps to the digits of this one,
+        # which matches a digit where the regex matches (see _located_matches).
+        self.located = None
+        if (lowered is None and not self.ignorecase and not regex.flags & re.VERBOSE
+                and opens_with_digit(pattern)):
+            try:
+                self.located = re.compile(r"\d(?<=(?=(?:" + pattern + r"))\d)", regex.flags)
+            except re.error:
+                self.located = None
+
+    # Most compiled subsets of alternatives kept per Prefilter (see _live_regex).
+    _MAX_SUBSETS = 64
+
+    def _alternatives_by_text(self, alternatives: list[str]) -> None:
+        """For a lowered regex of several alternatives each with required strings: which alternatives each
+        string keeps alive. A sentence mostly holds the strings of few of them, and a regex of just those
+        finds the same places as the whole, often much sooner (no time spent trying the others)."""
+        self._alive: tuple[tuple[str, int], ...] | None = None
+        self._all = (1 << len(alternatives)) - 1
+        self._alternatives = alternatives
+        self._subsets: dict[int, tuple[re.Pattern, bool]] = {}
+        if len(alternatives) < 2 or self.at_word:
+            # Without a leading \b to keep it from it, the engine already jumps to where a match may start,
+            # and testing the strings would cost more than it saves.
+            return
+        alive: dict[str, int] = {}
+        for k, alternative in enumerate(alternatives):
+            texts = required_texts(alternative)
+            if texts is None or not all(texts):
+                return
+            for text in texts:
+                alive[text] = alive.get(text, 0) | 1 << k
+        self._alive = tuple(alive.items())
+
+    def _live_regex(self, folded: str, start: int, end: int) -> tuple[re.Pattern, bool] | None:
+        """The lowered regex and its at_word for folded[start:end], made of only the alternatives one of
+        whose required strings lies there (those others lack cannot match there); None when none can."""
+        if self._alive is None:
+            return self.lowered, self.at_word
+        live = 0
+        segment = folded[start:end]
+        for text, alternatives in self._alive:
+            if text in segment:
+                live |= alternatives
+        if live == self._all or not live:
+            return (self.lowered, self.at_word) if live else None
+        subset = self._subsets.get(live)
+        if subset is None:
+            chosen = [a for k, a in enumerate(self._alternatives) if live >> k & 1]
+            # As for the whole: a leading word boundary on every alternative is checked by hand.
+            at_word = all(a.startswith("\\b") and starts_with_word_char(a[2:]) for a in chosen)
+            try:
+                regex = re.compile("|".join(a[2:] if at_word else a for a in chosen), self.lowered.flags)
+            except re.error:
+                regex, at_word = self.lowered, self.at_word
+            subset = (regex, at_word)
+            if len(self._subsets) < self._MAX_SUBSETS:
+                self._subsets[live] = subset
+        return subset
 
     def may_match(self, segment: str) -> bool:
         """False when no match can lie inside ``segment``: ``fold``-ed for an IGNORECASE regex, as written otherwise."""
-        if self.texts is None:
+        if self._tests is None:
             return True
-        for text in self.texts:  # a plain loop: this runs for every sentence, and any() with a generator costs more
+        for text in self._tests:  # a plain loop: this runs for every sentence, and any() with a generator costs more
             if text in segment:
                 return True
         return False
@@ -303,24 +437,58 @@ class Prefilter:
 
         ``folded`` is ``fold(text)`` when the caller has it (see matches).
         """
-        return self.matches(text, start, end, folded) if self.may_match(segment) else iter(())
+        # may_match and matches written out: this runs for every sentence, several times.
+        if self._tests is not None:
+            for required in self._tests:
+                if required in segment:
+                    break
+            else:
+                return iter(())
+        if self.lowered is None:
+            if self.located is not None:
+                return self._located_matches(text, start, end)
+            return self.regex.finditer(text, start, end)
+        if folded is None and (folded := _folded_of(text)) is None:
+            return self.regex.finditer(text, start, end)
+        return self._folded_matches(text, start, end, folded)
 
     def matches(self, text: str, start: int, end: int, folded: str | None = None) -> Iterator[re.Match]:
         """``regex.finditer(text, start, end)``.
 
         With ``folded`` (``fold(text)``), an IGNORECASE regex looks for its matches in lower case
         there, several times faster, and takes each match object from the regex itself at the place
-        found, so the matches are exactly the same.
+        found, so the matches are exactly the same. Without it, a text searched again is folded once
+        (see _folded_of). A regex whose matches open with a digit is tried only at digits.
         """
-        if folded is None or self.lowered is None:
+        if self.lowered is None:
+            if self.located is not None:
+                return self._located_matches(text, start, end)
+            return self.regex.finditer(text, start, end)
+        if folded is None and (folded := _folded_of(text)) is None:
             return self.regex.finditer(text, start, end)
         return self._folded_matches(text, start, end, folded)
 
-    def _folded_matches(self, text: str, start: int, end: int, folded: str) -> Iterator[re.Match]:
+    def _located_matches(self, text: str, start: int, end: int) -> Iterator[re.Match]:
+        """``regex.finditer(text, start, end)`` for a regex with a digit locator: where the locator matches
+        (at the first digit from which the regex matches), the regex's own match; never empty."""
         pos = start
-        while (found := self.lowered.search(folded, pos, end)) is not None:
+        while (found := self.located.search(text, pos, end)) is not None:
+            m = self.regex.match(text, found.start(), end)
+            yield m
+            pos = m.end()
+
+    def _folded_matches(self, text: str, start: int, end: int, folded: str) -> Iterator[re.Match]:
+        if self._alive is None:
+            lowered, at_word = self.lowered, self.at_word
+        else:
+            live = self._live_regex(folded, start, end)
+            if live is None:
+                return
+            lowered, at_word = live
+        pos = start
+        while (found := lowered.search(folded, pos, end)) is not None:
             at = found.start()
-            if self.at_word and at > 0 and _WORD_CHAR.match(folded, at - 1):
+            if at_word and at > 0 and _WORD_CHAR.match(folded, at - 1):
                 pos = at + 1
                 continue
             m = self.regex.match(text, at, end)
@@ -328,21 +496,23 @@ class Prefilter:
             pos = m.end()  # never empty, so finditer too goes on from the end
 
 
-def opening_texts(pattern: str) -> tuple[str, ...] | None:
+def opening_texts(pattern: str, past_classes: bool = False) -> tuple[str, ...] | None:
     """Strings one of which every match of ``pattern`` starts with (None when that cannot be told).
 
     Assertions at the start (\\b, look-arounds) are passed over: they say where a match may start,
-    not what it starts with. ``pattern`` must not be verbose.
+    not what it starts with. ``pattern`` must not be verbose. With ``past_classes``, an opening class
+    is followed by the plain characters after it ('[1-3]:' gives '1:', '2:', '3:', not '1', '2', '3'):
+    fewer places to try where a digit or a letter alone is common.
     """
     if _FLAG_GROUP.search(pattern):
         return None
-    return _openings(pattern)
+    return _openings(pattern, past_classes)
 
 
-def _openings(pattern: str) -> tuple[str, ...] | None:
+def _openings(pattern: str, past_classes: bool = False) -> tuple[str, ...] | None:
     out: list[str] = []
     for alternative in top_level_alternatives(pattern):
-        found = _alternative_openings(alternative)
+        found = _alternative_openings(alternative, past_classes)
         if not found:
             return None
         out.extend(found)
@@ -352,7 +522,7 @@ def _openings(pattern: str) -> tuple[str, ...] | None:
 _ASSERTIONS = ("(?=", "(?!", "(?<=", "(?<!")
 
 
-def _alternative_openings(alternative: str) -> tuple[str, ...] | None:
+def _alternative_openings(alternative: str, past_classes: bool = False) -> tuple[str, ...] | None:
     i = 0
     while True:
         if alternative.startswith(("\\b", "\\B", "\\A"), i):
@@ -369,9 +539,20 @@ def _alternative_openings(alternative: str) -> tuple[str, ...] | None:
         if alternative[end:end + 1] in ("?", "*", "{"):
             return None
         if first == "[":
-            return _class_chars(alternative[i + 1:end - 1])
+            chars = _class_chars(alternative[i + 1:end - 1])
+            if not chars or not past_classes or alternative[end:end + 1] == "+":
+                return chars
+            # The class matched once, so what follows it comes right after its character.
+            run = _literal_run(alternative, end)
+            return tuple(c + run for c in chars)
         body = _group_body(alternative[i:end])
-        return None if body is None else _openings(body)
+        return None if body is None else _openings(body, past_classes)
+    run = _literal_run(alternative, i)
+    return (run,) if run else None
+
+
+def _literal_run(alternative: str, i: int) -> str:
+    """The plain characters every match of ``alternative`` has from index ``i`` on, until anything else."""
     run = ""
     while i < len(alternative):
         ch = alternative[i]
@@ -391,7 +572,7 @@ def _alternative_openings(alternative: str) -> tuple[str, ...] | None:
         i += step
         if quantifier == "+":
             break
-    return (run,) if run else None
+    return run
 
 
 def _class_chars(body: str) -> tuple[str, ...] | None:
@@ -420,7 +601,7 @@ class Openings:
         self.regex = regex
         self.ignorecase = bool(regex.flags & re.IGNORECASE)
         pattern = regex.pattern[4:] if regex.pattern.startswith("(?i)") else regex.pattern
-        texts = opening_texts(pattern)
+        texts = opening_texts(pattern, past_classes=True)
         self.texts = None if texts is None else tuple(dict.fromkeys(t.lower() if self.ignorecase else t
                                                                     for t in texts))
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import html
+import operator
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -40,6 +42,82 @@ class Normalized:
         return self.original[a:b]
 
 
+class _Offsets(Sequence):
+    """A sequence of offsets held as runs, each a stretch copied from another sequence (a range, mostly)
+    or one offset repeated.
+
+    Normalizing changes a few characters of thousands: a handful of runs stand for the offsets of all
+    of them, which as a tuple would cost an int object each. Read by index (or slice, as a list).
+    """
+
+    __slots__ = ("_len", "_keys", "_sources", "_firsts")
+
+    def __init__(self) -> None:
+        self._len = 0
+        self._keys: list[int] = []  # where each run starts
+        self._sources: list[Sequence[int] | None] = []  # what it copies, None for a repeat
+        self._firsts: list[int] = []  # the index copied first, or the offset repeated
+
+    def copy(self, source: Sequence[int], start: int, end: int) -> None:
+        """Append source[start:end]; the runs of an _Offsets source are copied, not nested."""
+        if end <= start:
+            return
+        if not isinstance(source, _Offsets):
+            self._keys.append(self._len)
+            self._sources.append(source)
+            self._firsts.append(start)
+            self._len += end - start
+            return
+        k = bisect_right(source._keys, start) - 1
+        while start < end:
+            run_end = source._keys[k + 1] if k + 1 < len(source._keys) else source._len
+            stop = min(end, run_end)
+            inner = source._sources[k]
+            if inner is None:
+                self.repeat(source._firsts[k], stop - start)
+            else:
+                first = source._firsts[k] + start - source._keys[k]
+                self.copy(inner, first, first + stop - start)
+            start = stop
+            k += 1
+
+    def repeat(self, offset: int, count: int) -> None:
+        """Append ``offset`` ``count`` times."""
+        if count > 0:
+            self._keys.append(self._len)
+            self._sources.append(None)
+            self._firsts.append(offset)
+            self._len += count
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._len))]
+        i = operator.index(index)
+        if i < 0:
+            i += self._len
+        if not 0 <= i < self._len:
+            raise IndexError("offset index out of range")
+        k = bisect_right(self._keys, i) - 1
+        source = self._sources[k]
+        if source is None:
+            return self._firsts[k]
+        return source[self._firsts[k] + i - self._keys[k]]
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"_Offsets({list(self)!r})"
+
+
 def _neighbour_digit(text: str, i: int, step: int) -> bool:
     j = i + step
     while 0 <= j < len(text) and text[j] == " ":
@@ -73,11 +151,12 @@ def _map_char(text: str, i: int) -> str:
 
 # Rewrites after the character map: words broken at a line end ("pro- gression", "with- out") are
 # joined again, and a spelled-out "95 percent" reads as "95%".
-# Each with a string every match contains: without it in the text, the rewrite has nothing to do.
+# Each with strings one of which every match contains: without any in the text, the rewrite has nothing
+# to do (and the percent pattern, which opens with a look-behind, would be tried at every position).
 # The '- ' pattern opens with its literal (the look-behind follows it) so that the engine can jump to it.
 _REWRITES = (
-    (re.compile(r"- (?<=[a-z]- )(?=[a-z])(?!(?:and|or|to|vs|nor)\b)"), "", "- "),
-    (re.compile(r"(?<=\d) ?(?:percent|per cent)\b"), "%", "per"),
+    (re.compile(r"- (?<=[a-z]- )(?=[a-z])(?!(?:and|or|to|vs|nor)\b)"), "", ("- ",)),
+    (re.compile(r"(?<=\d) ?(?:percent|per cent)\b"), "%", ("percent", "per cent")),
 )
 
 
@@ -89,7 +168,7 @@ def normalize(text: str) -> Normalized:
     """
     norm = _normalize_chars(text)
     for regex, replacement, needed in _REWRITES:
-        if needed in norm.text:
+        if any(word in norm.text for word in needed):
             norm = _rewrite(norm, regex, replacement)
     return norm
 
@@ -99,21 +178,21 @@ def _rewrite(norm: Normalized, regex: re.Pattern, replacement: str) -> Normalize
     matches = list(regex.finditer(norm.text))
     if not matches:
         return norm
-    out, starts, ends = [], [], []
+    out, starts, ends = [], _Offsets(), _Offsets()
     pos = 0
     for m in matches:
         out.append(norm.text[pos:m.start()])
-        starts.extend(norm.starts[pos:m.start()])
-        ends.extend(norm.ends[pos:m.start()])
+        starts.copy(norm.starts, pos, m.start())
+        ends.copy(norm.ends, pos, m.start())
         if replacement:
             out.append(replacement)
-            starts.append(norm.starts[m.start()])
-            ends.append(norm.ends[m.end() - 1])
+            starts.repeat(norm.starts[m.start()], 1)
+            ends.repeat(norm.ends[m.end() - 1], 1)
         pos = m.end()
     out.append(norm.text[pos:])
-    starts.extend(norm.starts[pos:])
-    ends.extend(norm.ends[pos:])
-    return Normalized("".join(out), tuple(starts), tuple(ends), norm.original)
+    starts.copy(norm.starts, pos, len(norm.text))
+    ends.copy(norm.ends, pos, len(norm.text))
+    return Normalized("".join(out), starts, ends, norm.original)
 
 
 _SPECIAL = re.compile("[&\r\u00b7\u2027" + re.escape(_DASHES + _LONG_DASHES + _SPACES + _DROP + "".join(_QUOTES)
@@ -122,6 +201,9 @@ _SPECIAL = re.compile("[&\r\u00b7\u2027" + re.escape(_DASHES + _LONG_DASHES + _S
 
 def _normalize_chars(text: str) -> Normalized:
     """Map characters one by one; plain runs between special characters are copied in bulk."""
+    if text.isascii() and "&" not in text and "\r" not in text and "\t" not in text:
+        # Every other special character lies beyond ASCII: nothing to map (str tests, not a scan).
+        return Normalized(text, range(len(text)), range(1, len(text) + 1), text)
     # (start, end) in text of each special character or entity, and what it becomes.
     changes: list[tuple[int, int, str]] = []
     pos = 0
@@ -144,22 +226,22 @@ def _normalize_chars(text: str) -> Normalized:
         out.append(mapped)
         pos = end
     out.append(text[pos:])
+    # Unchanged characters map to their own positions, which ranges hold without materialising
+    # thousands of offsets.
+    own_starts, own_ends = range(len(text)), range(1, len(text) + 1)
     if all(end - start == 1 and len(mapped) == 1 for start, end, mapped in changes):
-        # Every character stays one character: each maps to its own position, which ranges hold without
-        # materialising thousands of offsets.
-        return Normalized("".join(out), range(len(text)), range(1, len(text) + 1), text)
-    starts: list[int] = []
-    ends: list[int] = []
+        return Normalized("".join(out), own_starts, own_ends, text)
+    starts, ends = _Offsets(), _Offsets()
     pos = 0
     for start, end, mapped in changes:
-        starts.extend(range(pos, start))
-        ends.extend(range(pos + 1, start + 1))
-        starts.extend([start] * len(mapped))
-        ends.extend([end] * len(mapped))
+        starts.copy(own_starts, pos, start)
+        ends.copy(own_ends, pos, start)
+        starts.repeat(start, len(mapped))
+        ends.repeat(end, len(mapped))
         pos = end
-    starts.extend(range(pos, len(text)))
-    ends.extend(range(pos + 1, len(text) + 1))
-    return Normalized("".join(out), tuple(starts), tuple(ends), text)
+    starts.copy(own_starts, pos, len(text))
+    ends.copy(own_ends, pos, len(text))
+    return Normalized("".join(out), starts, ends, text)
 
 
 @dataclass(frozen=True)
@@ -170,9 +252,21 @@ class Sentence:
     end: int
     para: int
 
+    def __init__(self, start: int, end: int, para: int) -> None:
+        # Written out in place of the frozen dataclass's, which sets each field through
+        # object.__setattr__ at about twice the cost; sentences are made by the thousand.
+        fields = self.__dict__
+        fields["start"] = start
+        fields["end"] = end
+        fields["para"] = para
 
-_BREAK = re.compile(r"[.!?](?=[\"')\]]?\s+)|\n")
+
+# A stop followed by blank space (maybe after a closing quote or bracket), or a line break. The pattern
+# opens with one class, which lets the engine skip straight to the next such character.
+_BREAK = re.compile(r"[.!?\n](?:(?<=\n)|(?=[\"')\]]?\s))")
 _ABBREV = re.compile(r"(?:\b(?:vs|e\.g|i\.e|al|Dr|Fig|approx|no|No|ca|cf|Inc|Ltd|St)|\b[A-Z])\.$")
+# The last character of every abbreviation _ABBREV knows: a stop after any other is never one's.
+_ABBREV_LAST = frozenset("sgelrxoafcdt" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 _INNER_CAPITALS_RE = re.compile(r"[a-z]{1,2}[A-Z][A-Za-z0-9]*")
@@ -186,8 +280,7 @@ def _starts_sentence(text: str, j: int) -> bool:
     ch = text[j]
     if ch.islower():
         # "mPFS was ...", "eGFR fell ...": an abbreviation with inner capitals can open a sentence.
-        word = _INNER_CAPITALS_RE.match(text[j:j + 12])
-        return bool(word)
+        return _INNER_CAPITALS_RE.match(text, j, j + 12) is not None
     return ch.isupper() or ch.isdigit() or ch in "\u2022*-\u25cf\u25aa\u2013"
 
 
@@ -237,13 +330,17 @@ def sentences(text: str) -> list[Sentence]:
                 continue
             end, new_para = pos, True
         else:
-            if _ABBREV.search(text, max(0, pos - 8), pos + 1):
+            if pos and text[pos - 1] in _ABBREV_LAST and _ABBREV.search(text, max(0, pos - 8), pos + 1):
                 continue
             if not _starts_sentence(text, m.end()):
                 continue
             end, new_para = pos + 1, False
-        if text[start:end].strip():
-            out.extend(_bounded(start, end, para, text))
+        # Something besides blanks between start and end; most sentences end on a character that is not one.
+        if start < end and (not text[end - 1].isspace() or text[start:end].strip()):
+            if end - start > MAX_SENTENCE:
+                out.extend(_bounded(start, end, para, text))
+            else:
+                out.append(Sentence(start, end, para))
         if new_para:
             para += 1
         start = end
