@@ -437,20 +437,14 @@ class Prefilter:
 
         ``folded`` is ``fold(text)`` when the caller has it (see matches).
         """
-        # may_match and matches written out: this runs for every sentence, several times.
+        # may_match written out: this runs for every sentence, several times.
         if self._tests is not None:
             for required in self._tests:
                 if required in segment:
                     break
             else:
                 return iter(())
-        if self.lowered is None:
-            if self.located is not None:
-                return self._located_matches(text, start, end)
-            return self.regex.finditer(text, start, end)
-        if folded is None and (folded := _folded_of(text)) is None:
-            return self.regex.finditer(text, start, end)
-        return self._folded_matches(text, start, end, folded)
+        return self.matches(text, start, end, folded)
 
     def matches(self, text: str, start: int, end: int, folded: str | None = None) -> Iterator[re.Match]:
         """``regex.finditer(text, start, end)``.
