@@ -252,3 +252,19 @@ def test_a_removed_incremental_model_does_not_hold_back_pruning(tmp_path, con):
     models.run_model(con, model, incremental=[model.relation])
     assert con.execute("select count(*) from staging.changed_keys").fetchone() == (0,)
     assert con.execute("select relation from staging.model_state").fetchall() == [("marts.per_article",)]
+
+
+def test_an_incremental_update_reads_only_the_changed_keys_rows_of_keyed_inputs(con):
+    con.execute("create table core.facts (article_id varchar, n integer)")
+    con.execute("create table core.side (stamp integer)")
+    sql = (
+        "-- core.facts in a comment stays\n"
+        "select f.article_id, 'core.facts' as label, (select max(stamp) from core.side) as stamp\n"
+        "from core.facts as f where core.facts.n > 0"
+    )
+    out = models.restricted_to_keys(con, sql, "article_id", "(select 'a')")
+    assert out.count("(select * from core.facts where article_id in (select 'a'))") == 1
+    assert "-- core.facts in a comment stays" in out
+    assert "'core.facts' as label" in out
+    assert "from core.side)" in out
+    assert "where core.facts.n > 0" in out
