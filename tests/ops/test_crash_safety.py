@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -83,19 +84,47 @@ def _assert_untouched(warehouse: Path, published: tuple[str, dict, dict], when: 
 
 
 class _BuildStarted:
-    """True from the moment a run starts its own build copy (a killed run's leftover discarded)
-    plus ``delay`` seconds; remembers when that was."""
+    """True from the moment a run starts its own build copy (a killed run's leftover discarded);
+    remembers when that was."""
 
-    def __init__(self, warehouse: Path, delay: float = 0.0):
+    def __init__(self, warehouse: Path):
         self.build = Path(str(warehouse) + ".build")
         self.leftover = _identity(self.build)
-        self.delay = delay
         self.at: float | None = None
 
     def __call__(self) -> bool:
         if self.at is None and _identity(self.build) not in (self.leftover, None):
             self.at = time.perf_counter()
-        return self.at is not None and time.perf_counter() - self.at >= self.delay
+        return self.at is not None
+
+
+class _StepDone:
+    """True once the next run recorded in ``dagster_home`` has finished step ``step_key``: a
+    moment inside the build that does not depend on how fast the machine is at the time."""
+
+    def __init__(self, dagster_home: Path, step_key: str):
+        self.runs = dagster_home / "history" / "runs"
+        self.before = set(self.runs.glob("*.db"))
+        self.step_key = step_key
+
+    def __call__(self) -> bool:
+        for db in set(self.runs.glob("*.db")) - self.before:
+            if db.name == "index.db":
+                continue
+            try:
+                con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.05)
+                try:
+                    done = con.execute(
+                        "select 1 from event_logs where dagster_event_type = 'STEP_SUCCESS' and step_key = ?",
+                        [self.step_key],
+                    ).fetchone()
+                finally:
+                    con.close()
+            except sqlite3.Error:
+                continue  # the run is still creating its event log
+            if done:
+                return True
+        return False
 
 
 @pytest.mark.slow
@@ -115,7 +144,7 @@ def test_sigkill_at_any_moment_keeps_the_published_state(published_demo, tmp_pat
     ended = time.perf_counter()
     timings["full run of the changed folder"] = ended - run.started
     timings["of which start-up before the build"] = build_started.at - run.started
-    work = timings["of which work on the build"] = ended - build_started.at
+    timings["of which work on the build"] = ended - build_started.at
     new_state = snapshot(reference, ignore=RUN_TIME_COLUMNS)
 
     articles, warehouse = published_demo.copy_to(tmp_path / "crash")
@@ -131,12 +160,17 @@ def test_sigkill_at_any_moment_keeps_the_published_state(published_demo, tmp_pat
         _assert_untouched(warehouse, old, f"killed at {killed_at:.2f} s")
         outcomes.append((round(killed_at, 2), "old state kept"))
 
-    # Spread over the work on the build: as its copy begins, then a third and two thirds in.
-    for share in (0.0, 1 / 3, 2 / 3):
-        moment = _BuildStarted(warehouse, delay=share * work)
-        killed_at = _kill_when(articles, warehouse, tmp_path / f"kill-build-{share:.2f}.log", env, moment)
-        _assert_untouched(warehouse, old, f"killed at {killed_at:.2f} s")
-        outcomes.append((round(killed_at, 2), f"{share:.0%} into the build: old state kept"))
+    # Through the work on the build: as its copy begins, then once extraction and once the core
+    # tables are done (moments read from the run's event log, so a busy machine cannot move
+    # them past publishing).
+    moments = [("as the build copy begins", lambda: _BuildStarted(warehouse))] + [
+        (f"after step {step}", lambda step=step: _StepDone(tmp_path / "dagster-home", step))
+        for step in ("staging__extracted_records", "core_tables")
+    ]
+    for label, moment in moments:
+        killed_at = _kill_when(articles, warehouse, tmp_path / f"kill-{label.replace(' ', '-')}.log", env, moment())
+        _assert_untouched(warehouse, old, f"killed {label} at {killed_at:.2f} s")
+        outcomes.append((round(killed_at, 2), f"{label}: old state kept"))
 
     # Just before the end: the reports step is the last before publishing.
     killed_at = _kill_when_plots_appear(articles, warehouse, tmp_path / "kill-plots.log", env)
