@@ -226,10 +226,17 @@ def _one_per_trial(rows: list[dict]) -> list[dict]:
     return [{_PER_TRIAL_NAMES.get(name, name): value for name, value in row.items()} for row in chosen.values()]
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
+def _link_or_copy(source: str, target: str) -> None:
     """Give target the bytes of source: a hard link where the file system allows it, else a
-    copy."""
-    target.unlink(missing_ok=True)
+    copy. Paths are strings: a run links thousands of plots."""
+    try:
+        os.link(source, target)
+        return
+    except FileExistsError:
+        os.unlink(target)  # only a folder written to before; a run's own starts empty
+    except OSError:
+        shutil.copyfile(source, target)
+        return
     try:
         os.link(source, target)
     except OSError:
@@ -266,17 +273,20 @@ def write_forest_plots(
     previous = _read_manifest(published)
     svo = svo[[name for name in SVO_PLOT_COLUMNS if name in svo.columns]]
 
+    # The published folder cannot change under this run: publishing needs the writer lock,
+    # which the run holds. So it is listed once rather than asked about each plot.
+    present = {entry.name for entry in os.scandir(published) if entry.is_file()} if published.is_dir() else set()
+
     def changed(filename: str, digest: str) -> bool:
-        # The published folder cannot change under this run: publishing needs the writer
-        # lock, which the run holds.
-        return previous.get(filename) != digest or not (published / filename).is_file()
+        return previous.get(filename) != digest or filename not in present
 
     names = _FileNames()
     plots = trial_plots(svo, overall, changed, names) + pooled_plots(svo, pooled, changed, names)
     jobs = []
+    source_dir, target_dir = str(published), str(out)
     for plot in plots:
         if plot.draw is None:
-            _link_or_copy(published / plot.filename, out / plot.filename)
+            _link_or_copy(os.path.join(source_dir, plot.filename), os.path.join(target_dir, plot.filename))
         else:
             jobs.append((plot.draw, out / plot.filename))
     draw_plots(jobs)
