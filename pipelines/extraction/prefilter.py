@@ -176,26 +176,35 @@ def opens_with_digit(pattern: str) -> bool:
     return all(_alternative_opens_with_digit(a) for a in top_level_alternatives(pattern))
 
 
-# A count that asks for at least one.
-_AT_LEAST_ONE = re.compile(r"\{0*[1-9]\d*(?:,\d*)?\}")
+_ASSERTIONS = ("(?=", "(?!", "(?<=", "(?<!")
+_ASSERTIONS_BUT_LOOKAHEAD = ("(?!", "(?<=", "(?<!")
 
 
-def _alternative_opens_with_digit(alternative: str) -> bool:
-    i = 0
+def _past_zero_width(alternative: str, i: int, assertions: tuple[str, ...]) -> int:
+    """Where ``alternative`` goes on after the anchors (\\b, \\B, \\A, ^) and the ``assertions``
+    groups that start at index ``i``: they match no character."""
     while True:
         if alternative.startswith(("\\b", "\\B", "\\A"), i):
             i += 2
         elif alternative.startswith("^", i):
             i += 1
-        elif alternative.startswith(("(?<=", "(?<!", "(?!"), i):
+        elif alternative.startswith(assertions, i):
             i = _skip_group(alternative, i)
-        elif alternative.startswith("(?=", i):
-            end = _skip_group(alternative, i)
-            if alternative[end:end + 1] not in ("?", "*", "{") and opens_with_digit(alternative[i + 3:end - 1]):
-                return True
-            i = end
         else:
-            break
+            return i
+
+
+# A count that asks for at least one.
+_AT_LEAST_ONE = re.compile(r"\{0*[1-9]\d*(?:,\d*)?\}")
+
+
+def _alternative_opens_with_digit(alternative: str) -> bool:
+    i = _past_zero_width(alternative, 0, _ASSERTIONS_BUT_LOOKAHEAD)
+    while alternative.startswith("(?=", i):
+        end = _skip_group(alternative, i)
+        if alternative[end:end + 1] not in ("?", "*", "{") and opens_with_digit(alternative[i + 3:end - 1]):
+            return True
+        i = _past_zero_width(alternative, end, _ASSERTIONS_BUT_LOOKAHEAD)
     if alternative.startswith("\\d", i):
         end = i + 2
     elif alternative.startswith("(", i):
@@ -513,20 +522,8 @@ def _openings(pattern: str, past_classes: bool = False) -> tuple[str, ...] | Non
     return tuple(out)
 
 
-_ASSERTIONS = ("(?=", "(?!", "(?<=", "(?<!")
-
-
 def _alternative_openings(alternative: str, past_classes: bool = False) -> tuple[str, ...] | None:
-    i = 0
-    while True:
-        if alternative.startswith(("\\b", "\\B", "\\A"), i):
-            i += 2
-        elif alternative.startswith("^", i):
-            i += 1
-        elif alternative.startswith(_ASSERTIONS, i):
-            i = _skip_group(alternative, i)
-        else:
-            break
+    i = _past_zero_width(alternative, 0, _ASSERTIONS)
     first = alternative[i:i + 1]
     if first in ("(", "["):
         end = _skip_group(alternative, i) if first == "(" else _skip_class(alternative, i)
