@@ -366,9 +366,8 @@ class CoreBuild:
         try:
             before = self._trial_ids()
             first_seen = self._drop(self.built + self.dropped)
-            chunks = (self.built[start : start + CHUNK_ARTICLES] for start in range(0, len(self.built), CHUNK_ARTICLES))
             # Chunks are read here, turned into validated frames on every core, and written here.
-            built = map_in_batches(validate_chunks, map(self._chunk_inputs, chunks), batch_size=1, threshold=2)
+            built = self._over_built_chunks(self._chunk_inputs, validate_chunks)
             for articles, tables in built:
                 self._write_chunk(articles, tables, first_seen)
             self._resolve_trials(first_seen)
@@ -377,6 +376,13 @@ class CoreBuild:
         except Exception:
             con.execute("rollback")
             raise
+
+    def _over_built_chunks(self, read, work):
+        """``work`` (module level, so a worker can run it) over what ``read`` gives for each chunk of
+        CHUNK_ARTICLES built articles: read here, one chunk at a time, worked on every core, in order."""
+        ids = self.built
+        chunks = (ids[start : start + CHUNK_ARTICLES] for start in range(0, len(ids), CHUNK_ARTICLES))
+        return map_in_batches(work, map(read, chunks), batch_size=1, threshold=2)
 
     def _trial_ids(self) -> dict[str, str | None]:
         return dict(self.con.execute("select article_id, trial_id from core.article_facts").fetchall())
@@ -490,10 +496,8 @@ class CoreBuild:
         types the database changed on the way. Chunk by chunk and on every core, like the build, so a
         full build never holds the whole of core in memory."""
         con = self.con
-        ids = self.built
-        chunks = (ids[start : start + CHUNK_ARTICLES] for start in range(0, len(ids), CHUNK_ARTICLES))
         checks = {table: StoredCheck() for table in CORE_MODELS}
-        for chunk in map_in_batches(validate_stored, map(self._stored_rows, chunks), batch_size=1, threshold=2):
+        for chunk in self._over_built_chunks(self._stored_rows, validate_stored):
             for table, (rows, failures) in chunk.items():
                 checks[table].add(rows, failures)
         (trials,) = validate_stored([{"trials": con.execute("select * from core.trials").df()}])
