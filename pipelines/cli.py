@@ -121,47 +121,63 @@ def _print_counts(warehouse: str) -> None:
         con.close()
 
 
-def _iter_articles(paths: list[str]):
-    """Yield ``(article, None)`` per readable article and ``(None, (message, fatal))`` per problem;
-    a warning (an article read with a caveat, a duplicate) is not fatal."""
-    from pipelines.ingest.readers import WARNING_CODES, ingest_folder, read_file
+def _sources(paths: list[str], problems: list[tuple[str, bool]]) -> list[tuple[int, object, Path]]:
+    """``(group, file, root)`` for every article file the paths name, a folder's files in walk order;
+    the problems found on the way go to ``problems`` as ``(message, fatal)``. Identical texts are
+    looked for within a group (one path), as `ingest_folder` does for a folder."""
+    from pipelines.ingest.readers import SourceFile, scan_folder
 
-    for raw in paths:
+    found = []
+    for group, raw in enumerate(paths):
         path = Path(raw)
         if path.is_dir():
-            result = ingest_folder(path)
+            scan = scan_folder(path)
+            problems.extend((error.detail, _is_fatal(error)) for error in scan.errors)
+            found.extend((group, source, path) for source in scan.files)
         elif path.is_file():
             # A file named on the command line is read wherever a symlink to it points.
             target = path.resolve()
-            result = read_file(target, root=target.parent)
+            found.append((group, SourceFile(str(target), target.name, ""), target.parent))
         else:
-            yield None, (f"{raw}: no such file or folder", True)
-            continue
-        for error in result.errors:
-            yield None, (error.detail, error.error not in WARNING_CODES and error.error != "duplicate")
-        for article in result.articles:
-            yield article, None
+            problems.append((f"{raw}: no such file or folder", True))
+    return found
+
+
+def _is_fatal(error) -> bool:
+    """A caveat on an article that was still read, or a duplicate left out, is a warning."""
+    from pipelines.ingest.readers import WARNING_CODES
+
+    return error.error not in WARNING_CODES and error.error != "duplicate"
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from pipelines.parallel import extract_json_lines
+    from pipelines.ingest.readers import drop_duplicates
+    from pipelines.parallel import read_json_lines
 
-    articles, failures = [], 0
-    for article, error in _iter_articles(args.paths):
-        if error is None:
-            articles.append(article)
-            continue
-        message, fatal = error
+    problems: list[tuple[str, bool]] = []
+    sources = _sources(args.paths, problems)
+    failures = 0
+
+    def report(message: str, fatal: bool) -> None:
+        nonlocal failures
         failures += fatal
         _fail(message if fatal else f"warning: {message}")
-    progress = sys.stderr.isatty() and len(articles) > 20 and not args.quiet
+
+    for message, fatal in problems:
+        report(message, fatal)
+    progress = sys.stderr.isatty() and len(sources) > 20 and not args.quiet
     out = sys.stdout
-    lines = extract_json_lines((article.article_id, article.text) for article in articles)
-    for done, text in enumerate(lines, 1):
-        out.write(text)
+    seen: dict[int, dict[str, str]] = {}
+    read = read_json_lines((source, root) for _, source, root in sources)
+    for done, ((group, _, _), (result, lines)) in enumerate(zip(sources, read), 1):
+        result = drop_duplicates(result, seen.setdefault(group, {}))
+        for error in result.errors:
+            report(error.detail, _is_fatal(error))
+        for article in result.articles:
+            out.write(lines[article.article_id])
         if progress:
-            bar = "#" * (30 * done // len(articles))
-            print(f"\r[{bar:<30}] {done}/{len(articles)} articles", end="", file=sys.stderr)
+            bar = "#" * (30 * done // len(sources))
+            print(f"\r[{bar:<30}] {done}/{len(sources)} files", end="", file=sys.stderr)
     if progress:
         print(file=sys.stderr)
     return 1 if failures else 0

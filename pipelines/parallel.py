@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import os
@@ -84,15 +85,38 @@ def read_many(sources: Iterable[SourceFile], root: Path, workers: int | None = N
     return map_in_batches(_read_batch, ((source, root) for source in sources), workers)
 
 
+def _json_lines(article_id: str, text: str) -> str:
+    """One article's records as JSON lines, as `trialfx extract` prints them ("" when it has none)."""
+    return "".join(json.dumps({**record, "article": article_id}, ensure_ascii=False) + "\n"
+                   for record in extract(text, article=article_id))
+
+
 def _json_lines_batch(batch: list[tuple[str, str]]) -> list[str]:
-    return [
-        "".join(json.dumps({**record, "article": article_id}, ensure_ascii=False) + "\n"
-                for record in extract(text, article=article_id))
-        for article_id, text in batch
-    ]
+    return [_json_lines(article_id, text) for article_id, text in batch]
 
 
 def extract_json_lines(items: Iterable[tuple[str, str]], workers: int | None = None) -> Iterator[str]:
     """For each ``(article_id, text)``, in input order, its records as JSON lines (one string per
     article, empty when it has none), as `trialfx extract` prints them; extracted and serialized on every core."""
     return map_in_batches(_json_lines_batch, items, workers)
+
+
+def _read_json_lines_batch(batch: list[tuple[SourceFile, Path]]) -> list[tuple[IngestResult, dict[str, str]]]:
+    out = []
+    for source, root in batch:
+        result = read_source(source, root)
+        lines = {article.article_id: _json_lines(article.article_id, article.text) for article in result.articles}
+        # The texts stay in the worker: the caller needs only ids and hashes, and sending each text
+        # back through the pipe would cost as much as reading it.
+        result.articles = [dataclasses.replace(article, text="") for article in result.articles]
+        out.append((result, lines))
+    return out
+
+
+def read_json_lines(
+    sources: Iterable[tuple[SourceFile, Path]], workers: int | None = None
+) -> Iterator[tuple[IngestResult, dict[str, str]]]:
+    """For each ``(file, root)``, in input order, what it reads as (``read_source``; article texts
+    left out) and each article's JSON lines by article id: files are read, extracted and
+    serialized on every core, so no core waits for the whole input to be read first."""
+    return map_in_batches(_read_json_lines_batch, sources, workers)

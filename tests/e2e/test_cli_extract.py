@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pipelines.extraction import extract
+from pipelines.ingest.readers import ingest_folder
+from pipelines.parallel import PARALLEL_THRESHOLD
 from tests.conftest import PROJECT
+from tests.synthetic.generator import write_corpus
 
 BIN = Path(sys.executable).parent
 
@@ -74,3 +78,19 @@ def test_extract_does_not_import_dagster_or_pandas(tmp_path):
     done = subprocess.run([sys.executable, "-c", code, str(article)], capture_output=True, text=True,
                           cwd=PROJECT, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_folder_read_on_every_core_prints_each_article_once_in_walk_order(tmp_path):
+    paths = write_corpus(tmp_path / "in", PARALLEL_THRESHOLD + 30)
+    (tmp_path / "in" / "zz-copy.txt").write_bytes(paths[3].read_bytes())
+    (tmp_path / "in" / "broken.bin").write_bytes(b"\x00\x01\x02binary")
+    done = _extract(tmp_path / "in")
+    assert done.returncode == 1
+    errors = done.stderr.strip().splitlines()
+    assert len(errors) == 2, done.stderr
+    assert any("broken.bin" in e for e in errors)
+    assert any(e.startswith("trialfx: warning: zz-copy.txt: same text as") for e in errors)
+    expected = [json.dumps({**record, "article": article.article_id}, ensure_ascii=False)
+                for article in ingest_folder(tmp_path / "in").articles
+                for record in extract(article.text, article=article.article_id)]
+    assert done.stdout.splitlines() == expected

@@ -7,8 +7,9 @@ import json
 
 from pipelines import parallel
 from pipelines.extraction import extract
+from pipelines.ingest.readers import read_source, scan_folder
 from pipelines.parallel import extract_article, extract_many, map_in_batches
-from tests.synthetic.generator import generate
+from tests.synthetic.generator import generate, write_corpus
 
 
 def _square_all(batch: list[int]) -> list[int]:
@@ -54,3 +55,21 @@ def test_json_lines_on_two_workers_are_each_articles_records_in_order():
         records = [json.loads(line) for line in chunk.splitlines()]
         assert records == [{**r, "article": name} for r in extract(text, article=name)]
         assert chunk == "" or chunk.endswith("\n")
+
+
+def test_files_read_and_extracted_on_two_workers_give_what_reading_and_extracting_in_turn_gives(tmp_path):
+    paths = write_corpus(tmp_path, parallel.PARALLEL_THRESHOLD + 30)
+    (tmp_path / "zz-same-as-first.txt").write_bytes(paths[0].read_bytes())
+    scan = scan_folder(tmp_path)
+    got = list(parallel.read_json_lines(((source, tmp_path) for source in scan.files), workers=2))
+    assert len(got) == len(scan.files) == len(paths) + 1
+    for source, (result, lines) in zip(scan.files, got):
+        expected = read_source(source, tmp_path)
+        assert result.errors == expected.errors
+        assert [a.article_id for a in result.articles] == [a.article_id for a in expected.articles]
+        assert [a.content_sha256 for a in result.articles] == [a.content_sha256 for a in expected.articles]
+        assert all(a.text == "" for a in result.articles)
+        for article in expected.articles:
+            records = [json.loads(line) for line in lines[article.article_id].splitlines()]
+            assert records == [{**r, "article": article.article_id}
+                               for r in extract(article.text, article=article.article_id)]
