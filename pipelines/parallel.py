@@ -91,16 +91,6 @@ def _json_lines(article_id: str, text: str) -> str:
                    for record in extract(text, article=article_id))
 
 
-def _json_lines_batch(batch: list[tuple[str, str]]) -> list[str]:
-    return [_json_lines(article_id, text) for article_id, text in batch]
-
-
-def extract_json_lines(items: Iterable[tuple[str, str]], workers: int | None = None) -> Iterator[str]:
-    """For each ``(article_id, text)``, in input order, its records as JSON lines (one string per
-    article, empty when it has none), as `trialfx extract` prints them; extracted and serialized on every core."""
-    return map_in_batches(_json_lines_batch, items, workers)
-
-
 def _read_json_lines_batch(batch: list[tuple[SourceFile, Path]]) -> list[tuple[IngestResult, dict[str, str]]]:
     out = []
     for source, root in batch:

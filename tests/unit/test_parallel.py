@@ -47,16 +47,6 @@ def test_extract_many_on_two_workers_matches_extracting_one_by_one():
     assert list(extract_many(iter(articles), workers=2)) == expected
 
 
-def test_json_lines_on_two_workers_are_each_articles_records_in_order():
-    articles = [(a.name, a.text) for a in generate(parallel.PARALLEL_THRESHOLD + 30)]
-    lines = list(parallel.extract_json_lines(iter(articles), workers=2))
-    assert len(lines) == len(articles)
-    for (name, text), chunk in zip(articles, lines):
-        records = [json.loads(line) for line in chunk.splitlines()]
-        assert records == [{**r, "article": name} for r in extract(text, article=name)]
-        assert chunk == "" or chunk.endswith("\n")
-
-
 def test_files_read_and_extracted_on_two_workers_give_what_reading_and_extracting_in_turn_gives(tmp_path):
     paths = write_corpus(tmp_path, parallel.PARALLEL_THRESHOLD + 30)
     (tmp_path / "zz-same-as-first.txt").write_bytes(paths[0].read_bytes())
