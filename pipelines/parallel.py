@@ -21,6 +21,8 @@ BATCH_SIZE = 100
 # Batches handed to the pool ahead of the one being consumed, per worker: enough to keep every
 # worker busy, few enough that memory holds a handful of batches, never the whole input.
 AHEAD_PER_WORKER = 2
+# One encoder for every record: json.dumps with any option set builds a new one per call.
+_JSON = json.JSONEncoder(ensure_ascii=False)
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -87,8 +89,7 @@ def read_many(sources: Iterable[SourceFile], root: Path, workers: int | None = N
 
 def _json_lines(article_id: str, text: str) -> str:
     """One article's records as JSON lines, as `trialfx extract` prints them ("" when it has none)."""
-    return "".join(json.dumps({**record, "article": article_id}, ensure_ascii=False) + "\n"
-                   for record in extract(text, article=article_id))
+    return "".join(_JSON.encode(record) + "\n" for record in extract(text, article=article_id))
 
 
 def _read_json_lines_batch(batch: list[tuple[SourceFile, Path]]) -> list[tuple[IngestResult, dict[str, str]]]:
