@@ -18,7 +18,8 @@ WAREHOUSE_POOL = "warehouse"
 @contextlib.contextmanager
 def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> Iterator[None]:
     """``frame`` visible to SQL as ``name`` inside the block: values travel as a frame, never
-    pasted into SQL text."""
+    pasted into SQL text. Inside a transaction the frame is held until it ends, so this is for
+    keys and other small frames; rows are written with `append_rows`."""
     con.register(name, frame)
     try:
         yield
@@ -44,8 +45,11 @@ def relation_digest(con: duckdb.DuckDBPyConnection, relation: str) -> str:
 def append_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
     """Insert the rows of ``frame`` into ``table``, matching columns by name."""
     if len(frame):
-        with registered(con, "_rows", frame):
-            con.execute(f"insert into {table} by name select * from _rows")
+        # Scanned by its local name (DuckDB's replacement scan), the frame is let go when the
+        # statement ends. A registered view would keep it, every string in it included, until the
+        # transaction commits: a long build would hold all it wrote twice, once in Python.
+        _rows = frame  # noqa: F841 - read by the SQL below
+        con.execute(f"insert into {table} by name select * from _rows")
 
 
 def replace_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
