@@ -58,6 +58,10 @@ class Population:
                           frame.level if self.overall else self.level)
 
 
+# What a Doc holds for its primary endpoint until it is asked for.
+_UNKNOWN = object()
+
+
 @dataclass
 class Doc:
     """An article prepared for extraction: normalized text, sentences and article-level facts."""
@@ -65,7 +69,6 @@ class Doc:
     norm: Normalized
     sents: list[Sentence]
     abbreviations: dict[str, str] = field(default_factory=dict)
-    primary: str | None = None
     raw_mentions: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)
     abbreviation_re: re.Pattern | None = None
     lowered: str = ""
@@ -82,9 +85,19 @@ class Doc:
     # norm.text, read at every step: a plain attribute is read several times faster than a property.
     text: str = field(init=False, repr=False, compare=False)
 
+    # The primary endpoint once found (see primary).
+    _primary: object = field(default=_UNKNOWN, init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
         self.sent_starts = [s.start for s in self.sents]
         self.text = self.norm.text
+
+    @property
+    def primary(self) -> str | None:
+        """The article's primary endpoint, found when first asked for (after prepare): many articles never ask."""
+        if self._primary is _UNKNOWN:
+            self._primary = _primary_endpoint(self)
+        return self._primary
 
 
 def prepare(original: str) -> Doc:
@@ -100,7 +113,6 @@ def prepare(original: str) -> Doc:
     doc.abbreviations = _learn_abbreviations(doc)
     if doc.abbreviations:
         doc.abbreviation_re = re.compile(r"\b(?:" + "|".join(map(re.escape, doc.abbreviations)) + r")\b")
-    doc.primary = _primary_endpoint(doc)
     return doc
 
 
