@@ -1,0 +1,22 @@
+"""Shortcuts in preparing an article find exactly what the plain code they stand for finds."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipelines.extraction import context
+
+_ENROLMENT_PIECES = ["Patients were randomly assigned", "ENROLLED", "enrolled", "eligible", "inclusion", "randomised 300",
+                     "were randomized", "Were Randomised", "randomized", "randomization", "randomized 4", "xenrolled",
+                     "were", "\u212a", "\n\n", "\n", ". ", "A", "b", " ", "1", "; ", "HR 0.62."]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_ENROLMENT_PIECES), min_size=1, max_size=20).map("".join))
+def test_enrolment_sentences_are_those_the_regex_finds_something_in(text):
+    if not text.strip():
+        return
+    doc = context.prepare(text)
+    expected = [t for t in doc.sents if context._ENROLMENT_RE.search(doc.text, t.start, t.end)]
+    assert context._enrolment_sentences(doc) == expected
