@@ -7,7 +7,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from pipelines.extraction.numbers import FIGURE_CI_FINDER_RE, FIGURE_CI_RE, Cue, measure_cues, word_matches
-from pipelines.extraction.prefilter import Openings, fold
+from pipelines.extraction.prefilter import Openings, fold_lowered
 from pipelines.extraction.text import Normalized, Sentence, normalize, sentences
 from pipelines.extraction.vocab import (
     ENDPOINT_RE,
@@ -104,7 +104,7 @@ def prepare(original: str) -> Doc:
     sents = sentences(norm.text)
     norm = _unwrap_lines(norm, sents)
     doc = Doc(norm, sents, lowered=ascii_lower(norm.text))
-    doc.folded = fold(doc.text)
+    doc.folded = fold_lowered(doc.lowered)
     enrolment = _enrolment_sentences(doc)
     doc.trial_words = frozenset().union(*(content_words(doc.text[t.start:t.end]) for t in enrolment))
     doc.enrolment = frozenset(t.start for t in enrolment)

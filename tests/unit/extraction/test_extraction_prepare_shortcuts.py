@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipelines.extraction import context
+from pipelines.extraction.prefilter import fold, fold_lowered, lower_ascii
 
 _ENROLMENT_PIECES = ["Patients were randomly assigned", "ENROLLED", "enrolled", "eligible", "inclusion", "randomised 300",
                      "were randomized", "Were Randomised", "randomized", "randomization", "randomized 4", "xenrolled",
@@ -20,3 +21,9 @@ def test_enrolment_sentences_are_those_the_regex_finds_something_in(text):
     doc = context.prepare(text)
     expected = [t for t in doc.sents if context._ENROLMENT_RE.search(doc.text, t.start, t.end)]
     assert context._enrolment_sentences(doc) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="aZ \u0130\u0131\u017f\u212a\u00e9\u00b7\u2013K", max_size=30))
+def test_folding_a_lowered_text_folds_the_text(text):
+    assert fold_lowered(lower_ascii(text)) == fold(text)
