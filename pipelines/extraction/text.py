@@ -264,7 +264,11 @@ class Sentence:
 # A stop followed by blank space (maybe after a closing quote or bracket), or a line break. The pattern
 # opens with one class, which lets the engine skip straight to the next such character.
 _BREAK = re.compile(r"[.!?\n](?:(?<=\n)|(?=[\"')\]]?\s))")
-_ABBREV = re.compile(r"(?:\b(?:vs|e\.g|i\.e|al|Dr|Fig|approx|no|No|ca|cf|Inc|Ltd|St)|\b[A-Z])\.$")
+# A stop ending an abbreviation (vs, e.g, i.e, al, Dr, Fig, approx, no, No, ca, cf, Inc, Ltd, St) or an initial.
+# The words are look-behinds (one per length, as look-behinds need), so the pattern is tried at the stop
+# alone (match) instead of searched for across the word before it.
+_ABBREV = re.compile(r"(?:(?<=\b[A-Z])|(?<=\b(?:vs|al|Dr|no|No|ca|cf|St))|(?<=\b(?:e\.g|i\.e|Fig|Inc|Ltd))"
+                     r"|(?<=\bapprox))\.$")
 # The last character of every abbreviation _ABBREV knows: a stop after any other is never one's.
 _ABBREV_LAST = frozenset("sgelrxoafcdt" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
@@ -330,7 +334,7 @@ def sentences(text: str) -> list[Sentence]:
                 continue
             end, new_para = pos, True
         else:
-            if pos and text[pos - 1] in _ABBREV_LAST and _ABBREV.search(text, max(0, pos - 8), pos + 1):
+            if pos and text[pos - 1] in _ABBREV_LAST and _ABBREV.match(text, pos, pos + 1):
                 continue
             if not _starts_sentence(text, m.end()):
                 continue

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+import re
+
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from pipelines.extraction import context
+from pipelines.extraction import context, text
 from pipelines.extraction.prefilter import fold, fold_lowered, lower_ascii
 
 _ENROLMENT_PIECES = ["Patients were randomly assigned", "ENROLLED", "enrolled", "eligible", "inclusion", "randomised 300",
@@ -27,3 +29,19 @@ def test_enrolment_sentences_are_those_the_regex_finds_something_in(text):
 @given(st.text(alphabet="aZ \u0130\u0131\u017f\u212a\u00e9\u00b7\u2013K", max_size=30))
 def test_folding_a_lowered_text_folds_the_text(text):
     assert fold_lowered(lower_ascii(text)) == fold(text)
+
+
+_ABBREV_AS_WRITTEN = re.compile(r"(?:\b(?:vs|e\.g|i\.e|al|Dr|Fig|approx|no|No|ca|cf|Inc|Ltd|St)|\b[A-Z])\.$")
+_ABBREV_PIECES = ["vs", "e.g", "i.e", "al", "Dr", "Fig", "approx", "no", "No", "ca", "cf", "Inc", "Ltd", "St", "A", "x",
+                  "trial", "xvs", "_", "\u00e9", "1", ".", ". ", "!", "?", " ", "(", "\n"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_ABBREV_PIECES), max_size=12).map("".join))
+@example("Dr. A. Marlow et al. vs. approx. e.g. Fig. 2!")
+def test_abbreviations_are_told_at_the_stop_as_the_search_before_it_tells(sample):
+    for pos, char in enumerate(sample):
+        if char not in ".!?":
+            continue  # sentences() asks at stops only
+        expected = _ABBREV_AS_WRITTEN.search(sample, max(0, pos - 8), pos + 1) is not None
+        assert (text._ABBREV.match(sample, pos, pos + 1) is not None) == expected, (sample, pos)
