@@ -336,8 +336,10 @@ def sentences(text: str) -> list[Sentence]:
         else:
             if pos and text[pos - 1] in _ABBREV_LAST and _ABBREV.match(text, pos, pos + 1):
                 continue
-            if not _starts_sentence(text, m.end()):
-                continue
+            # Mostly a blank and a capital follow, which need no closer look.
+            if not text[pos + 2:pos + 3].isupper() or text[pos + 1] != " ":
+                if not _starts_sentence(text, pos + 1):
+                    continue
             end, new_para = pos + 1, False
         # Something besides blanks between start and end; most sentences end on a character that is not one.
         if start < end and (not text[end - 1].isspace() or text[start:end].strip()):

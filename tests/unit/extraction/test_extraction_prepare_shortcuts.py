@@ -45,3 +45,35 @@ def test_abbreviations_are_told_at_the_stop_as_the_search_before_it_tells(sample
             continue  # sentences() asks at stops only
         expected = _ABBREV_AS_WRITTEN.search(sample, max(0, pos - 8), pos + 1) is not None
         assert (text._ABBREV.match(sample, pos, pos + 1) is not None) == expected, (sample, pos)
+
+
+def _sentences_as_written(sample: str) -> list[text.Sentence]:
+    out, start, para = [], 0, 0
+    for m in text._BREAK.finditer(sample):
+        pos = m.start()
+        if sample[pos] == "\n":
+            if text._joins_line(sample, pos):
+                continue
+            end, new_para = pos, True
+        else:
+            if _ABBREV_AS_WRITTEN.search(sample, max(0, pos - 8), pos + 1) or not text._starts_sentence(sample, m.end()):
+                continue
+            end, new_para = pos + 1, False
+        if sample[start:end].strip():
+            out.extend(text._bounded(start, end, para, sample))
+        para += new_para
+        start = end
+    if sample[start:].strip():
+        out.extend(text._bounded(start, len(sample), para, sample))
+    return out
+
+
+_SENTENCE_PIECES = _ABBREV_PIECES + ["The", " The", "mPFS", "eGFR", "\u00c9", "\"", "'", "\t", ")", "\u2022", "results",
+                                     "  ", "\n\n"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_SENTENCE_PIECES), max_size=30).map("".join))
+@example("It was 5. The end. Dr. A. Marlow said. 'Yes.' mPFS rose.\n\nNext. x")
+def test_sentences_are_those_of_the_plain_loop(sample):
+    assert text.sentences(sample) == _sentences_as_written(sample)
