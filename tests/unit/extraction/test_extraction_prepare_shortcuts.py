@@ -7,7 +7,7 @@ import re
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from pipelines.extraction import context, text
+from pipelines.extraction import context, facts, text
 from pipelines.extraction.prefilter import fold, fold_lowered, lower_ascii
 
 _ENROLMENT_PIECES = ["Patients were randomly assigned", "ENROLLED", "enrolled", "eligible", "inclusion", "randomised 300",
@@ -77,3 +77,20 @@ _SENTENCE_PIECES = _ABBREV_PIECES + ["The", " The", "mPFS", "eGFR", "\u00c9", "\
 @example("It was 5. The end. Dr. A. Marlow said. 'Yes.' mPFS rose.\n\nNext. x")
 def test_sentences_are_those_of_the_plain_loop(sample):
     assert text.sentences(sample) == _sentences_as_written(sample)
+
+
+def _in_short_parenthesis_as_written(sample: str, pos: int) -> bool:
+    near = max(0, pos - 41)
+    opening = max(sample.rfind("(", near, pos), sample.rfind(")", near, pos))
+    if opening == -1 or sample[opening] != "(":
+        return False
+    far = opening + 42
+    closings = [k for k in (sample.find("(", pos, far), sample.find(")", pos, far)) if k != -1]
+    return bool(closings) and sample[min(closings)] == ")"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="().ab ", max_size=120))
+def test_short_parentheses_are_told_as_the_plain_reading_tells(sample):
+    for pos in range(len(sample) + 1):
+        assert facts._in_short_parenthesis(sample, pos) == _in_short_parenthesis_as_written(sample, pos)
