@@ -7,7 +7,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from pipelines.extraction.numbers import FIGURE_CI_FINDER_RE, FIGURE_CI_RE, Cue, measure_cues, word_matches
-from pipelines.extraction.prefilter import Prefilter, fold
+from pipelines.extraction.prefilter import Openings, fold_lowered
 from pipelines.extraction.text import Normalized, Sentence, normalize, sentences
 from pipelines.extraction.vocab import (
     ENDPOINT_RE,
@@ -27,7 +27,6 @@ _LIST_STOP_RE = re.compile(r"[;():.]|\b(?:occurred|was|were|is)\b")
 # Sentences saying who was enrolled describe the trial population, not a subgroup of it.
 _ENROLMENT_RE = re.compile(r"(?i)\b(?:enrolled|randomly assigned|were randomi[sz]ed|randomi[sz]ed \d+|eligible|inclusion)\b")
 _RESULT_RE = re.compile(r"\d\s?%|\d (?:months|mo)\b|\(\s*[nN]\s*=")
-_ENROLMENT_FILTER = Prefilter(_ENROLMENT_RE)
 # Context is carried back at most this many sentences within a paragraph.
 LOOK_BACK = 6
 MAX_ABBREVIATIONS = 24
@@ -58,6 +57,10 @@ class Population:
                           frame.level if self.overall else self.level)
 
 
+# What a Doc holds for its primary endpoint until it is asked for.
+_UNKNOWN = object()
+
+
 @dataclass
 class Doc:
     """An article prepared for extraction: normalized text, sentences and article-level facts."""
@@ -65,7 +68,6 @@ class Doc:
     norm: Normalized
     sents: list[Sentence]
     abbreviations: dict[str, str] = field(default_factory=dict)
-    primary: str | None = None
     raw_mentions: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)
     abbreviation_re: re.Pattern | None = None
     lowered: str = ""
@@ -82,9 +84,19 @@ class Doc:
     # norm.text, read at every step: a plain attribute is read several times faster than a property.
     text: str = field(init=False, repr=False, compare=False)
 
+    # The primary endpoint once found (see primary).
+    _primary: object = field(default=_UNKNOWN, init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
         self.sent_starts = [s.start for s in self.sents]
         self.text = self.norm.text
+
+    @property
+    def primary(self) -> str | None:
+        """The article's primary endpoint, found when first asked for (after prepare): many articles never ask."""
+        if self._primary is _UNKNOWN:
+            self._primary = _primary_endpoint(self)
+        return self._primary
 
 
 def prepare(original: str) -> Doc:
@@ -92,36 +104,39 @@ def prepare(original: str) -> Doc:
     sents = sentences(norm.text)
     norm = _unwrap_lines(norm, sents)
     doc = Doc(norm, sents, lowered=ascii_lower(norm.text))
-    doc.folded = fold(doc.text)
-    enrolment = [t for t in _enrolment_candidates(doc)
-                 if _ENROLMENT_FILTER.may_match(doc.folded[t.start:t.end]) and _ENROLMENT_RE.search(doc.text, t.start, t.end)]
+    doc.folded = fold_lowered(doc.lowered)
+    enrolment = _enrolment_sentences(doc)
     doc.trial_words = frozenset().union(*(content_words(doc.text[t.start:t.end]) for t in enrolment))
     doc.enrolment = frozenset(t.start for t in enrolment)
     doc.abbreviations = _learn_abbreviations(doc)
     if doc.abbreviations:
         doc.abbreviation_re = re.compile(r"\b(?:" + "|".join(map(re.escape, doc.abbreviations)) + r")\b")
-    doc.primary = _primary_endpoint(doc)
     return doc
 
 
-def _enrolment_candidates(doc: Doc) -> list[Sentence]:
-    """The sentences, in order, where a word the enrolment regex needs occurs: found across the article
-    with str.find instead of testing every sentence."""
-    if _ENROLMENT_WORDS is None or not doc.sents:
-        return doc.sents
+def _enrolment_sentences(doc: Doc) -> list[Sentence]:
+    """The sentences, in order, in which _ENROLMENT_RE finds something.
+
+    Every match starts where one of the regex's opening words does: those are found across the
+    article with str.find, and the regex is tried only there, within the sentence of each.
+    """
+    sents = doc.sents
+    if _ENROLMENT_OPENINGS.texts is None or not sents:
+        return [t for t in sents if _ENROLMENT_RE.search(doc.text, t.start, t.end)]
     found = set()
     folded = doc.folded
-    for word in _ENROLMENT_WORDS:
+    for word in _ENROLMENT_OPENINGS.texts:
         i = folded.find(word)
         while i != -1:
-            found.add(sentence_index(doc, i))
+            si = sentence_index(doc, i)
+            sent = sents[si]
+            if si not in found and sent.start <= i < sent.end and _ENROLMENT_RE.match(doc.text, i, sent.end):
+                found.add(si)
             i = folded.find(word, i + 1)
-    return [doc.sents[si] for si in sorted(found)]
+    return [sents[si] for si in sorted(found)]
 
 
-# The Prefilter's words, but for those holding another of them ('were randomi' holds 'randomi').
-_ENROLMENT_WORDS = (None if _ENROLMENT_FILTER.texts is None else
-                    tuple(w for w in _ENROLMENT_FILTER.texts if not any(o != w and o in w for o in _ENROLMENT_FILTER.texts)))
+_ENROLMENT_OPENINGS = Openings(_ENROLMENT_RE)
 
 
 def _unwrap_lines(norm: Normalized, sents: list[Sentence]) -> Normalized:

@@ -124,8 +124,12 @@ class _Term:
 
 def _first_of(terms: tuple[_Term, ...], folded: str) -> int | None:
     """Where the first of several terms occurs."""
-    found = [pos for term in terms if (pos := term.first(folded)) is not None]
-    return min(found) if found else None
+    first = None
+    for term in terms:
+        pos = term.first(folded)
+        if pos is not None and (first is None or pos < first):
+            first = pos
+    return first
 
 
 _CONDITION_TERMS = tuple((tuple(_Term(p) for p in terms), name) for terms, name in _CONDITIONS)
@@ -189,13 +193,11 @@ def _in_short_parenthesis(text: str, pos: int) -> bool:
 
     Its brackets are then within 41 characters of ``pos``, so only so far is looked.
     """
-    near = max(0, pos - 41)
-    opening = max(text.rfind("(", near, pos), text.rfind(")", near, pos))
-    if opening == -1 or text[opening] != "(":
-        return False
-    far = opening + 42
-    closings = [k for k in (text.find("(", pos, far), text.find(")", pos, far)) if k != -1]
-    return bool(closings) and text[min(closings)] == ")"
+    opening = text.rfind("(", max(0, pos - 41), pos)
+    if opening == -1 or text.find(")", opening, pos) != -1:
+        return False  # no opening bracket near enough, or it is closed before pos
+    closing = text.find(")", pos, opening + 42)
+    return closing != -1 and text.find("(", pos, closing) == -1
 
 
 def _stop_before(text: str, pos: int) -> int:

@@ -37,7 +37,14 @@ def fold(text: str) -> str:
     """
     if text.isascii():
         return text.lower()
-    folded = lower_ascii(text)
+    return fold_lowered(lower_ascii(text))
+
+
+def fold_lowered(lowered: str) -> str:
+    """``fold(text)`` from ``lower_ascii(text)``, when the caller has that already (the same for ASCII text)."""
+    if lowered.isascii():
+        return lowered
+    folded = lowered
     for char, letter in _FOLD_NON_ASCII.items():
         if char in folded:
             folded = folded.replace(char, letter)

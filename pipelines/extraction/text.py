@@ -153,9 +153,10 @@ def _map_char(text: str, i: int) -> str:
 # joined again, and a spelled-out "95 percent" reads as "95%".
 # Each with strings one of which every match contains: without any in the text, the rewrite has nothing
 # to do (and the percent pattern, which opens with a look-behind, would be tried at every position).
-# The '- ' pattern opens with its literal (the look-behind follows it) so that the engine can jump to it.
+# The '- ' pattern opens with its literal (the look-behind follows it) so that the engine can jump to it,
+# faster than `in` finds '- ': its test is for '-' alone, a one-character scan.
 _REWRITES = (
-    (re.compile(r"- (?<=[a-z]- )(?=[a-z])(?!(?:and|or|to|vs|nor)\b)"), "", ("- ",)),
+    (re.compile(r"- (?<=[a-z]- )(?=[a-z])(?!(?:and|or|to|vs|nor)\b)"), "", ("-",)),
     (re.compile(r"(?<=\d) ?(?:percent|per cent)\b"), "%", ("percent", "per cent")),
 )
 
@@ -264,7 +265,11 @@ class Sentence:
 # A stop followed by blank space (maybe after a closing quote or bracket), or a line break. The pattern
 # opens with one class, which lets the engine skip straight to the next such character.
 _BREAK = re.compile(r"[.!?\n](?:(?<=\n)|(?=[\"')\]]?\s))")
-_ABBREV = re.compile(r"(?:\b(?:vs|e\.g|i\.e|al|Dr|Fig|approx|no|No|ca|cf|Inc|Ltd|St)|\b[A-Z])\.$")
+# A stop ending an abbreviation (vs, e.g, i.e, al, Dr, Fig, approx, no, No, ca, cf, Inc, Ltd, St) or an initial.
+# The words are look-behinds (one per length, as look-behinds need), so the pattern is tried at the stop
+# alone (match) instead of searched for across the word before it.
+_ABBREV = re.compile(r"(?:(?<=\b[A-Z])|(?<=\b(?:vs|al|Dr|no|No|ca|cf|St))|(?<=\b(?:e\.g|i\.e|Fig|Inc|Ltd))"
+                     r"|(?<=\bapprox))\.$")
 # The last character of every abbreviation _ABBREV knows: a stop after any other is never one's.
 _ABBREV_LAST = frozenset("sgelrxoafcdt" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
@@ -330,10 +335,12 @@ def sentences(text: str) -> list[Sentence]:
                 continue
             end, new_para = pos, True
         else:
-            if pos and text[pos - 1] in _ABBREV_LAST and _ABBREV.search(text, max(0, pos - 8), pos + 1):
+            if pos and text[pos - 1] in _ABBREV_LAST and _ABBREV.match(text, pos, pos + 1):
                 continue
-            if not _starts_sentence(text, m.end()):
-                continue
+            # Mostly a blank and a capital follow, which need no closer look.
+            if not text[pos + 2:pos + 3].isupper() or text[pos + 1] != " ":
+                if not _starts_sentence(text, pos + 1):
+                    continue
             end, new_para = pos + 1, False
         # Something besides blanks between start and end; most sentences end on a character that is not one.
         if start < end and (not text[end - 1].isspace() or text[start:end].strip()):
