@@ -287,8 +287,14 @@ class ArmSet:
 
         ``segment`` is ``fold(text[start:end])`` when the caller has it.
         """
-        found = []
         segment = fold(text[start:end]) if segment is None else segment
+        return [(pos, name, text[pos:stop] if (exact or whole.fullmatch(text, segment, start, pos, stop))
+                 else _as_written(text, pos, stop, name, end))
+                for pos, stop, name, whole, exact in self._hits(text, start, end, segment)]
+
+    def _hits(self, text: str, start: int, end: int, segment: str) -> list[tuple[int, int, str, _WholeName, bool]]:
+        """find's mentions as (position, end, arm, its whole-name matcher, whether that end is as written)."""
+        found = []
         for name, whole, own_words, needed in self._patterns():
             if needed is not None and needed not in segment:
                 hits = None
@@ -301,20 +307,17 @@ class ArmSet:
                     hits = [(*first, name, whole, False)]
             if hits:
                 found.extend(hits)
-        if not found:
-            return []
-        if len(found) > 1:
-            found.sort(key=lambda f: (f[0], f[0] - f[1]))
-        out: list[tuple[int, str, str]] = []
+        if len(found) < 2:
+            return found
+        found.sort(key=lambda f: (f[0], f[0] - f[1]))
+        out = []
         covered = -1
-        for pos, stop, name, whole, exact in found:
+        for hit in found:
             # A name found inside another one's mention ("imlunestrant" in "imlunestrant-abemaciclib") is that one.
-            if pos < covered:
+            if hit[0] < covered:
                 continue
-            written = text[pos:stop] if (exact or whole.fullmatch(text, segment, start, pos, stop)) \
-                else _as_written(text, pos, stop, name, end)
-            out.append((pos, name, written))
-            covered = stop
+            out.append(hit)
+            covered = hit[1]
         return out
 
     def targets(self) -> list[str]:
@@ -357,10 +360,11 @@ class ArmSet:
         ``segment`` is ``fold(text[start:end])`` and ``folded`` is ``fold(text)`` when the caller has them.
         """
         segment = fold(text[start:end]) if segment is None else segment
-        found = [(p, name, True) for p, name, _w in self.find(text, start, end, segment)]
-        found += [(m.start(), m.group(0), False)
-                  for m in (*_CONTROL_MENTION_FILTER.finditer(text, start, end, segment, folded),
-                            *_COMBINATION_FILTER.finditer(text, start, end, segment, folded))]
+        found = [(hit[0], hit[2], True) for hit in self._hits(text, start, end, segment)]
+        for m in _CONTROL_MENTION_FILTER.finditer(text, start, end, segment, folded):
+            found.append((m.start(), m.group(0), False))
+        for m in _COMBINATION_FILTER.finditer(text, start, end, segment, folded):
+            found.append((m.start(), m.group(0), False))
         found.sort()
         out: list[str] = []
         targets = self.targets()
