@@ -223,15 +223,16 @@ class Signs:
 
         A kept figure's digits are its own, so one of them lies outside every estimate.
         """
+        find_digit = self.marks.find
         pos = start
         for s, e in sorted(taken):
-            if s > pos and self.has_digit(pos, min(s, end)):
+            if s > pos and find_digit(b"0", pos, min(s, end)) != -1:
                 break
             pos = max(pos, e)
             if pos >= end:
                 return False
         else:
-            if not self.has_digit(pos, end):
+            if find_digit(b"0", pos, end) == -1:
                 return False
         own = self.own
         i = bisect_left(own, start)
@@ -667,22 +668,23 @@ def _pair_records(doc: Doc, si: int, pair: Pair, sent_est: list[Estimate], arms:
     if len(pair.items) == 1 and (names[0] is None or not _single_ok(doc, si, pair.items[0])):
         return []
     pop = _population(doc, si, pair, est, endpoint)
+    # What every record of the pair says alike.
+    shared = {"type": "arm_result", "endpoint": endpoint, "endpoint_text": endpoint_text,
+              "population": "overall" if pop.overall else "subgroup",
+              "subgroup": None if pop.overall else pop.label,
+              "subgroup_variable": None if pop.overall else pop.variable,
+              "subgroup_level": None if pop.overall else pop.level}
+    start, end = _evidence(doc, si)
+    values = tuple(i.value for i in pair.items)
     out = []
     for k, (item, arm) in enumerate(zip(pair.items, names)):
         if arm is None:
             continue
         phrase_end = pair.items[k + 1].start if k + 1 < len(pair.items) else doc.sents[si].end
         n = _n_near(doc, si, item, min(phrase_end, item.end + 60))
-        start, end = _evidence(doc, si)
         for stat, value, unit, lo, hi in _figures(doc, si, item):
-            out.append({"type": "arm_result", "endpoint": endpoint, "endpoint_text": endpoint_text,
-                        "population": "overall" if pop.overall else "subgroup",
-                        "subgroup": None if pop.overall else pop.label,
-                        "subgroup_variable": None if pop.overall else pop.variable,
-                        "subgroup_level": None if pop.overall else pop.level,
-                        "arm": arm, "statistic": stat, "value": value, "unit": unit, "ci_low": lo,
-                        "ci_high": hi, "n": n, "_start": start, "_end": end,
-                        "_pair": tuple(i.value for i in pair.items)})
+            out.append({**shared, "arm": arm, "statistic": stat, "value": value, "unit": unit, "ci_low": lo,
+                        "ci_high": hi, "n": n, "_start": start, "_end": end, "_pair": values})
     return out
 
 
