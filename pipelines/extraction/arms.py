@@ -296,17 +296,16 @@ class ArmSet:
         """find's mentions as (position, end, arm, its whole-name matcher, whether that end is as written)."""
         found = []
         for name, whole, own_words, needed in self._patterns():
-            if needed is not None and needed not in segment:
-                hits = None
-            else:
-                exact = whole.ends_in_word
-                hits = [(a, b, name, whole, exact) for a, b in whole.spans(text, segment, start, end)]
-            if not hits and own_words:
+            if needed is None or needed in segment:
+                spans = whole.spans(text, segment, start, end)
+                if spans:
+                    exact = whole.ends_in_word
+                    found += [(a, b, name, whole, exact) for a, b in spans]
+                    continue
+            if own_words:
                 first = _first_word(text, segment, start, end, own_words)
                 if first is not None:
-                    hits = [(*first, name, whole, False)]
-            if hits:
-                found.extend(hits)
+                    found.append((*first, name, whole, False))
         if len(found) < 2:
             return found
         found.sort(key=lambda f: (f[0], f[0] - f[1]))
@@ -481,12 +480,14 @@ class _AsciiName(_WholeName):
         self.ends_in_word = is_word_char(words[-1][-1])
 
     def spans(self, text: str, segment: str, start: int, end: int) -> list[tuple[int, int]]:
+        first = self.words[0]
+        i = segment.find(first)
+        if i == -1:
+            return []
         out = []
         taken = start
-        first = self.words[0]
         size = len(first)
         single = self.last == 0
-        i = segment.find(first)
         while i != -1:
             pos = start + i
             if pos >= taken and _boundary(text, pos, end):
@@ -777,11 +778,6 @@ def _vs_places(text: str) -> list[int]:
     return out
 
 
-def _in_group_word(ch: str) -> bool:
-    """A character _GROUP_RE's words may hold: [\\w+\\-/.]."""
-    return ch.isalnum() or ch in "_+-/."
-
-
 class _GroupReach:
     """Where the first _GROUP_RE match in a window from ``start`` around ``places[k]`` can start, at the earliest.
 
@@ -809,7 +805,10 @@ class _GroupReach:
         first = end
         for _ in range(3):
             run = end
-            while run > 0 and _in_group_word(text[run - 1]):
+            while run > 0:
+                ch = text[run - 1]
+                if not (ch.isalnum() or ch in "_+-/."):  # [\w+\-/.]: what _GROUP_RE's words hold
+                    break
                 run -= 1
             if run == end:
                 break
