@@ -287,34 +287,36 @@ class ArmSet:
 
         ``segment`` is ``fold(text[start:end])`` when the caller has it.
         """
-        found = []
         segment = fold(text[start:end]) if segment is None else segment
+        return [(pos, name, text[pos:stop] if (exact or whole.fullmatch(text, segment, start, pos, stop))
+                 else _as_written(text, pos, stop, name, end))
+                for pos, stop, name, whole, exact in self._hits(text, start, end, segment)]
+
+    def _hits(self, text: str, start: int, end: int, segment: str) -> list[tuple[int, int, str, _WholeName, bool]]:
+        """find's mentions as (position, end, arm, its whole-name matcher, whether that end is as written)."""
+        found = []
         for name, whole, own_words, needed in self._patterns():
-            if needed is not None and needed not in segment:
-                hits = None
-            else:
-                exact = whole.ends_in_word
-                hits = [(a, b, name, whole, exact) for a, b in whole.spans(text, segment, start, end)]
-            if not hits and own_words:
+            if needed is None or needed in segment:
+                spans = whole.spans(text, segment, start, end)
+                if spans:
+                    exact = whole.ends_in_word
+                    found += [(a, b, name, whole, exact) for a, b in spans]
+                    continue
+            if own_words:
                 first = _first_word(text, segment, start, end, own_words)
                 if first is not None:
-                    hits = [(*first, name, whole, False)]
-            if hits:
-                found.extend(hits)
-        if not found:
-            return []
-        if len(found) > 1:
-            found.sort(key=lambda f: (f[0], f[0] - f[1]))
-        out: list[tuple[int, str, str]] = []
+                    found.append((*first, name, whole, False))
+        if len(found) < 2:
+            return found
+        found.sort(key=lambda f: (f[0], f[0] - f[1]))
+        out = []
         covered = -1
-        for pos, stop, name, whole, exact in found:
+        for hit in found:
             # A name found inside another one's mention ("imlunestrant" in "imlunestrant-abemaciclib") is that one.
-            if pos < covered:
+            if hit[0] < covered:
                 continue
-            written = text[pos:stop] if (exact or whole.fullmatch(text, segment, start, pos, stop)) \
-                else _as_written(text, pos, stop, name, end)
-            out.append((pos, name, written))
-            covered = stop
+            out.append(hit)
+            covered = hit[1]
         return out
 
     def targets(self) -> list[str]:
@@ -357,10 +359,11 @@ class ArmSet:
         ``segment`` is ``fold(text[start:end])`` and ``folded`` is ``fold(text)`` when the caller has them.
         """
         segment = fold(text[start:end]) if segment is None else segment
-        found = [(p, name, True) for p, name, _w in self.find(text, start, end, segment)]
-        found += [(m.start(), m.group(0), False)
-                  for m in (*_CONTROL_MENTION_FILTER.finditer(text, start, end, segment, folded),
-                            *_COMBINATION_FILTER.finditer(text, start, end, segment, folded))]
+        found = [(hit[0], hit[2], True) for hit in self._hits(text, start, end, segment)]
+        for m in _CONTROL_MENTION_FILTER.finditer(text, start, end, segment, folded):
+            found.append((m.start(), m.group(0), False))
+        for m in _COMBINATION_FILTER.finditer(text, start, end, segment, folded):
+            found.append((m.start(), m.group(0), False))
         found.sort()
         out: list[str] = []
         targets = self.targets()
@@ -477,12 +480,14 @@ class _AsciiName(_WholeName):
         self.ends_in_word = is_word_char(words[-1][-1])
 
     def spans(self, text: str, segment: str, start: int, end: int) -> list[tuple[int, int]]:
+        first = self.words[0]
+        i = segment.find(first)
+        if i == -1:
+            return []
         out = []
         taken = start
-        first = self.words[0]
         size = len(first)
         single = self.last == 0
-        i = segment.find(first)
         while i != -1:
             pos = start + i
             if pos >= taken and _boundary(text, pos, end):
@@ -773,11 +778,6 @@ def _vs_places(text: str) -> list[int]:
     return out
 
 
-def _in_group_word(ch: str) -> bool:
-    """A character _GROUP_RE's words may hold: [\\w+\\-/.]."""
-    return ch.isalnum() or ch in "_+-/."
-
-
 class _GroupReach:
     """Where the first _GROUP_RE match in a window from ``start`` around ``places[k]`` can start, at the earliest.
 
@@ -805,7 +805,10 @@ class _GroupReach:
         first = end
         for _ in range(3):
             run = end
-            while run > 0 and _in_group_word(text[run - 1]):
+            while run > 0:
+                ch = text[run - 1]
+                if not (ch.isalnum() or ch in "_+-/."):  # [\w+\-/.]: what _GROUP_RE's words hold
+                    break
                 run -= 1
             if run == end:
                 break

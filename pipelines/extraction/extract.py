@@ -92,26 +92,28 @@ def _dedupe(estimates: list[Estimate]) -> list[Estimate]:
 def _estimate_record(doc: Doc, e: Estimate, arms, article: str) -> dict:
     start, end = doc.norm.span(e.start, e.end)
     pop = e.population
-    experimental, comparator = arms.comparison_near(doc, e.sent, e.fig.start)
+    overall = pop is None or pop.overall
+    fig, p = e.fig, e.p
+    experimental, comparator = arms.comparison_near(doc, e.sent, fig.start)
     return {
         "article": article,
         "type": "estimate",
         "endpoint": e.endpoint or "OTHER",
         "endpoint_text": e.endpoint_text,
-        "population": "overall" if pop is None or pop.overall else "subgroup",
-        "subgroup": None if pop is None or pop.overall else pop.label,
-        "subgroup_variable": None if pop is None or pop.overall else pop.variable,
-        "subgroup_level": None if pop is None or pop.overall else pop.level,
+        "population": "overall" if overall else "subgroup",
+        "subgroup": None if overall else pop.label,
+        "subgroup_variable": None if overall else pop.variable,
+        "subgroup_level": None if overall else pop.level,
         "comparison": f"{experimental} vs {comparator}" if experimental and comparator else None,
         "experimental_arm": experimental,
         "comparator_arm": comparator,
         "measure": e.measure,
-        "value": e.fig.value,
-        "ci_low": e.fig.lo,
-        "ci_high": e.fig.hi,
+        "value": fig.value,
+        "ci_low": fig.lo,
+        "ci_high": fig.hi,
         "ci_level": _level(e.level),
-        "p": e.p.value if e.p else None,
-        "p_relation": e.p.rel if e.p else None,
+        "p": p.value if p else None,
+        "p_relation": p.rel if p else None,
         "claimed_significance": e.claimed,
         "evidence": doc.norm.original[start:end],
         "span_start": start,

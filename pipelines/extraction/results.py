@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pipelines.extraction.arms import ArmSet, clean_name, is_control, main_pair, name_before, tokens
@@ -222,15 +223,16 @@ class Signs:
 
         A kept figure's digits are its own, so one of them lies outside every estimate.
         """
+        find_digit = self.marks.find
         pos = start
         for s, e in sorted(taken):
-            if s > pos and self.has_digit(pos, min(s, end)):
+            if s > pos and find_digit(b"0", pos, min(s, end)) != -1:
                 break
             pos = max(pos, e)
             if pos >= end:
                 return False
         else:
-            if not self.has_digit(pos, end):
+            if find_digit(b"0", pos, end) == -1:
                 return False
         own = self.own
         i = bisect_left(own, start)
@@ -554,11 +556,20 @@ def _population(doc: Doc, si: int, pair: Pair, est: Estimate | None, endpoint: s
     return frame or population_carried(doc, si)
 
 
+# What every match of _DIFFERENCE_RE ends with, blanks aside, in lower case.
+_DIFFERENCE_ENDINGS = ("difference", "reduction", "improvement", "increase", "decrease", "benefit", "gain", "of", "was",
+                       "were", "=", ":", "in", "by", "than", "least", "to", "<", ">", "\u2264", "\u2265")
+
+
 def _difference(doc: Doc, si: int, item: Item) -> bool:
     sent = doc.sents[si]
-    lead = doc.text[max(sent.start, item.start - 40):item.start]
+    lead_start = max(sent.start, item.start - 40)
+    lead = doc.text[lead_start:item.start]
     if item.kind == "median" and _LANDMARK_RE.search(lead):
         return True
+    # Most leads end otherwise, and the regex is not tried.
+    if not doc.folded[lead_start:item.start].rstrip().endswith(_DIFFERENCE_ENDINGS):
+        return False
     return bool(_DIFFERENCE_RE.search(lead))
 
 
@@ -590,24 +601,18 @@ def arm_results(doc: Doc, estimates: list[Estimate], arms: ArmSet) -> list[dict]
     sents = doc.sents
     para = sents[0].para if sents else 0
     signs = Signs.of(text)
-    find_digit = signs.marks.find if signs is not None else None
     # sentence_items, inlined: most sentences have no number, or none that can be an arm's figure.
-    for si, sent in enumerate(sents):
+    for si in _sentences_with_digits(doc, signs):
+        sent = sents[si]
+        # Paragraph numbers only grow, so a change since the last sentence read is a paragraph break.
         if sent.para != para:
             carried = []
             para = sent.para
-        if find_digit is not None:
-            if find_digit(b"0", sent.start, sent.end) == -1:
-                continue
-            sent_est = by_sentence.get(si, [])
-            if not signs.may_hold_items(sent.start, sent.end, [(e.start, e.end) for e in sent_est]):
-                continue
-        else:
-            if not _DIGIT_RE.search(text, sent.start, sent.end):
-                continue
-            sent_est = by_sentence.get(si, [])
-            if not may_hold_items(text, sent.start, sent.end, [(e.start, e.end) for e in sent_est]):
-                continue
+        sent_est = by_sentence.get(si, [])
+        taken = [(e.start, e.end) for e in sent_est]
+        if not (signs.may_hold_items(sent.start, sent.end, taken) if signs is not None
+                else may_hold_items(text, sent.start, sent.end, taken)):
+            continue
         items = [i for i in _sentence_items(doc, si, sent_est) if not _difference(doc, si, i)]
         if not items:
             continue
@@ -618,6 +623,32 @@ def arm_results(doc: Doc, estimates: list[Estimate], arms: ArmSet) -> list[dict]
                 carried = arms_used
             out.extend(records)
     return out
+
+
+def _sentences_with_digits(doc: Doc, signs: Signs | None) -> Iterator[int]:
+    """Indexes of the sentences holding a digit, in order.
+
+    With ``signs``, from each digit straight to its sentence: sentences follow one another without
+    overlapping, so those passed over on the way hold none.
+    """
+    sents = doc.sents
+    text = doc.text
+    if signs is None:
+        for si, sent in enumerate(sents):
+            if _DIGIT_RE.search(text, sent.start, sent.end):
+                yield si
+        return
+    find_digit = signs.marks.find
+    starts = doc.sent_starts
+    si = 0
+    while si < len(sents):
+        q = find_digit(b"0", sents[si].start)
+        if q == -1:
+            return
+        si = bisect_right(starts, q, si) - 1
+        if q < sents[si].end:
+            yield si
+        si += 1
 
 
 def _pair_records(doc: Doc, si: int, pair: Pair, sent_est: list[Estimate], arms: ArmSet,
@@ -637,22 +668,23 @@ def _pair_records(doc: Doc, si: int, pair: Pair, sent_est: list[Estimate], arms:
     if len(pair.items) == 1 and (names[0] is None or not _single_ok(doc, si, pair.items[0])):
         return []
     pop = _population(doc, si, pair, est, endpoint)
+    # What every record of the pair says alike.
+    shared = {"type": "arm_result", "endpoint": endpoint, "endpoint_text": endpoint_text,
+              "population": "overall" if pop.overall else "subgroup",
+              "subgroup": None if pop.overall else pop.label,
+              "subgroup_variable": None if pop.overall else pop.variable,
+              "subgroup_level": None if pop.overall else pop.level}
+    start, end = _evidence(doc, si)
+    values = tuple(i.value for i in pair.items)
     out = []
     for k, (item, arm) in enumerate(zip(pair.items, names)):
         if arm is None:
             continue
         phrase_end = pair.items[k + 1].start if k + 1 < len(pair.items) else doc.sents[si].end
         n = _n_near(doc, si, item, min(phrase_end, item.end + 60))
-        start, end = _evidence(doc, si)
         for stat, value, unit, lo, hi in _figures(doc, si, item):
-            out.append({"type": "arm_result", "endpoint": endpoint, "endpoint_text": endpoint_text,
-                        "population": "overall" if pop.overall else "subgroup",
-                        "subgroup": None if pop.overall else pop.label,
-                        "subgroup_variable": None if pop.overall else pop.variable,
-                        "subgroup_level": None if pop.overall else pop.level,
-                        "arm": arm, "statistic": stat, "value": value, "unit": unit, "ci_low": lo,
-                        "ci_high": hi, "n": n, "_start": start, "_end": end,
-                        "_pair": tuple(i.value for i in pair.items)})
+            out.append({**shared, "arm": arm, "statistic": stat, "value": value, "unit": unit, "ci_low": lo,
+                        "ci_high": hi, "n": n, "_start": start, "_end": end, "_pair": values})
     return out
 
 

@@ -1,0 +1,53 @@
+"""Shortcuts of the arm results step: each finds exactly what the plain code it stands for finds."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipelines.extraction import results
+from pipelines.extraction.context import prepare
+from pipelines.extraction.prefilter import fold
+
+_SENTENCE_PIECES = ["12", "5.5", "\u0661\u0662", " ", "\n", "\n\n", ". ", ".", "! ", "? ", "A", "a", "Median PFS",
+                    " was ", "vs", " months", "%", "Dr. ", "e.g. ", "(", ")", ":", "\u00e9", "\u2022 ", "x" * 30]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_SENTENCE_PIECES), max_size=40).map("".join))
+def test_sentences_with_digits_are_those_the_plain_loop_finds(text):
+    doc = prepare(text)
+    expected = [si for si, s in enumerate(doc.sents) if re.search(r"\d", doc.text[s.start:s.end])]
+    assert list(results._sentences_with_digits(doc, results.Signs.of(doc.text))) == expected
+    assert list(results._sentences_with_digits(doc, None)) == expected
+    # What the shortcut and the carried arms rely on: sentences in order, apart, paragraphs never going back.
+    for a, b in zip(doc.sents, doc.sents[1:]):
+        assert a.end <= b.start and a.para <= b.para
+
+
+_LEAD_PIECES = ["difference", "Difference", "reduction", "improvement", "increase", "decrease", "benefit", "gain",
+                "of", "was", "were", "=", ":", "in", "by", "a median of", "less than", "greater than", "at least",
+                "more than", "or equal to", "<", ">", "\u2264", "\u2265", " ", "  ", "\n", "\u00a0", "\u2009", "x",
+                "12", "%", "\u212a", "\u017f", "\u0130", "\u0131", "BY", "Than", "gai", "-", ",", "(", "."]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from(_LEAD_PIECES), max_size=12).map("".join))
+def test_differences_end_as_the_shortcut_expects(lead):
+    """_difference tries the regex only on leads ending, blanks aside, with one of _DIFFERENCE_ENDINGS."""
+    if results._DIFFERENCE_RE.search(lead):
+        assert fold(lead).rstrip().endswith(results._DIFFERENCE_ENDINGS), lead
+
+
+def test_difference_endings_are_read_from_leads_as_written():
+    for text in ("Median PFS improved by 5.5 months.", "a difference of  4.2 months", "HR <0.5 and 12%",
+                 "a gain\u00a0 3 months", "at least 12 months"):
+        doc = prepare(text)
+        for si, sent in enumerate(doc.sents):
+            for m in re.finditer(r"\d+(?:\.\d+)?", doc.text[sent.start:sent.end]):
+                at = sent.start + m.start()
+                item = results.Item(at, sent.start + m.end(), float(m.group(0)), None)
+                lead = doc.text[max(sent.start, at - 40):at]
+                assert results._difference(doc, si, item) == bool(results._DIFFERENCE_RE.search(lead))
