@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from functools import lru_cache
 
 from pipelines.extraction.context import Doc, doc_cues, population_carried, sentence_index
@@ -259,12 +260,12 @@ class ArmSet:
     _near: dict[tuple, tuple[str | None, str | None]] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, name: str) -> None:
-        name = clean_name(_clean(name))
-        if not name or not tokens(name) or len(name) > 70 or len(self.names) >= MAX_ARMS:
+        cleaned = clean_name(_clean(name))
+        if not cleaned or not tokens(cleaned) or len(cleaned) > 70 or len(self.names) >= MAX_ARMS:
             return
-        if any(tokens(name) == tokens(n) for n in self.names):
+        if any(tokens(cleaned) == tokens(n) for n in self.names):
             return
-        self.names.append(name)
+        self.names.append(cleaned)
         self._lookup = None
 
     def vocabulary(self) -> set[str]:
@@ -368,11 +369,11 @@ class ArmSet:
         out: list[str] = []
         targets = self.targets()
         loose = targets is self.names
-        targets = tuple(targets)
+        names = tuple(targets)
         for _p, mention, named in found:
-            arm = _resolve(mention, targets)
+            arm = _resolve(mention, names)
             if arm is None and out and is_control(mention):
-                arm = _partner(out[0], targets)
+                arm = _partner(out[0], names)
             if arm is None and named and loose:
                 arm = mention
             if arm and arm not in out:
@@ -699,9 +700,9 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
 def _randomized(arms: ArmSet) -> list[str]:
     out: list[str] = []
     for name, _n, _s, _e in sorted(arms.sizes, key=lambda s: s[2]):
-        name = clean_name(name)
-        if name and not any(tokens(name) - _GENERIC == tokens(n) - _GENERIC for n in out):
-            out.append(name)
+        cleaned = clean_name(name)
+        if cleaned and not any(tokens(cleaned) - _GENERIC == tokens(n) - _GENERIC for n in out):
+            out.append(cleaned)
     return out
 
 
@@ -844,7 +845,7 @@ def _sizes(doc: Doc, arms: ArmSet, places: _Places | None = None) -> list[tuple[
     """(arm, n, start, end) for every randomized arm size stated for the whole population."""
     text = doc.text
     places = places or _Places(doc.folded)
-    out: list[tuple[str, int, int, int]] = []
+    out: list[tuple[str | None, int | None, int, int]] = []
     assigned: set[int] = set()
     for m in (*_assigned_n_matches(text, doc.folded, places), *_assigned_list_matches(text, places)):
         if _N_EQUALS_NEXT.match(text[m.end():m.end() + 12]):
@@ -868,9 +869,9 @@ def _sizes(doc: Doc, arms: ArmSet, places: _Places | None = None) -> list[tuple[
             name = name_before(text, m.start())
             found = text.rfind(name, max(0, m.start() - 80), m.start()) if name else -1
             out.append((name, parse_int(m.group("n")), found if found >= 0 else m.start(), m.end()))
-    kept = []
-    for name, n, start, end in out:
-        name = _clean(name or "")
+    kept: list[tuple[str, int, int, int]] = []
+    for raw_name, n, start, end in out:
+        name = _clean(raw_name or "")
         if n is None or n < 10 or not tokens(name) or _NOT_ARM.search(name):
             continue
         if _in_subgroup(doc, end, carry=start not in assigned):
@@ -881,9 +882,9 @@ def _sizes(doc: Doc, arms: ArmSet, places: _Places | None = None) -> list[tuple[
     return kept
 
 
-def _sizes_respectively(text: str) -> list[tuple[str, int, int, int]]:
+def _sizes_respectively(text: str) -> list[tuple[str, int | None, int, int]]:
     """'assigned to A, B, or C (331, 330, and 213 patients, respectively)'."""
-    out = []
+    out: list[tuple[str, int | None, int, int]] = []
     for m in _SIZES_RESPECTIVELY_RE.finditer(text):
         assign = None
         for a in _ASSIGN_RE.finditer(text, max(0, m.start() - 300), m.start()):
@@ -908,12 +909,13 @@ def _in_subgroup(doc: Doc, pos: int, carry: bool) -> bool:
 
 
 def arm_records(doc: Doc, arms: ArmSet, article: str,
-                from_counts: list[tuple[str, int, int, int]] = ()) -> list[dict]:
+                from_counts: Sequence[tuple[str, int, int, int]] = ()) -> list[dict]:
     """One record per randomized arm; sizes read off outcome counts ('x of N') fill in arms not sized otherwise.
 
     ``from_counts`` spans already point into the original text.
     """
-    out, seen = [], set()
+    out: list[dict] = []
+    seen: set[tuple[int, frozenset[str]]] = set()
     candidates = [(name, n, *doc.norm.span(start, end)) for name, n, start, end in arms.sizes]
     candidates += list(from_counts)
     sized = len(arms.sizes)

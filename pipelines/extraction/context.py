@@ -57,10 +57,6 @@ class Population:
                           frame.level if self.overall else self.level)
 
 
-# What a Doc holds for its primary endpoint until it is asked for.
-_UNKNOWN = object()
-
-
 @dataclass
 class Doc:
     """An article prepared for extraction: normalized text, sentences and article-level facts."""
@@ -84,8 +80,9 @@ class Doc:
     # norm.text, read at every step: a plain attribute is read several times faster than a property.
     text: str = field(init=False, repr=False, compare=False)
 
-    # The primary endpoint once found (see primary).
-    _primary: object = field(default=_UNKNOWN, init=False, repr=False, compare=False)
+    # The primary endpoint, once found (see primary).
+    _primary: str | None = field(default=None, init=False, repr=False, compare=False)
+    _primary_found: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.sent_starts = [s.start for s in self.sents]
@@ -94,8 +91,8 @@ class Doc:
     @property
     def primary(self) -> str | None:
         """The article's primary endpoint, found when first asked for (after prepare): many articles never ask."""
-        if self._primary is _UNKNOWN:
-            self._primary = _primary_endpoint(self)
+        if not self._primary_found:
+            self._primary, self._primary_found = _primary_endpoint(self), True
         return self._primary
 
 
@@ -203,7 +200,8 @@ def _sentence_mentions(doc: Doc, si: int) -> list[tuple[int, int, str]]:
     if cached is None:
         sent = doc.sents[si]
         cached = endpoint_mentions(doc.text, sent.start, sent.end, doc.lowered)
-        if doc.abbreviations:
+        # abbreviation_re is set whenever abbreviations are (prepare).
+        if doc.abbreviations and doc.abbreviation_re is not None:
             for m in doc.abbreviation_re.finditer(doc.text, sent.start, sent.end):
                 cached.append((m.start(), m.end(), doc.abbreviations[m.group(0)]))
         cached.sort()
@@ -287,7 +285,7 @@ def _primary_endpoint(doc: Doc) -> str | None:
 
 def _sentences_saying(doc: Doc, word: str) -> list[Sentence]:
     """The sentences, in order, that ``doc.lowered`` has ``word`` in or at the start of (found across the text)."""
-    found = []
+    found: list[int] = []
     lowered = doc.lowered
     i = lowered.find(word)
     while i != -1:
@@ -460,7 +458,7 @@ def population_carried(doc: Doc, si: int) -> Population:
         if doc.enrolment is not None:
             enrolment = sent.start in doc.enrolment
         else:
-            enrolment = _ENROLMENT_RE.search(doc.text, sent.start, sent.end)
+            enrolment = _ENROLMENT_RE.search(doc.text, sent.start, sent.end) is not None
         if not enrolment and (j == si - 1 or _RESULT_RE.search(doc.text, sent.start, sent.end)):
             cues = doc_cues(doc, sent.start, sent.end)
             if cues:

@@ -279,7 +279,7 @@ def _endpoint(doc: Doc, est: Estimate, lead_start: int, trailing) -> tuple[str |
         if resolved:
             return resolved, text[s:e]
     found, pos = endpoint_before(doc, est.sent, min(est.cue_start, est.fig.start))
-    if found:
+    if found and pos is not None:  # pos is None only when found is
         end = next((e for s, e, _l in mentions(doc, pos, pos + 120) if s == pos), pos)
         return found, text[pos:end]
     carried = endpoint_carried(doc, est.sent, doc.sents[est.sent].start, fallback=None)

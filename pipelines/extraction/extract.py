@@ -91,8 +91,7 @@ def _dedupe(estimates: list[Estimate]) -> list[Estimate]:
 
 def _estimate_record(doc: Doc, e: Estimate, arms, article: str) -> dict:
     start, end = doc.norm.span(e.start, e.end)
-    pop = e.population
-    overall = pop is None or pop.overall
+    subgroup = e.population if e.population is not None and not e.population.overall else None
     fig, p = e.fig, e.p
     experimental, comparator = arms.comparison_near(doc, e.sent, fig.start)
     return {
@@ -100,10 +99,10 @@ def _estimate_record(doc: Doc, e: Estimate, arms, article: str) -> dict:
         "type": "estimate",
         "endpoint": e.endpoint or "OTHER",
         "endpoint_text": e.endpoint_text,
-        "population": "overall" if overall else "subgroup",
-        "subgroup": None if overall else pop.label,
-        "subgroup_variable": None if overall else pop.variable,
-        "subgroup_level": None if overall else pop.level,
+        "population": "overall" if subgroup is None else "subgroup",
+        "subgroup": None if subgroup is None else subgroup.label,
+        "subgroup_variable": None if subgroup is None else subgroup.variable,
+        "subgroup_level": None if subgroup is None else subgroup.level,
         "comparison": f"{experimental} vs {comparator}" if experimental and comparator else None,
         "experimental_arm": experimental,
         "comparator_arm": comparator,

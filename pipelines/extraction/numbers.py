@@ -222,14 +222,19 @@ def p_values(text: str, start: int, end: int, allow_bare: bool = False) -> list[
             continue
         out.append(PValue(m.start(), m.end(), _rel(m.group("rel")), val))
     if allow_bare and not out:
-        m = BARE_P_RE.search(text, start, end)
-        if m and (val := to_float(m.group("num"))) is not None:
-            out.append(PValue(m.start() + 1, m.end(), m.group("rel"), val))
+        bare = BARE_P_RE.search(text, start, end)
+        if bare and (val := to_float(bare.group("num"))) is not None:
+            out.append(PValue(bare.start() + 1, bare.end(), bare.group("rel"), val))
     return out
 
 
 def measure_cues(text: str, start: int, end: int) -> list[Cue]:
-    return [Cue(m.start(), m.end(), m.lastgroup) for m in word_matches(CUE_RE, _CUE_FINDER_RE, text, start, end)]
+    out: list[Cue] = []
+    for m in word_matches(CUE_RE, _CUE_FINDER_RE, text, start, end):
+        measure = m.lastgroup
+        assert measure is not None  # every alternative of CUE_RE is a named group
+        out.append(Cue(m.start(), m.end(), measure))
+    return out
 
 
 # Finders for word_matches. A cue follows a character other than a letter or digit and starts with one of

@@ -371,9 +371,9 @@ class Prefilter:
         # from jumping to the letters a match can start with. When a word character follows, \b is the
         # test that no word character goes before.
         alternatives = top_level_alternatives(lowered.pattern) if lowered is not None else []
-        self.at_word = (bool(alternatives) and "|".join(alternatives) == lowered.pattern
+        self.at_word = (lowered is not None and bool(alternatives) and "|".join(alternatives) == lowered.pattern
                         and all(a.startswith("\\b") and starts_with_word_char(a[2:]) for a in alternatives))
-        if self.at_word:
+        if self.at_word and lowered is not None:
             lowered = re.compile("|".join(a[2:] for a in alternatives), lowered.flags)
         self.lowered = lowered
         self._alternatives_by_text(alternatives)
@@ -414,25 +414,28 @@ class Prefilter:
 
     def _live_regex(self, folded: str, start: int, end: int) -> tuple[re.Pattern, bool] | None:
         """The lowered regex and its at_word for folded[start:end], made of only the alternatives one of
-        whose required strings lies there (those others lack cannot match there); None when none can."""
+        whose required strings lies there (those others lack cannot match there); None when none can.
+        Only for a Prefilter with a lowered regex."""
+        lowered = self.lowered
+        assert lowered is not None
         if self._alive is None:
-            return self.lowered, self.at_word
+            return lowered, self.at_word
         live = 0
         segment = folded[start:end]
         for text, alternatives in self._alive:
             if text in segment:
                 live |= alternatives
         if live == self._all or not live:
-            return (self.lowered, self.at_word) if live else None
+            return (lowered, self.at_word) if live else None
         subset = self._subsets.get(live)
         if subset is None:
             chosen = [a for k, a in enumerate(self._alternatives) if live >> k & 1]
             # As for the whole: a leading word boundary on every alternative is checked by hand.
             at_word = all(a.startswith("\\b") and starts_with_word_char(a[2:]) for a in chosen)
             try:
-                regex = re.compile("|".join(a[2:] if at_word else a for a in chosen), self.lowered.flags)
+                regex = re.compile("|".join(a[2:] if at_word else a for a in chosen), lowered.flags)
             except re.error:
-                regex, at_word = self.lowered, self.at_word
+                regex, at_word = lowered, self.at_word
             subset = (regex, at_word)
             if len(self._subsets) < self._MAX_SUBSETS:
                 self._subsets[live] = subset
@@ -481,14 +484,18 @@ class Prefilter:
     def _located_matches(self, text: str, start: int, end: int) -> Iterator[re.Match]:
         """``regex.finditer(text, start, end)`` for a regex with a digit locator: where the locator matches
         (at the first digit from which the regex matches), the regex's own match; never empty."""
+        located = self.located
+        assert located is not None
         pos = start
-        while (found := self.located.search(text, pos, end)) is not None:
+        while (found := located.search(text, pos, end)) is not None:
             m = self.regex.match(text, found.start(), end)
+            assert m is not None  # the locator matches only where the regex does
             yield m
             pos = m.end()
 
     def _folded_matches(self, text: str, start: int, end: int, folded: str) -> Iterator[re.Match]:
         if self._alive is None:
+            assert self.lowered is not None  # finditer comes here only with a lowered regex
             lowered, at_word = self.lowered, self.at_word
         else:
             live = self._live_regex(folded, start, end)
@@ -502,6 +509,7 @@ class Prefilter:
                 pos = at + 1
                 continue
             m = self.regex.match(text, at, end)
+            assert m is not None  # the lowered regex matches the folded text only where the regex matches
             yield m
             pos = m.end()  # never empty, so finditer too goes on from the end
 
@@ -577,7 +585,8 @@ def _class_chars(body: str) -> tuple[str, ...] | None:
     """The characters of a plain ASCII class such as '(;' or 'a-c' (None for anything else or more than 16)."""
     if not body or body[0] == "^" or not body.isascii() or any(c in body for c in "\\[&~|") or "--" in body:
         return None
-    chars, i = [], 0
+    chars: list[str] = []
+    i = 0
     while i < len(body):
         if i + 2 < len(body) and body[i + 1] == "-":
             chars.extend(chr(c) for c in range(ord(body[i]), ord(body[i + 2]) + 1))

@@ -86,7 +86,7 @@ class Item:
 
     start: int
     end: int
-    value: float
+    value: float | None  # None for a count stated without a percentage
     unit: str | None
     lo: float | None = None
     hi: float | None = None
@@ -332,12 +332,14 @@ def _propagate_units(text: str, items: list[Item], endpoint_named_before) -> lis
             a.unit, a.rate = b.unit, b.rate
         elif b.unit is None and not b.rate and b.count is None and a.count is None and a.unit and a.unit != "%":
             b.unit = a.unit
-        elif a.count is not None and b.count is None and b.unit is None and b.value == int(b.value):
+        elif a.count is not None and b.count is None and b.unit is None and b.value is not None \
+                and b.value == int(b.value):
             b.count, b.value = int(b.value), None
     for a, b in zip(items, items[1:]):
         # "hospitalizations totalled 407 in the drug arm against 541 in the placebo arm": two bare whole
         # numbers after a named outcome are counts (without one they are more likely group sizes).
         if a.unit is None and b.unit is None and a.count is None and b.count is None and not (a.rate or b.rate) \
+                and a.value is not None and b.value is not None \
                 and a.value == int(a.value) and b.value == int(b.value) and _COUNT_PAIR_RE.fullmatch(text[a.end:b.start]) \
                 and endpoint_named_before(a.start):
             a.count, a.value, b.count, b.value = int(a.value), None, int(b.value), None
@@ -493,7 +495,7 @@ def _assign(doc: Doc, si: int, pair: Pair, arms: ArmSet, carried: list[str]) -> 
     if named[0] is None and named[1] is None:
         for source in (context, carried, main_pair(arms.targets())):
             if len(source) >= 2:
-                ordered = list(source[:2])
+                ordered: list[str | None] = list(source[:2])
                 return list(reversed(ordered)) if pair.reverse else ordered
         return [None, None]
     known = named[0] or named[1]
@@ -511,7 +513,7 @@ def _neighbour_estimate(pair: Pair, estimates: list[Estimate], si: int) -> Estim
     # The estimate right after the figures ("5.5 vs 3.8 months (HR 0.62 ...)") is theirs before one just before.
     after = [e for e in same if 0 <= e.start - last.end <= 60]
     before = [e for e in same if 0 <= first.start - e.end <= 40]
-    return (after or before or [None])[0]
+    return after[0] if after else before[0] if before else None
 
 
 def _endpoint(doc: Doc, si: int, pair: Pair, est: Estimate | None) -> tuple[str | None, str | None]:
@@ -527,10 +529,10 @@ def _endpoint(doc: Doc, si: int, pair: Pair, est: Estimate | None) -> tuple[str 
                 return label, text[found[0][0]:found[0][1]]
     if est is not None and est.endpoint:
         return est.endpoint, est.endpoint_text
-    found, pos = endpoint_before(doc, si, pair.items[0].start)
-    if found:
+    named, pos = endpoint_before(doc, si, pair.items[0].start)
+    if named and pos is not None:  # pos is None only when named is
         end = next((e for s, e, _l in mentions(doc, pos, pos + 120) if s == pos), pos)
-        return found, text[pos:end]
+        return named, text[pos:end]
     after = mentions(doc, pair.items[0].end, min(sent.end, last.end + 60))
     for s, e, label in after:
         resolved = resolve_endpoint(doc, label)
@@ -584,9 +586,9 @@ def _n_near(doc: Doc, si: int, item: Item, phrase_end: int) -> int | None:
     after = _N_NEAR_RE.search(text, item.end, min(sent.end, phrase_end + 25))
     if after and not _FIGURE_BETWEEN_RE.search(text[item.end:after.start()]):
         return parse_int(after.group("n"))
-    before = list(_N_NEAR_RE.finditer(text, max(sent.start, item.start - 70), item.start))
-    if before and not _FIGURE_OR_JOIN_BETWEEN_RE.search(text[before[-1].end():item.start]):
-        return parse_int(before[-1].group("n"))
+    earlier = list(_N_NEAR_RE.finditer(text, max(sent.start, item.start - 70), item.start))
+    if earlier and not _FIGURE_OR_JOIN_BETWEEN_RE.search(text[earlier[-1].end():item.start]):
+        return parse_int(earlier[-1].group("n"))
     return None
 
 
@@ -750,7 +752,8 @@ def _evidence(doc: Doc, si: int) -> tuple[int, int]:
 
 def arm_result_records(doc: Doc, estimates: list[Estimate], arms: ArmSet, article: str) -> list[dict]:
     """Per-arm result records with spans into the original text, each result once."""
-    out, seen = [], {}
+    out: list[dict] = []
+    seen: dict[tuple, int] = {}
     for rec in arm_results(doc, estimates, arms):
         key = (rec["statistic"], rec["value"], rec["ci_low"], rec["ci_high"], rec["endpoint"], rec["population"],
                rec["subgroup"], frozenset(tokens(rec["arm"])), rec.pop("_pair"))

@@ -213,11 +213,12 @@ def _normalize_chars(text: str) -> Normalized:
         if i < pos:
             continue
         entity = _ENTITY.match(text, i) if text[i] == "&" else None
-        rep = html.unescape(entity.group(0)) if entity else None
-        if entity and rep != entity.group(0):
-            changes.append((i, entity.end(), "".join(_map_char(rep, k) for k in range(len(rep)))))
-            pos = entity.end()
-            continue
+        if entity:
+            rep = html.unescape(entity.group(0))
+            if rep != entity.group(0):
+                changes.append((i, entity.end(), "".join(_map_char(rep, k) for k in range(len(rep)))))
+                pos = entity.end()
+                continue
         changes.append((i, i + 1, _map_char(text, i)))
         pos = i + 1
     out: list[str] = []

@@ -111,7 +111,8 @@ def _opening_letters(pattern: str) -> str:
     leave in letters that cannot start a match.
     """
     try:
-        from re import _parser  # the parser of the running Python; any surprise keeps every letter
+        # The parser of the running Python (missing from typeshed's stubs); any surprise keeps every letter.
+        from re import _parser  # type: ignore[attr-defined]
         chars, nullable = _first_chars(_parser.parse(pattern).data, _parser)
     except Exception:  # noqa: BLE001
         return ascii_lowercase
@@ -173,10 +174,12 @@ _AFTER_SEPARATOR_RE = re.compile("[^a-z0-9](?=[a-z])" + _ENDPOINT_LOWER_RE.patte
 
 def endpoint_matches(lowered: str, start: int, end: int) -> list[tuple[int, int, int]]:
     """``(start, end, lastindex)`` of each match of ``_ENDPOINT_LOWER_RE.finditer(lowered, start, end)``."""
-    out = []
+    # Every alternative of _ENDPOINT_LOWER_RE is a group, so lastindex is never None.
+    out: list[tuple[int, int, int]] = []
     if start == 0:
         m = _ENDPOINT_LOWER_RE.match(lowered, 0, end)
         if m is not None:
+            assert m.lastindex is not None
             out.append((0, m.end(), m.lastindex))
             start = m.end()
     # A match at ``start`` or later is one of _AFTER_SEPARATOR_RE a character before; matches are never
@@ -185,6 +188,7 @@ def endpoint_matches(lowered: str, start: int, end: int) -> list[tuple[int, int,
     pos = start - 1 if start else 0
     while (m := search(lowered, pos, end)) is not None:
         pos = m.end()
+        assert m.lastindex is not None
         out.append((m.start() + 1, pos, m.lastindex))
         pos -= 1
     return out
@@ -306,9 +310,9 @@ def _any_subgroup_re(path: str | None = None) -> re.Pattern | None:
     parts = _union_parts(path)
     at_word = [body for body, word in parts if word]
     other = [body for body, word in parts if not word]
-    parts = ([_AT_WORD + "(?:" + "|".join(at_word) + ")"] if at_word else []) + [f"(?:{b})" for b in other]
+    bodies = ([_AT_WORD + "(?:" + "|".join(at_word) + ")"] if at_word else []) + [f"(?:{b})" for b in other]
     try:
-        return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+        return re.compile("|".join(bodies), re.IGNORECASE) if bodies else None
     except re.error:
         return None
 
@@ -443,7 +447,8 @@ def regex_requirements(regex: re.Pattern) -> tuple[tuple[str, ...], ...]:
     Read from the parsed pattern; none when it cannot be parsed here.
     """
     try:
-        from re import _parser  # the parser of the running Python; any surprise gives no requirement
+        # The parser of the running Python (missing from typeshed's stubs); any surprise gives no requirement.
+        from re import _parser  # type: ignore[attr-defined]
         found = _required_strings(_parser.parse(regex.pattern, regex.flags).data, _parser)
     except Exception:  # noqa: BLE001
         return ()
@@ -494,7 +499,7 @@ def _gated(strings: tuple[str, ...], shortest: int = 4, longest: int = 12) -> tu
                 holders.setdefault(string[i:j], set()).add(string)
     holders = {piece: held for piece, held in holders.items() if len(held) >= 2}
     left = set(strings)
-    groups = []
+    groups: list[tuple[str, tuple[str, ...] | None]] = []
     while holders:
         count, _length, piece = max((len(held & left), len(piece), piece) for piece, held in holders.items())
         if count < 2:
@@ -502,7 +507,8 @@ def _gated(strings: tuple[str, ...], shortest: int = 4, longest: int = 12) -> tu
         group = tuple(s for s in strings if s in left and s in holders[piece])
         groups.append((piece, group))
         left.difference_update(group)
-    return tuple([(s, None) for s in strings if s in left] + groups)
+    alone: list[tuple[str, tuple[str, ...] | None]] = [(s, None) for s in strings if s in left]
+    return tuple(alone + groups)
 
 
 _BACK_REFERENCE = re.compile(r"\\\d|\(\?P=")
@@ -514,7 +520,7 @@ _NEGATED_TERM_RE = re.compile(r"(?i)(?:without|non-?|no|not|free of)\b")
 def _vocab_cues(text: str, start: int, end: int, folded: str, folded_text: str | None = None) -> list[PopulationCue]:
     """Cues of the subgroup vocabulary in text[start:end]; ``folded`` is ``fold(text[start:end])``,
     ``folded_text`` ``fold(text)`` when the caller keeps one."""
-    out = []
+    out: list[PopulationCue] = []
     index = _vocabulary_index()
     candidates = index.candidates(folded)
     if not candidates:
@@ -650,7 +656,12 @@ def _generic_subgroup_matches(text: str, start: int, end: int, folded: str, fold
     if folded_text is None or generic.lowered is None or " subgroup" in folded:
         return list(generic.matches(text, start, end, folded_text))
     match = GENERIC_SUBGROUP_RE.match
-    return [match(text, m.start(), end) for m in word_matches(generic.lowered, _GENERIC_FINDER_RE, folded_text, start, end)]
+    out: list[re.Match] = []
+    for m in word_matches(generic.lowered, _GENERIC_FINDER_RE, folded_text, start, end):
+        found = match(text, m.start(), end)
+        assert found is not None  # the lowered regex matches fold(text) only where the regex matches text
+        out.append(found)
+    return out
 
 
 def _meets(folded: str, needs: tuple[tuple[str, ...], ...]) -> bool:
