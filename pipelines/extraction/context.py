@@ -80,13 +80,15 @@ class Doc:
     # norm.text, read at every step: a plain attribute is read several times faster than a property.
     text: str = field(init=False, repr=False, compare=False)
 
-    # The primary endpoint, once found (see primary).
-    _primary: str | None = field(default=None, init=False, repr=False, compare=False)
-    _primary_found: bool = field(default=False, init=False, repr=False, compare=False)
+    # The primary endpoint, once found (see primary). Set here rather than by a field default,
+    # which a compiled Doc (see _compiled) would not apply to an init=False field.
+    _primary: str | None = field(init=False, repr=False, compare=False)
+    _primary_found: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.sent_starts = [s.start for s in self.sents]
         self.text = self.norm.text
+        self._primary, self._primary_found = None, False
 
     @property
     def primary(self) -> str | None:

@@ -9,6 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from string import ascii_lowercase
 
+import pipelines
 from pipelines.extraction.numbers import word_matches
 from pipelines.extraction.prefilter import (
     Prefilter,
@@ -19,7 +20,9 @@ from pipelines.extraction.prefilter import (
     top_level_alternatives,
 )
 
-SUBGROUPS_PATH = Path(__file__).resolve().parents[2] / "schemas" / "subgroups.toml"
+# Found from the pipelines package, which stays in the project: a compiled build of this module
+# (see _compiled) lives in another folder.
+SUBGROUPS_PATH = Path(pipelines.__path__[0]).resolve().parent / "schemas" / "subgroups.toml"
 
 # Ordered: at one position the first alternative wins, so composites and longer names
 # come before their parts ("CV death or HHF" before "CV death", "PFS2" before "PFS").
