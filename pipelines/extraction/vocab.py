@@ -271,12 +271,15 @@ class SubgroupTerm:
 
 @lru_cache(maxsize=4)
 def load_subgroups(path: str | None = None) -> tuple[SubgroupTerm, ...]:
-    """Read the subgroup vocabulary (schemas/subgroups.toml unless ``path`` is given)."""
+    """Read the subgroup vocabulary (schemas/subgroups.toml unless ``path`` is given).
+
+    A vocabulary that cannot be read is an error: without it every subgroup would read as the
+    whole population, and nothing would say why."""
     file = Path(path) if path else SUBGROUPS_PATH
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return ()
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise RuntimeError(f"{file}: the subgroup vocabulary cannot be read ({exc})") from None
     terms = []
     for entry in data.get("subgroup", []):
         pats = []

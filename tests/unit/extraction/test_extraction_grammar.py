@@ -300,3 +300,16 @@ def test_short_report_reads_end_to_end():
                        ("PFS", 9.7): "kelbrutinib", ("PFS", 5.2): "chemotherapy"}
     estimates = [(r["measure"], r["endpoint"], r["population"]) for r in recs if r["type"] == "estimate"]
     assert estimates == [("OR", "ORR", "overall"), ("HR", "PFS", "overall"), ("HR", "PFS", "subgroup")]
+
+
+def test_a_subgroup_vocabulary_that_cannot_be_read_is_an_error_naming_the_file(tmp_path):
+    from pipelines.extraction import vocab
+
+    missing = tmp_path / "no-such-vocabulary.toml"
+    with pytest.raises(RuntimeError, match="no-such-vocabulary.toml: the subgroup vocabulary cannot be read"):
+        vocab.load_subgroups(str(missing))
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[[subgroup]\nvariable = ", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="broken.toml"):
+        vocab.load_subgroups(str(broken))
+    assert vocab.load_subgroups(), "the shipped vocabulary reads"
