@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipelines.ingest.readers import SourceFile
 
 # Heavy imports (dagster, pandas, duckdb) happen inside the commands that need them, so that
 # `trialfx extract` starts in a fraction of a second.
@@ -121,10 +125,10 @@ def _print_counts(warehouse: str) -> None:
         con.close()
 
 
-def _sources(paths: list[str], problems: list[tuple[str, bool]]) -> list[tuple[int, object, Path]]:
+def _sources(paths: list[str], report: Callable[[str, bool], None]) -> list[tuple[int, SourceFile, Path]]:
     """``(group, file, root)`` for every article file the paths name, a folder's files in walk order;
-    the problems found on the way go to ``problems`` as ``(message, fatal)``. Identical texts are
-    looked for within a group (one path), as `ingest_folder` does for a folder."""
+    each problem found on the way goes to ``report(message, fatal)``. Identical texts are looked
+    for within a group (one path), as `ingest_folder` does for a folder."""
     from pipelines.ingest.readers import SourceFile, scan_folder
 
     found = []
@@ -132,14 +136,15 @@ def _sources(paths: list[str], problems: list[tuple[str, bool]]) -> list[tuple[i
         path = Path(raw)
         if path.is_dir():
             scan = scan_folder(path)
-            problems.extend((error.detail, _is_fatal(error)) for error in scan.errors)
+            for error in scan.errors:
+                report(error.detail, _is_fatal(error))
             found.extend((group, source, path) for source in scan.files)
         elif path.is_file():
             # A file named on the command line is read wherever a symlink to it points.
             target = path.resolve()
             found.append((group, SourceFile(str(target), target.name, ""), target.parent))
         else:
-            problems.append((f"{raw}: no such file or folder", True))
+            report(f"{raw}: no such file or folder", True)
     return found
 
 
@@ -154,8 +159,6 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from pipelines.ingest.readers import drop_duplicates
     from pipelines.parallel import read_json_lines
 
-    problems: list[tuple[str, bool]] = []
-    sources = _sources(args.paths, problems)
     failures = 0
 
     def report(message: str, fatal: bool) -> None:
@@ -163,8 +166,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         failures += fatal
         _fail(message if fatal else f"warning: {message}")
 
-    for message, fatal in problems:
-        report(message, fatal)
+    sources = _sources(args.paths, report)
     progress = sys.stderr.isatty() and len(sources) > 20 and not args.quiet
     out = sys.stdout
     seen: dict[int, dict[str, str]] = {}
