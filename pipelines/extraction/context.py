@@ -57,6 +57,14 @@ class Population:
                           frame.level if self.overall else self.level)
 
 
+def population_fields(pop: Population | None) -> dict[str, str | None]:
+    """A record's population fields, in record order: overall (also when ``pop`` is None), or the subgroup."""
+    if pop is None or pop.overall:
+        return {"population": "overall", "subgroup": None, "subgroup_variable": None, "subgroup_level": None}
+    return {"population": "subgroup", "subgroup": pop.label, "subgroup_variable": pop.variable,
+            "subgroup_level": pop.level}
+
+
 @dataclass
 class Doc:
     """An article prepared for extraction: normalized text, sentences and article-level facts."""

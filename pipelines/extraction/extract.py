@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipelines.extraction.arms import arm_records, article_arms
-from pipelines.extraction.context import Doc, prepare, sentence_measure_cues
+from pipelines.extraction.context import Doc, population_fields, prepare, sentence_measure_cues
 from pipelines.extraction.estimates import Estimate, sentence_estimates
 from pipelines.extraction.results import arm_result_records
 from pipelines.extraction.text import Sentence
@@ -91,7 +91,6 @@ def _dedupe(estimates: list[Estimate]) -> list[Estimate]:
 
 def _estimate_record(doc: Doc, e: Estimate, arms, article: str) -> dict:
     start, end = doc.norm.span(e.start, e.end)
-    subgroup = e.population if e.population is not None and not e.population.overall else None
     fig, p = e.fig, e.p
     experimental, comparator = arms.comparison_near(doc, e.sent, fig.start)
     return {
@@ -99,10 +98,7 @@ def _estimate_record(doc: Doc, e: Estimate, arms, article: str) -> dict:
         "type": "estimate",
         "endpoint": e.endpoint or "OTHER",
         "endpoint_text": e.endpoint_text,
-        "population": "overall" if subgroup is None else "subgroup",
-        "subgroup": None if subgroup is None else subgroup.label,
-        "subgroup_variable": None if subgroup is None else subgroup.variable,
-        "subgroup_level": None if subgroup is None else subgroup.level,
+        **population_fields(e.population),
         "comparison": f"{experimental} vs {comparator}" if experimental and comparator else None,
         "experimental_arm": experimental,
         "comparator_arm": comparator,

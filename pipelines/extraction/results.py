@@ -17,6 +17,7 @@ from pipelines.extraction.context import (
     frame_for,
     mentions,
     population_carried,
+    population_fields,
     resolve_anaphora,
     resolve_endpoint,
     sentence_figure_matches,
@@ -671,11 +672,7 @@ def _pair_records(doc: Doc, si: int, pair: Pair, sent_est: list[Estimate], arms:
         return []
     pop = _population(doc, si, pair, est, endpoint)
     # What every record of the pair says alike.
-    shared = {"type": "arm_result", "endpoint": endpoint, "endpoint_text": endpoint_text,
-              "population": "overall" if pop.overall else "subgroup",
-              "subgroup": None if pop.overall else pop.label,
-              "subgroup_variable": None if pop.overall else pop.variable,
-              "subgroup_level": None if pop.overall else pop.level}
+    shared = {"type": "arm_result", "endpoint": endpoint, "endpoint_text": endpoint_text, **population_fields(pop)}
     start, end = _evidence(doc, si)
     values = tuple(i.value for i in pair.items)
     out = []
