@@ -124,12 +124,7 @@ class _Term:
 
 def _first_of(terms: tuple[_Term, ...], folded: str) -> int | None:
     """Where the first of several terms occurs."""
-    first = None
-    for term in terms:
-        pos = term.first(folded)
-        if pos is not None and (first is None or pos < first):
-            first = pos
-    return first
+    return min((pos for term in terms if (pos := term.first(folded)) is not None), default=None)
 
 
 _CONDITION_TERMS = tuple((tuple(_Term(p) for p in terms), name) for terms, name in _CONDITIONS)
