@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
 from pathlib import Path
+from typing import overload
 
 from pipelines.ingest.parsed import Problem, Refused
 
@@ -19,24 +21,36 @@ _MAX_CP1252_NON_ASCII_SHARE = 0.30
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 
-def read_limited(path: Path, max_bytes: int) -> bytes:
-    """Return the bytes of a regular file; one over `max_bytes` is refused before any read."""
+@overload
+def read_limited(path: str | Path, max_bytes: int) -> bytes: ...
+@overload
+def read_limited(path: str | Path, max_bytes: int, follow_links: bool) -> bytes | None: ...
+def read_limited(path: str | Path, max_bytes: int, follow_links: bool = True) -> bytes | None:
+    """Return the bytes of a regular file; one over `max_bytes` is refused before any read.
+
+    With ``follow_links=False``, None when ``path`` is a link (nothing is read then).
+    """
     try:
-        info = os.stat(path)
+        info = os.stat(path) if follow_links else os.lstat(path)
     except FileNotFoundError:
         raise Refused("unreadable", "no such file (or a broken link)") from None
     except OSError as exc:
         raise Refused("unreadable", f"cannot stat: {exc.strerror or exc}") from None
+    if not follow_links and stat.S_ISLNK(info.st_mode):
+        return None
     if not stat.S_ISREG(info.st_mode):
         # Opening a FIFO or device could block or never end.
         raise Refused("not_a_file", "not a regular file")
     if info.st_size > max_bytes:
         raise Refused("too_large", f"{info.st_size} bytes, over the limit of {max_bytes}")
+    flags = os.O_RDONLY | os.O_CLOEXEC | (0 if follow_links else os.O_NOFOLLOW)
     try:
-        with open(path, "rb") as handle:
+        with open(os.open(path, flags), "rb") as handle:
             # One byte past the limit tells a file that grew since stat from one that fits.
             data = handle.read(max_bytes + 1)
     except OSError as exc:
+        if not follow_links and exc.errno == errno.ELOOP:
+            return None  # made a link since the lstat
         raise Refused("unreadable", f"cannot read: {exc.strerror or exc}") from None
     if len(data) > max_bytes:
         raise Refused("too_large", f"over the limit of {max_bytes} bytes")

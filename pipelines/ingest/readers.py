@@ -101,11 +101,20 @@ def read_file(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Ing
 
 @dataclass(frozen=True)
 class SourceFile:
-    """An article file found by a folder scan, with a signature that changes when it or its sidecar does."""
+    """An article file found by a folder scan, with a signature that changes when it or its sidecar does.
+
+    ``scanned`` says that ``link`` and ``sidecar`` hold what the scan saw, so reading need not look
+    again: whether the entry was a link (a link is resolved and checked to stay inside the root), and
+    the path of the sidecar beside it (None when there was none). A file named without a scan has
+    both looked up when it is read.
+    """
 
     path: str
     source_path: str
     signature: str
+    scanned: bool = False
+    link: bool = True
+    sidecar: str | None = None
 
 
 @dataclass
@@ -141,7 +150,8 @@ def scan_folder(root: Path) -> FolderScan:
         elif entry.path in sidecars:
             sidecar = files.get(sidecars[entry.path])
             signature = f"{_stat_signature(entry)}|{_stat_signature(sidecar) if sidecar else '-'}"
-            scan.files.append(SourceFile(entry.path, entry.path[root_prefix:], signature))
+            scan.files.append(SourceFile(entry.path, entry.path[root_prefix:], signature, scanned=True,
+                                         link=_is_link(entry), sidecar=sidecar.path if sidecar else None))
         elif entry.path not in wanted:
             cause = "metadata file with no article of a supported type beside it"
             scan.errors.append(_error(entry.path[root_prefix:], "orphan_sidecar", cause))
@@ -159,7 +169,29 @@ def _sidecar_of(path: str, name: str) -> str:
 def read_source(source: SourceFile, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> IngestResult:
     """Read one file a scan found (and its sidecar); never raises on bad input. Duplicates of
     other files' texts are not looked for here (see `drop_duplicates`)."""
-    return _read(Path(source.path), _absolute(root), max_bytes)
+    if not source.scanned or source.link:
+        return _read(Path(source.path), _absolute(root), max_bytes)
+    # A file the scan found, not a link, in a folder the walk kept inside the root: it is inside the
+    # root unless it has been replaced by a link since, which opening it without following links
+    # tells (then it is read as any other file). Its sidecar is the one the scan saw, or none.
+    result = IngestResult()
+    source_path = source.source_path
+    try:
+        source_format = _format_of_name(os.path.basename(source.path))
+        data = read_limited(source.path, max_bytes, follow_links=False)
+        if data is None:
+            return _read(Path(source.path), _absolute(root), max_bytes)
+        content, warning = decode_text(data)
+        if warning:
+            result.errors.append(_error(source_path, warning.code, warning.cause))
+        if not content.strip():
+            raise Refused("empty", "no text (empty or only whitespace)")
+        parsed = _parse(source_format, content)
+    except Refused as exc:
+        result.errors.append(_error(source_path, exc.code, exc.cause))
+        return result
+    sidecar = {} if source.sidecar is None else _read_sidecar_at(Path(source.sidecar), _absolute(root), result)
+    return _records(parsed, source_path, source_format, sidecar, result)
 
 
 def ingest_folder(root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> IngestResult:
@@ -245,6 +277,11 @@ def _read(path: Path, root: Path, max_bytes: int) -> IngestResult:
         result.errors.append(_error(source, exc.code, exc.cause))
         return result
     sidecar = _read_sidecar(path, root, result)
+    return _records(parsed, source, source_format, sidecar, result)
+
+
+def _records(parsed: Parsed, source: str, source_format: str, sidecar: dict, result: IngestResult) -> IngestResult:
+    """A parsed file's articles and problems, added to ``result``."""
     result.errors.extend(_error(source, problem.code, problem.cause) for problem in parsed.problems)
     for record in parsed.records:
         if record.text.strip():
@@ -281,6 +318,10 @@ def _read_sidecar(path: Path, root: Path, result: IngestResult) -> dict:
     sidecar = path.with_name(path.stem + SIDECAR_SUFFIX)
     if not os.path.lexists(sidecar):
         return {}
+    return _read_sidecar_at(sidecar, root, result)
+
+
+def _read_sidecar_at(sidecar: Path, root: Path, result: IngestResult) -> dict:
     source = _source_path(sidecar, root)
     try:
         _check_inside(sidecar, root)
@@ -337,18 +378,27 @@ def _resolved(root: Path) -> Path:
 
 
 def _format_of(path: Path) -> str:
-    if _is_sidecar(path):
+    return _format_of_name(path.name)
+
+
+def _format_of_name(name: str) -> str:
+    if _is_sidecar_name(name):
         raise Refused("unsupported_type", "a metadata sidecar, read with its article, not alone")
-    source_format = _FORMATS.get(path.suffix.lower())
+    # The suffix as Path.suffix gives it: from the last dot, unless the name ends or starts with it.
+    dot = name.rfind(".")
+    suffix = name[dot:] if 0 < dot < len(name) - 1 else ""
+    source_format = _FORMATS.get(suffix.lower())
     if source_format is None:
-        suffix = path.suffix or "(none)"
         supported = " ".join(SUPPORTED_SUFFIXES)
-        raise Refused("unsupported_type", f"suffix {suffix} is not one of {supported}")
+        raise Refused("unsupported_type", f"suffix {suffix or '(none)'} is not one of {supported}")
     return source_format
 
 
-def _is_sidecar(path: Path) -> bool:
-    return _is_sidecar_name(path.name)
+def _is_link(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_symlink()
+    except OSError:
+        return True
 
 
 def _is_sidecar_name(name: str) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -175,3 +177,43 @@ def test_corpus_articles_ingest_exactly_as_saved(corpus_dir: Path) -> None:
         sidecar = json.loads(path.with_name(path.stem + ".meta.json").read_text(encoding="utf-8"))
         assert article.trial_hint == sidecar["trial"]
         assert article.outlet == sidecar["outlet"]
+
+
+def test_a_scanned_file_reads_as_it_does_without_the_scan(tmp_path: Path, root: Path, write) -> None:
+    # Reading a file the scan found skips what the scan already saw (links, the sidecar beside it);
+    # the result must be what reading it from its path alone gives.
+    build_mixed_folder(root, write)
+    write(root, "o-story.txt", "Made-up story with metadata.")
+    write(root, "o-story.meta.json", '{"title": "O", "outlet": "Made-up Outlet"}')
+    write(root, "p-story.txt", "Made-up story with a broken sidecar.")
+    write(root, "p-story.meta.json", "{not json")
+    write(tmp_path, "outside/secret.txt", "Outside text.")
+    (root / "q-link.txt").symlink_to(tmp_path / "outside" / "secret.txt")
+    (root / "r-alias.txt").symlink_to(root / "o-story.txt")
+    (root / "s-dangling.txt").symlink_to(root / "missing.txt")
+    (root / "t-fifo.txt").unlink(missing_ok=True)
+    os.mkfifo(root / "t-fifo.txt")
+
+    scan = readers.scan_folder(root)
+
+    links = {source.source_path for source in scan.files if source.link}
+    assert links == {"q-link.txt", "r-alias.txt", "s-dangling.txt"}
+    with_sidecars = [source.source_path for source in scan.files if source.sidecar]
+    assert with_sidecars == ["f-scan.pdf", "o-story.txt", "p-story.txt"]
+    for source in scan.files:
+        unscanned = dataclasses.replace(source, scanned=False, link=True, sidecar=None)
+        assert readers.read_source(source, root) == readers.read_source(unscanned, root), source.source_path
+
+
+def test_a_file_made_a_link_after_the_scan_is_checked_again(tmp_path: Path, root: Path, write) -> None:
+    write(tmp_path, "outside/secret.txt", "Outside text.")
+    write(root, "story.txt", "Made-up story.")
+    [source] = readers.scan_folder(root).files
+    assert not source.link
+    (root / "story.txt").unlink()
+    (root / "story.txt").symlink_to(tmp_path / "outside" / "secret.txt")
+
+    result = readers.read_source(source, root)
+
+    assert result.articles == []
+    assert [(e.source_path, e.error) for e in result.errors] == [("story.txt", "outside_root")]
