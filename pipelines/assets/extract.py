@@ -39,7 +39,8 @@ def extracted_records(context: dg.AssetExecutionContext, warehouse: WarehouseRes
     """Estimates, arm results, arms and article facts found in each article's text, one JSON
     record per row with its character span. Only articles whose text or extractor version
     changed since the last run are extracted again; rows of deleted articles are dropped."""
-    with warehouse.warehouse.connect() as con:
+    wh = warehouse.warehouse
+    with wh.connect() as con:
         for table in ("staging.extracted_records", "staging.extraction_runs"):
             con.execute(f"delete from {table} where article_id not in (select article_id from raw.articles)")
         todo = [
@@ -61,7 +62,7 @@ def extracted_records(context: dg.AssetExecutionContext, warehouse: WarehouseRes
         total = con.execute("select count(*) from raw.articles").fetchone()[0]
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         sha: dict[str, str] = {}
-        extracted = extract_many(_texts(con.cursor(), todo, sha))
+        extracted = extract_many(_texts(wh.cursor(con), todo, sha))
         while chunk := list(itertools.islice(extracted, WRITE_CHUNK)):
             _write_chunk(con, chunk, sha, now)
         counts = dict(

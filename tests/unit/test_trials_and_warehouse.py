@@ -98,3 +98,27 @@ def test_malformed_identifiers_from_metadata_do_not_become_trial_ids():
     assert trial_of["b"] is None
     assert trial_of["c"] == "NCT04975308"
     assert "NCT0497530" not in set(trials["nct_id"])
+
+
+def test_a_build_is_written_in_small_row_groups_that_appends_do_not_rewrite(tmp_path):
+    # A commit rewrites the last row group of a table it appends to; the build's groups are kept
+    # small, so that cost stays bounded however large the table grows.
+    from warehouse.db import ROW_GROUP_ROWS
+
+    wh = Warehouse(tmp_path / "w.duckdb")
+    starts = range(0, 3 * ROW_GROUP_ROWS, 5_000)
+    wh.start_build()
+    with wh.connect() as con:
+        con.execute("create schema if not exists raw")
+        con.execute("create table raw.t (v integer, s varchar)")
+        for start in starts:
+            con.execute("insert into raw.t select range, 'row ' || range from range(?, ?)", [start, start + 5_000])
+    wh.publish()
+    with wh.read() as reader:
+        sizes = reader.execute(
+            "select row_group_id, max(count) from pragma_storage_info('raw.t') group by 1"
+        ).fetchall()
+        rows = reader.execute("select count(distinct v) from raw.t").fetchone()[0]
+    assert rows == 5_000 * len(starts)
+    assert len(sizes) >= 3
+    assert max(count for _, count in sizes) <= ROW_GROUP_ROWS
