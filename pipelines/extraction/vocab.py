@@ -399,22 +399,27 @@ class _VocabularyIndex:
         object.__setattr__(self, "by_string", dict(zip(self.strings, self.users)))
         object.__setattr__(self, "plan", _gated(self.strings) if self.strings and all(self.strings) else None)
 
-    def first_hit(self, text: str, start: int, end: int, candidates: list[int], anywhere: re.Pattern,
+    def first_hit(self, text: str, start: int, end: int, live: list[int], anywhere: re.Pattern,
                   folded_text: str | None = None) -> int | None:
-        """Where ``anywhere`` first matches text[start:end]: the earliest of its candidate parts, which alone can match.
+        """Where ``anywhere`` first matches text[start:end]: the earliest of the parts of the ``live`` patterns,
+        those meeting their requirements there (see live), since no other part can match there.
 
-        ``start`` itself when every candidate is seen by the union (and then maybe no candidate matches).
+        ``start`` itself when every live pattern is seen by the union (and then maybe none matches).
         ``folded_text`` is ``fold(text)`` when the caller keeps one.
         """
-        if self.seen_by_union.issuperset(candidates):
+        if self.seen_by_union.issuperset(live):
             return start
         if self.openers is None:
             m = anywhere.search(text, start, end)
             return m.start() if m else None
         hits = []
-        for k in candidates:
-            lowered = self.folded_openers[k] if folded_text is not None else None
-            m = lowered.search(folded_text, start, end) if lowered else self.openers[k].search(text, start, end)
+        for k in live:
+            if k in self.seen_by_union:
+                # The part matches where its pattern does, whose Prefilter finds the first match sooner.
+                m = next(self.filters[k].matches(text, start, end, folded_text), None)
+            else:
+                lowered = self.folded_openers[k] if folded_text is not None else None
+                m = lowered.search(folded_text, start, end) if lowered else self.openers[k].search(text, start, end)
             if m:
                 hits.append(m.start())
         return min(hits) if hits else None
@@ -538,7 +543,7 @@ def _vocab_cues(text: str, start: int, end: int, folded: str, folded_text: str |
     # Patterns seen by the union find the same matches from the union's first hit as from ``start``: the
     # hit is looked for only when a pattern that may match is not seen by it.
     if anywhere is not None and not index.seen_by_union.issuperset(live):
-        first = index.first_hit(text, start, end, candidates, anywhere, folded_text)
+        first = index.first_hit(text, start, end, live, anywhere, folded_text)
         if first is None:
             return out
         start = first
