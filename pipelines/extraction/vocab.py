@@ -556,11 +556,13 @@ def _vocab_cues(text: str, start: int, end: int, folded: str, folded_text: str |
             # The look-backs run only where the words they need are there (Prefilter on the folded text).
             lead = max(0, at - 40)
             lead_folded = folded_text[lead:at] if folded_text is not None else fold(text[lead:at])
-            if _BLOCKERS_FILTER.may_match(lead_folded) and SUBGROUP_BLOCKERS.search(text[lead:at]):
+            if _BLOCKERS_FILTER.may_match(lead_folded) and _found(_BLOCKERS_LOWER, SUBGROUP_BLOCKERS, text, lead, at,
+                                                                  lead_folded):
                 continue
             near = max(0, at - 25)
-            negated = bool(_NEGATION_FILTER.may_match(lead_folded[near - lead:])
-                           and NEGATION_RE.search(text[near:at])
+            near_folded = lead_folded[near - lead:]
+            negated = bool(_NEGATION_FILTER.may_match(near_folded)
+                           and _found(_NEGATION_LOWER, NEGATION_RE, text, near, at, near_folded)
                            or _NEGATED_TERM_RE.match(m.group(0)))
             level = term.level
             if "level" in pat.groupindex and m.group("level"):
@@ -575,6 +577,18 @@ def _vocab_cues(text: str, start: int, end: int, folded: str, folded_text: str |
 
 _BLOCKERS_FILTER = Prefilter(SUBGROUP_BLOCKERS)
 _NEGATION_FILTER = Prefilter(NEGATION_RE)
+# The same in lower case for fold-ed text (see lower_case_regex): IGNORECASE makes the engine try every
+# alternative in full at every position, where in lower case it passes over those whose first letter differs.
+_BLOCKERS_LOWER = lower_case_regex(SUBGROUP_BLOCKERS)
+_NEGATION_LOWER = lower_case_regex(NEGATION_RE)
+
+
+def _found(lowered: re.Pattern | None, regex: re.Pattern, text: str, start: int, end: int, folded: str) -> bool:
+    """Whether ``regex`` finds something in text[start:end], whose ``fold`` is ``folded``; ``lowered`` is
+    ``lower_case_regex(regex)``, searched there instead when there is one."""
+    if lowered is not None:
+        return lowered.search(folded) is not None
+    return regex.search(text[start:end]) is not None
 
 
 def _label_start(text: str, pos: int, negated: bool) -> int:
@@ -648,10 +662,12 @@ def population_cues(text: str, start: int, end: int, trial_words: frozenset[str]
     return kept
 
 
-# Where GENERIC_SUBGROUP_RE's matches start, in lower case on fold-ed text, with the non-word character
-# before them: every one starts so, but for '(this|the) subgroup' and '\w+ subgroup', which need ' subgroup'.
+# Where GENERIC_SUBGROUP_RE's matches start, in lower case on fold-ed text, with the character before them,
+# which is not a word character: every one starts so, but for '(this|the) subgroup' and '\w+ subgroup', which
+# need ' subgroup'. That character is looked for as one that is not an ASCII letter, digit or '_', which the
+# engine tests far faster than \w and which takes in every non-word character.
 _GENERIC_FINDER_RE = re.compile(
-    r"[^\w](?:(?:in|among|for) (?:the )?(?:\d+% of )?(?:those|pts|patients|participants|women|men) "
+    r"[^a-z0-9_](?:(?:in|among|for) (?:the )?(?:\d+% of )?(?:those|pts|patients|participants|women|men) "
     r"|\d+% of (?:patients|pts|participants) |subgroup (?:of|with)|subset|cohort )")
 
 
