@@ -667,8 +667,8 @@ def population_cues(text: str, start: int, end: int, trial_words: frozenset[str]
 # need ' subgroup'. That character is looked for as one that is not an ASCII letter, digit or '_', which the
 # engine tests far faster than \w and which takes in every non-word character.
 _GENERIC_FINDER_RE = re.compile(
-    r"[^a-z0-9_](?:(?:in|among|for) (?:the )?(?:\d+% of )?(?:those|pts|patients|participants|women|men) "
-    r"|\d+% of (?:patients|pts|participants) |subgroup (?:of|with)|subset|cohort )")
+    r"[^a-z0-9_](?:(?:in|among|for) (?:the )?(?:\d+% of )?(?:those|pts|patients|participants|women|men) (?:who |with)"
+    r"|\d+% of (?:patients|pts|participants) (?:who|with)|subgroup (?:of|with)|subset|cohort (?:of patients )?with)")
 
 
 def _generic_subgroup_matches(text: str, start: int, end: int, folded: str, folded_text: str | None) -> list[re.Match]:
