@@ -355,15 +355,17 @@ class _VocabularyIndex:
     # Patterns whose part of _any_subgroup_re surely matches wherever they do: for these alone, starting
     # at the union's first hit finds what starting at the sentence start does.
     seen_by_union: frozenset[int]
-    # For each pattern, sets of lower-case strings of which its matches hold one each (see _required_strings):
-    # the string above rules a pattern in when one of a few words is there, these all together rule most out.
+    # For each pattern, sets of lower-case strings of which its matches hold one each (see _required_strings),
+    # but for those any candidate meets (see _unmet): the strings above rule a pattern in when one of a few
+    # words is there, these all together rule most out.
     requirements: tuple[tuple[tuple[str, ...], ...], ...] = ()
     # The strings to look for in turn, alone or behind a piece several share (see _gated); set on creation.
     plan: tuple[tuple[str, tuple[str, ...] | None], ...] | None = field(default=None, init=False, compare=False)
     by_string: dict[str, tuple[int, ...]] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def live(self, folded: str, candidates: list[int]) -> list[int]:
-        """Those of ``candidates`` whose every requirement the ``fold``-ed text meets; the others cannot match it."""
+        """Those of ``candidates`` (see candidates) whose every requirement the ``fold``-ed text meets; the others
+        cannot match it."""
         out = []
         requirements = self.requirements
         for k in candidates:
@@ -449,7 +451,18 @@ def _vocabulary_index(path: str | None = None) -> _VocabularyIndex:
     seen = frozenset(k for k, (body, word) in enumerate(parts)
                      if not _BACK_REFERENCE.search(body) and (not word or starts_with_word_char(body)))
     return _VocabularyIndex(patterns, tuple(users), tuple(tuple(u) for u in users.values()), tuple(always),
-                            openers, folded_openers, filters, seen, tuple(regex_requirements(pat) for _t, pat in patterns))
+                            openers, folded_openers, filters, seen,
+                            tuple(_unmet(regex_requirements(pat), f.texts) for (_t, pat), f in zip(patterns, filters)))
+
+
+def _unmet(needs: tuple[tuple[str, ...], ...], texts: tuple[str, ...] | None) -> tuple[tuple[str, ...], ...]:
+    """``needs`` without the sets a text holding one of ``texts`` surely meets: those with a piece of each of them.
+
+    A pattern is a candidate only when one of its Prefilter's texts is there, so these need no test.
+    """
+    if not texts:
+        return needs
+    return tuple(strings for strings in needs if not all(any(s in text for s in strings) for text in texts))
 
 
 def regex_requirements(regex: re.Pattern) -> tuple[tuple[str, ...], ...]:
