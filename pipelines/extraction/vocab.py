@@ -458,7 +458,8 @@ def _vocabulary_index(path: str | None = None) -> _VocabularyIndex:
 def _unmet(needs: tuple[tuple[str, ...], ...], texts: tuple[str, ...] | None) -> tuple[tuple[str, ...], ...]:
     """``needs`` without the sets a text holding one of ``texts`` surely meets: those with a piece of each of them.
 
-    A pattern is a candidate only when one of its Prefilter's texts is there, so these need no test.
+    A pattern is a candidate only when one of its Prefilter's texts is there, and a Prefilter's may_match
+    holds only then: after either, these sets need no test.
     """
     if not texts:
         return needs
@@ -723,11 +724,11 @@ def _scan(prefilter: Prefilter, needs: tuple[tuple[str, ...], ...], text: str, s
     return prefilter.matches(text, start, end, folded_text)
 
 
-# Every string set each regex needs: the Prefilters test one set only.
-_PATIENTS_WITH_NEEDS = regex_requirements(PATIENTS_WITH_RE)
-_BAND_NEEDS = regex_requirements(BAND_RE)
-_OVERALL_NEEDS = regex_requirements(OVERALL_RE)
-_GENERIC_SUBGROUP_NEEDS = regex_requirements(GENERIC_SUBGROUP_RE)
+# Every string set each regex needs but those its Prefilter's test meets (see _unmet): the Prefilters test one set only.
+_PATIENTS_WITH_NEEDS = _unmet(regex_requirements(PATIENTS_WITH_RE), _PATIENTS_WITH_FILTER.texts)
+_BAND_NEEDS = _unmet(regex_requirements(BAND_RE), _BAND_FILTER.texts)
+_OVERALL_NEEDS = _unmet(regex_requirements(OVERALL_RE), _OVERALL_FILTER.texts)
+_GENERIC_SUBGROUP_NEEDS = _unmet(regex_requirements(GENERIC_SUBGROUP_RE), _GENERIC_SUBGROUP_FILTER.texts)
 
 _BLANKS_RE = re.compile(r"\s+")
 
