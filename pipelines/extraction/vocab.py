@@ -564,29 +564,37 @@ def _vocab_cues(text: str, start: int, end: int, folded: str, folded_text: str |
     for k in live:
         term, pat = index.patterns[k]
         for m in index.filters[k].matches(text, start, end, folded_text):
-            at = m.start()
-            if text.startswith(" status", m.end()):
-                continue
-            # The look-backs run only where the words they need are there (Prefilter on the folded text).
-            lead = max(0, at - 40)
-            lead_folded = folded_text[lead:at] if folded_text is not None else fold(text[lead:at])
-            if _BLOCKERS_FILTER.may_match(lead_folded) and _found(_BLOCKERS_LOWER, SUBGROUP_BLOCKERS, text, lead, at,
-                                                                  lead_folded):
-                continue
-            near = max(0, at - 25)
-            near_folded = lead_folded[near - lead:]
-            negated = bool(_NEGATION_FILTER.may_match(near_folded)
-                           and _found(_NEGATION_LOWER, NEGATION_RE, text, near, at, near_folded)
-                           or _NEGATED_TERM_RE.match(m.group(0)))
-            level = term.level
-            if "level" in pat.groupindex and m.group("level"):
-                level = m.group("level")
-            if negated:
-                level = term.negated_level or f"not {level}"
-            label_start = _label_start(text, at, negated) if negated else at
-            out.append(PopulationCue(at, m.end(), False, text[label_start:m.end()].strip(),
-                                     term.variable, level))
+            cue = _vocab_cue(text, term, pat, m, folded_text)
+            if cue is not None:
+                out.append(cue)
     return out
+
+
+def _vocab_cue(text: str, term: SubgroupTerm, pat: re.Pattern, m: re.Match,
+               folded_text: str | None) -> PopulationCue | None:
+    """The cue a match ``m`` of the vocabulary pattern ``pat`` of ``term`` names; None where the words before it
+    keep it from naming a subgroup ('regardless of ...') or it names a status ('ESR1 status')."""
+    at = m.start()
+    if text.startswith(" status", m.end()):
+        return None
+    # The look-backs run only where the words they need are there (Prefilter on the folded text).
+    lead = max(0, at - 40)
+    lead_folded = folded_text[lead:at] if folded_text is not None else fold(text[lead:at])
+    if _BLOCKERS_FILTER.may_match(lead_folded) and _found(_BLOCKERS_LOWER, SUBGROUP_BLOCKERS, text, lead, at,
+                                                          lead_folded):
+        return None
+    near = max(0, at - 25)
+    near_folded = lead_folded[near - lead:]
+    negated = bool(_NEGATION_FILTER.may_match(near_folded)
+                   and _found(_NEGATION_LOWER, NEGATION_RE, text, near, at, near_folded)
+                   or _NEGATED_TERM_RE.match(m.group(0)))
+    level = term.level
+    if "level" in pat.groupindex and m.group("level"):
+        level = m.group("level")
+    if negated:
+        level = term.negated_level or f"not {level}"
+    label_start = _label_start(text, at, negated) if negated else at
+    return PopulationCue(at, m.end(), False, text[label_start:m.end()].strip(), term.variable, level)
 
 
 _BLOCKERS_FILTER = Prefilter(SUBGROUP_BLOCKERS)
