@@ -732,7 +732,8 @@ def _scan(prefilter: Prefilter, needs: tuple[tuple[str, ...], ...], text: str, s
     return prefilter.matches(text, start, end, folded_text)
 
 
-# Every string set each regex needs but those its Prefilter's test meets (see _unmet): the Prefilters test one set only.
+# Every string set each regex needs but those its Prefilter's may_match meets (see _unmet): a Prefilter
+# tests one set only.
 _PATIENTS_WITH_NEEDS = _unmet(regex_requirements(PATIENTS_WITH_RE), _PATIENTS_WITH_FILTER.texts)
 _BAND_NEEDS = _unmet(regex_requirements(BAND_RE), _BAND_FILTER.texts)
 _OVERALL_NEEDS = _unmet(regex_requirements(OVERALL_RE), _OVERALL_FILTER.texts)

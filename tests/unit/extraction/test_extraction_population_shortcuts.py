@@ -92,7 +92,8 @@ def test_candidates_meeting_the_left_requirements_meet_them_all(text):
 @given(_TEXT)
 def test_look_backs_in_lower_case_find_what_the_regexes_find(text):
     folded = fold(text)
-    for lowered, regex in ((vocab._BLOCKERS_LOWER, vocab.SUBGROUP_BLOCKERS), (vocab._NEGATION_LOWER, vocab.NEGATION_RE)):
+    look_backs = ((vocab._BLOCKERS_LOWER, vocab.SUBGROUP_BLOCKERS), (vocab._NEGATION_LOWER, vocab.NEGATION_RE))
+    for lowered, regex in look_backs:
         assert lowered is not None
         for at in range(len(text) + 1):
             lead = max(0, at - 40)
