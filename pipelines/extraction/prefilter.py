@@ -376,6 +376,7 @@ class Prefilter:
         if self.at_word and lowered is not None:
             lowered = re.compile("|".join(a[2:] for a in alternatives), lowered.flags)
         self.lowered = lowered
+        self.word_finder = self._word_finder(lowered) if self.at_word and lowered is not None else None
         self._alternatives_by_text(alternatives)
         # A regex read as written whose matches all open with a digit: the engine, which cannot jump to
         # such a start itself (a look-ahead or a group comes first), jumps to the digits of this one,
@@ -387,6 +388,22 @@ class Prefilter:
                 self.located = re.compile(r"\d(?<=(?=(?:" + pattern + r"))\d)", regex.flags)
             except re.error:
                 self.located = None
+
+    @staticmethod
+    def _word_finder(stripped: re.Pattern) -> re.Pattern | None:
+        """For a lowered regex whose leading word boundaries are checked by hand: the regex behind a character
+        other than an ASCII letter, digit or '_', which a match at a word start follows. None when the regex
+        opens with one string: the engine jumps straight to that string, faster than to such characters.
+
+        Without a string to jump to, the engine tries the regex at almost every position; searching for
+        the finder, it tries only after blanks and punctuation.
+        """
+        if len(opening_texts(stripped.pattern) or ()) == 1:
+            return None
+        try:
+            return re.compile(f"[^a-z0-9_](?:{stripped.pattern})", stripped.flags)
+        except re.error:
+            return None
 
     # Most compiled subsets of alternatives kept per Prefilter (see _live_regex).
     _MAX_SUBSETS = 64
@@ -494,6 +511,34 @@ class Prefilter:
             pos = m.end()
 
     def _folded_matches(self, text: str, start: int, end: int, folded: str) -> Iterator[re.Match]:
+        if self.word_finder is not None:
+            return self._word_start_matches(text, start, end, folded)
+        return self._searched_matches(text, start, end, folded)
+
+    def _word_start_matches(self, text: str, start: int, end: int, folded: str) -> Iterator[re.Match]:
+        """The matches of a regex with a word finder: where the lowered regex matches at a word start."""
+        finder, lowered = self.word_finder, self.lowered
+        assert finder is not None and lowered is not None
+        look = start - 1  # a finder's match there points at ``start``
+        if start == 0:
+            # No character before the text's first one: only the lowered regex itself can tell.
+            look = 0
+            if lowered.match(folded, 0, end) is not None:
+                m = self.regex.match(text, 0, end)
+                assert m is not None  # as in _searched_matches
+                yield m
+                look = m.end() - 1
+        while (found := finder.search(folded, look, end)) is not None:
+            at = found.start() + 1
+            if _WORD_CHAR.match(folded, at - 1):
+                look = at  # a word character beyond ASCII
+                continue
+            m = self.regex.match(text, at, end)
+            assert m is not None  # as in _searched_matches
+            yield m
+            look = m.end() - 1
+
+    def _searched_matches(self, text: str, start: int, end: int, folded: str) -> Iterator[re.Match]:
         if self._alive is None:
             assert self.lowered is not None  # finditer comes here only with a lowered regex
             lowered, at_word = self.lowered, self.at_word

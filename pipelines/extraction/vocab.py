@@ -355,15 +355,17 @@ class _VocabularyIndex:
     # Patterns whose part of _any_subgroup_re surely matches wherever they do: for these alone, starting
     # at the union's first hit finds what starting at the sentence start does.
     seen_by_union: frozenset[int]
-    # For each pattern, sets of lower-case strings of which its matches hold one each (see _required_strings):
-    # the string above rules a pattern in when one of a few words is there, these all together rule most out.
+    # For each pattern, sets of lower-case strings of which its matches hold one each (see _required_strings),
+    # but for those any candidate meets (see _unmet): the strings above rule a pattern in when one of a few
+    # words is there, these all together rule most out.
     requirements: tuple[tuple[tuple[str, ...], ...], ...] = ()
     # The strings to look for in turn, alone or behind a piece several share (see _gated); set on creation.
     plan: tuple[tuple[str, tuple[str, ...] | None], ...] | None = field(default=None, init=False, compare=False)
     by_string: dict[str, tuple[int, ...]] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def live(self, folded: str, candidates: list[int]) -> list[int]:
-        """Those of ``candidates`` whose every requirement the ``fold``-ed text meets; the others cannot match it."""
+        """Those of ``candidates`` (see candidates) whose every requirement the ``fold``-ed text meets; the others
+        cannot match it."""
         out = []
         requirements = self.requirements
         for k in candidates:
@@ -399,22 +401,27 @@ class _VocabularyIndex:
         object.__setattr__(self, "by_string", dict(zip(self.strings, self.users)))
         object.__setattr__(self, "plan", _gated(self.strings) if self.strings and all(self.strings) else None)
 
-    def first_hit(self, text: str, start: int, end: int, candidates: list[int], anywhere: re.Pattern,
+    def first_hit(self, text: str, start: int, end: int, live: list[int], anywhere: re.Pattern,
                   folded_text: str | None = None) -> int | None:
-        """Where ``anywhere`` first matches text[start:end]: the earliest of its candidate parts, which alone can match.
+        """Where ``anywhere`` first matches text[start:end]: the earliest of the parts of the ``live`` patterns,
+        those meeting their requirements there (see live), since no other part can match there.
 
-        ``start`` itself when every candidate is seen by the union (and then maybe no candidate matches).
+        ``start`` itself when every live pattern is seen by the union (and then maybe none matches).
         ``folded_text`` is ``fold(text)`` when the caller keeps one.
         """
-        if self.seen_by_union.issuperset(candidates):
+        if self.seen_by_union.issuperset(live):
             return start
         if self.openers is None:
             m = anywhere.search(text, start, end)
             return m.start() if m else None
         hits = []
-        for k in candidates:
-            lowered = self.folded_openers[k] if folded_text is not None else None
-            m = lowered.search(folded_text, start, end) if lowered else self.openers[k].search(text, start, end)
+        for k in live:
+            if k in self.seen_by_union:
+                # The part matches where its pattern does, whose Prefilter finds the first match sooner.
+                m = next(self.filters[k].matches(text, start, end, folded_text), None)
+            else:
+                lowered = self.folded_openers[k] if folded_text is not None else None
+                m = lowered.search(folded_text, start, end) if lowered else self.openers[k].search(text, start, end)
             if m:
                 hits.append(m.start())
         return min(hits) if hits else None
@@ -444,7 +451,19 @@ def _vocabulary_index(path: str | None = None) -> _VocabularyIndex:
     seen = frozenset(k for k, (body, word) in enumerate(parts)
                      if not _BACK_REFERENCE.search(body) and (not word or starts_with_word_char(body)))
     return _VocabularyIndex(patterns, tuple(users), tuple(tuple(u) for u in users.values()), tuple(always),
-                            openers, folded_openers, filters, seen, tuple(regex_requirements(pat) for _t, pat in patterns))
+                            openers, folded_openers, filters, seen,
+                            tuple(_unmet(regex_requirements(pat), f.texts) for (_t, pat), f in zip(patterns, filters)))
+
+
+def _unmet(needs: tuple[tuple[str, ...], ...], texts: tuple[str, ...] | None) -> tuple[tuple[str, ...], ...]:
+    """``needs`` without the sets a text holding one of ``texts`` surely meets: those with a piece of each of them.
+
+    A pattern is a candidate only when one of its Prefilter's texts is there, and a Prefilter's may_match
+    holds only then: after either, these sets need no test.
+    """
+    if not texts:
+        return needs
+    return tuple(strings for strings in needs if not all(any(s in text for s in strings) for text in texts))
 
 
 def regex_requirements(regex: re.Pattern) -> tuple[tuple[str, ...], ...]:
@@ -538,38 +557,60 @@ def _vocab_cues(text: str, start: int, end: int, folded: str, folded_text: str |
     # Patterns seen by the union find the same matches from the union's first hit as from ``start``: the
     # hit is looked for only when a pattern that may match is not seen by it.
     if anywhere is not None and not index.seen_by_union.issuperset(live):
-        first = index.first_hit(text, start, end, candidates, anywhere, folded_text)
+        first = index.first_hit(text, start, end, live, anywhere, folded_text)
         if first is None:
             return out
         start = first
     for k in live:
         term, pat = index.patterns[k]
         for m in index.filters[k].matches(text, start, end, folded_text):
-            at = m.start()
-            if text.startswith(" status", m.end()):
-                continue
-            # The look-backs run only where the words they need are there (Prefilter on the folded text).
-            lead = max(0, at - 40)
-            lead_folded = folded_text[lead:at] if folded_text is not None else fold(text[lead:at])
-            if _BLOCKERS_FILTER.may_match(lead_folded) and SUBGROUP_BLOCKERS.search(text[lead:at]):
-                continue
-            near = max(0, at - 25)
-            negated = bool(_NEGATION_FILTER.may_match(lead_folded[near - lead:])
-                           and NEGATION_RE.search(text[near:at])
-                           or _NEGATED_TERM_RE.match(m.group(0)))
-            level = term.level
-            if "level" in pat.groupindex and m.group("level"):
-                level = m.group("level")
-            if negated:
-                level = term.negated_level or f"not {level}"
-            label_start = _label_start(text, at, negated) if negated else at
-            out.append(PopulationCue(at, m.end(), False, text[label_start:m.end()].strip(),
-                                     term.variable, level))
+            cue = _vocab_cue(text, term, pat, m, folded_text)
+            if cue is not None:
+                out.append(cue)
     return out
+
+
+def _vocab_cue(text: str, term: SubgroupTerm, pat: re.Pattern, m: re.Match,
+               folded_text: str | None) -> PopulationCue | None:
+    """The cue a match ``m`` of the vocabulary pattern ``pat`` of ``term`` names; None where the words before it
+    keep it from naming a subgroup ('regardless of ...') or it names a status ('ESR1 status')."""
+    at = m.start()
+    if text.startswith(" status", m.end()):
+        return None
+    # The look-backs run only where the words they need are there (Prefilter on the folded text).
+    lead = max(0, at - 40)
+    lead_folded = folded_text[lead:at] if folded_text is not None else fold(text[lead:at])
+    if _BLOCKERS_FILTER.may_match(lead_folded) and _found(_BLOCKERS_LOWER, SUBGROUP_BLOCKERS, text, lead, at,
+                                                          lead_folded):
+        return None
+    near = max(0, at - 25)
+    near_folded = lead_folded[near - lead:]
+    negated = bool(_NEGATION_FILTER.may_match(near_folded)
+                   and _found(_NEGATION_LOWER, NEGATION_RE, text, near, at, near_folded)
+                   or _NEGATED_TERM_RE.match(m.group(0)))
+    level = term.level
+    if "level" in pat.groupindex and m.group("level"):
+        level = m.group("level")
+    if negated:
+        level = term.negated_level or f"not {level}"
+    label_start = _label_start(text, at, negated) if negated else at
+    return PopulationCue(at, m.end(), False, text[label_start:m.end()].strip(), term.variable, level)
 
 
 _BLOCKERS_FILTER = Prefilter(SUBGROUP_BLOCKERS)
 _NEGATION_FILTER = Prefilter(NEGATION_RE)
+# The same in lower case for fold-ed text (see lower_case_regex): IGNORECASE makes the engine try every
+# alternative in full at every position, where in lower case it passes over those whose first letter differs.
+_BLOCKERS_LOWER = lower_case_regex(SUBGROUP_BLOCKERS)
+_NEGATION_LOWER = lower_case_regex(NEGATION_RE)
+
+
+def _found(lowered: re.Pattern | None, regex: re.Pattern, text: str, start: int, end: int, folded: str) -> bool:
+    """Whether ``regex`` finds something in text[start:end], whose ``fold`` is ``folded``; ``lowered`` is
+    ``lower_case_regex(regex)``, searched there instead when there is one."""
+    if lowered is not None:
+        return lowered.search(folded) is not None
+    return regex.search(text[start:end]) is not None
 
 
 def _label_start(text: str, pos: int, negated: bool) -> int:
@@ -643,11 +684,13 @@ def population_cues(text: str, start: int, end: int, trial_words: frozenset[str]
     return kept
 
 
-# Where GENERIC_SUBGROUP_RE's matches start, in lower case on fold-ed text, with the non-word character
-# before them: every one starts so, but for '(this|the) subgroup' and '\w+ subgroup', which need ' subgroup'.
+# Where GENERIC_SUBGROUP_RE's matches start, in lower case on fold-ed text, with the character before them,
+# which is not a word character: every one starts so, but for '(this|the) subgroup' and '\w+ subgroup', which
+# need ' subgroup'. That character is looked for as one that is not an ASCII letter, digit or '_', which the
+# engine tests far faster than \w and which takes in every non-word character.
 _GENERIC_FINDER_RE = re.compile(
-    r"[^\w](?:(?:in|among|for) (?:the )?(?:\d+% of )?(?:those|pts|patients|participants|women|men) "
-    r"|\d+% of (?:patients|pts|participants) |subgroup (?:of|with)|subset|cohort )")
+    r"[^a-z0-9_](?:(?:in|among|for) (?:the )?(?:\d+% of )?(?:those|pts|patients|participants|women|men) (?:who |with)"
+    r"|\d+% of (?:patients|pts|participants) (?:who|with)|subgroup (?:of|with)|subset|cohort (?:of patients )?with)")
 
 
 def _generic_subgroup_matches(text: str, start: int, end: int, folded: str, folded_text: str | None) -> list[re.Match]:
@@ -689,11 +732,12 @@ def _scan(prefilter: Prefilter, needs: tuple[tuple[str, ...], ...], text: str, s
     return prefilter.matches(text, start, end, folded_text)
 
 
-# Every string set each regex needs: the Prefilters test one set only.
-_PATIENTS_WITH_NEEDS = regex_requirements(PATIENTS_WITH_RE)
-_BAND_NEEDS = regex_requirements(BAND_RE)
-_OVERALL_NEEDS = regex_requirements(OVERALL_RE)
-_GENERIC_SUBGROUP_NEEDS = regex_requirements(GENERIC_SUBGROUP_RE)
+# Every string set each regex needs but those its Prefilter's may_match meets (see _unmet): a Prefilter
+# tests one set only.
+_PATIENTS_WITH_NEEDS = _unmet(regex_requirements(PATIENTS_WITH_RE), _PATIENTS_WITH_FILTER.texts)
+_BAND_NEEDS = _unmet(regex_requirements(BAND_RE), _BAND_FILTER.texts)
+_OVERALL_NEEDS = _unmet(regex_requirements(OVERALL_RE), _OVERALL_FILTER.texts)
+_GENERIC_SUBGROUP_NEEDS = _unmet(regex_requirements(GENERIC_SUBGROUP_RE), _GENERIC_SUBGROUP_FILTER.texts)
 
 _BLANKS_RE = re.compile(r"\s+")
 
