@@ -286,8 +286,10 @@ def load_subgroups(path: str | None = None) -> tuple[SubgroupTerm, ...]:
         for p in entry.get("patterns", []):
             try:
                 pats.append(re.compile(p, re.IGNORECASE))
-            except re.error:
-                continue
+            except re.error as exc:
+                # Skipped, the pattern's subgroup would read as the whole population without a word.
+                where = f"{entry.get('variable')} = {entry.get('level')}"
+                raise RuntimeError(f"{file}: pattern {p!r} of {where} is not a valid regex ({exc})") from None
         if entry.get("variable") and pats:
             terms.append(SubgroupTerm(entry["variable"], entry.get("level", ""),
                                       entry.get("negated_level"), tuple(pats)))

@@ -313,3 +313,13 @@ def test_a_subgroup_vocabulary_that_cannot_be_read_is_an_error_naming_the_file(t
     with pytest.raises(RuntimeError, match="broken.toml"):
         vocab.load_subgroups(str(broken))
     assert vocab.load_subgroups(), "the shipped vocabulary reads"
+
+
+def test_a_vocabulary_pattern_that_is_not_a_regex_is_an_error_naming_the_file_and_entry(tmp_path):
+    from pipelines.extraction import vocab
+
+    bad = tmp_path / "bad-pattern.toml"
+    bad.write_text('[[subgroup]]\nvariable = "ESR1"\nlevel = "mutated"\npatterns = ["ESR1[- ]mut", "ESR1 (mut"]\n',
+                   encoding="utf-8")
+    with pytest.raises(RuntimeError, match=r"bad-pattern.toml: pattern 'ESR1 \(mut' of ESR1 = mutated is not a valid"):
+        vocab.load_subgroups(str(bad))
