@@ -219,14 +219,20 @@ def _trailing(doc: Doc, est: Estimate, next_start: int):
     return pop, ep, end
 
 
-def sentence_estimates(doc: Doc, si: int, inherited: str | None, previous: Estimate | None) -> list[Estimate]:
-    """Estimates of one sentence, in order, with measure, interval level and p-value."""
+def sentence_estimates(doc: Doc, si: int, inherited: str | None, previous: Estimate | None,
+                       marks: bytes | None = None) -> list[Estimate]:
+    """Estimates of one sentence, in order, with measure, interval level and p-value.
+
+    ``marks`` are the text's digit_marks when the caller has them: digits are then looked for there.
+    """
     sent = doc.sents[si]
     text = doc.text
-    if not _DIGIT_RE.search(text, sent.start, sent.end):
+    if not (marks.find(b"0", sent.start, sent.end) != -1 if marks is not None
+            else _DIGIT_RE.search(text, sent.start, sent.end)):
         return []
     figs = figures_with_ci(text, sent.start, sent.end, sentence_figure_matches(doc, si))
-    if not figs and not _DECIMAL_RE.search(text, sent.start, sent.end):
+    if not figs and not (marks.find(b"0.0", sent.start, sent.end) != -1 if marks is not None
+                         else _DECIMAL_RE.search(text, sent.start, sent.end)):
         return []  # no interval, and no decimal for a ratio stated without one (ratios_without_ci)
     cues = sentence_measure_cues(doc, si)
     if not figs and not cues:

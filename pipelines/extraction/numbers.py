@@ -253,6 +253,25 @@ _P_FINDER_RE = re.compile(r"[^A-Za-z](?:(?i:two-sided|one-sided|nominal|log-rank
 FIGURE_CI_FINDER_RE = re.compile(r"[-.\d](?<![\w.].)")
 
 
+_ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+
+
+def digit_marks(text: str) -> bytes | None:
+    """``text`` as bytes, one per character, with b'0' exactly where \\d matches and every other ASCII character as is.
+
+    None when some character other than an ASCII digit is one to \\d. Looking for digits with
+    bytes.find on these marks is many times faster than a regex scan of the text.
+    """
+    marks = text.encode("ascii", "replace")  # one byte per character, b'?' for the others
+    if not text.isascii():
+        q = marks.find(b"?")
+        while q != -1:
+            if text[q].isdecimal():
+                return None
+            q = marks.find(b"?", q + 1)
+    return marks.translate(_ZERO_DIGITS)
+
+
 def parse_int(s: str) -> int | None:
     digits = s.replace(",", "").replace(" ", "")
     return int(digits) if digits.isdigit() and len(digits) <= 9 else None

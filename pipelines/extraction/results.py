@@ -23,7 +23,7 @@ from pipelines.extraction.context import (
     sentence_figure_matches,
 )
 from pipelines.extraction.estimates import Estimate
-from pipelines.extraction.numbers import LEVEL_RE, NUM, P_RE, parse_int, to_float
+from pipelines.extraction.numbers import LEVEL_RE, NUM, P_RE, digit_marks, parse_int, to_float
 from pipelines.extraction.prefilter import Prefilter
 from pipelines.extraction.vocab import ENDPOINT_RE
 
@@ -182,15 +182,11 @@ def may_hold_items(text: str, start: int, end: int, taken: list[tuple[int, int]]
     return _other_sign(text, start, end)
 
 
-_ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")
-
-
 class Signs:
     """Where a text's digits and the own signs of its figures are (see may_hold_items), found once per article.
 
     Regex scans cost about as much per character as they find; str.find and bytes.find jump to the
-    few places that matter. ``marks`` is the text as bytes, one per character, with b'0' exactly where
-    \\d matches: built only when every character \\d takes is an ASCII digit (see Signs.of).
+    few places that matter. ``marks`` is the text's numbers.digit_marks.
     """
 
     # _OWN_SIGN_RE read on marks: \s there is an ASCII blank (bytes patterns leave out \x1c-\x1f, which
@@ -207,14 +203,8 @@ class Signs:
     @classmethod
     def of(cls, text: str) -> Signs | None:
         """The signs of ``text``; None when some character other than an ASCII digit is one to \\d."""
-        marks = text.encode("ascii", "replace")  # one byte per character, b'?' for the others
-        if not text.isascii():
-            q = marks.find(b"?")
-            while q != -1:
-                if text[q].isdecimal():
-                    return None
-                q = marks.find(b"?", q + 1)
-        return cls(text, marks.translate(_ZERO_DIGITS))
+        marks = digit_marks(text)
+        return None if marks is None else cls(text, marks)
 
     def has_digit(self, start: int, end: int) -> bool:
         return self.marks.find(b"0", start, end) != -1
@@ -593,8 +583,11 @@ def _n_near(doc: Doc, si: int, item: Item, phrase_end: int) -> int | None:
     return None
 
 
-def arm_results(doc: Doc, estimates: list[Estimate], arms: ArmSet) -> list[dict]:
-    """Per-arm result records (without article/span keys) of the whole document."""
+def arm_results(doc: Doc, estimates: list[Estimate], arms: ArmSet, signs: Signs | None = None) -> list[dict]:
+    """Per-arm result records (without article/span keys) of the whole document.
+
+    ``signs`` are the text's Signs when the caller has them.
+    """
     out: list[dict] = []
     by_sentence: dict[int, list[Estimate]] = {}
     for e in estimates:
@@ -603,7 +596,8 @@ def arm_results(doc: Doc, estimates: list[Estimate], arms: ArmSet) -> list[dict]
     text = doc.text
     sents = doc.sents
     para = sents[0].para if sents else 0
-    signs = Signs.of(text)
+    if signs is None:
+        signs = Signs.of(text)
     # sentence_items, inlined: most sentences have no number, or none that can be an arm's figure.
     for si in _sentences_with_digits(doc, signs):
         sent = sents[si]
@@ -747,11 +741,12 @@ def _evidence(doc: Doc, si: int) -> tuple[int, int]:
     return start, end
 
 
-def arm_result_records(doc: Doc, estimates: list[Estimate], arms: ArmSet, article: str) -> list[dict]:
-    """Per-arm result records with spans into the original text, each result once."""
+def arm_result_records(doc: Doc, estimates: list[Estimate], arms: ArmSet, article: str,
+                       signs: Signs | None = None) -> list[dict]:
+    """Per-arm result records with spans into the original text, each result once (``signs``: see arm_results)."""
     out: list[dict] = []
     seen: dict[tuple, int] = {}
-    for rec in arm_results(doc, estimates, arms):
+    for rec in arm_results(doc, estimates, arms, signs):
         key = (rec["statistic"], rec["value"], rec["ci_low"], rec["ci_high"], rec["endpoint"], rec["population"],
                rec["subgroup"], frozenset(tokens(rec["arm"])), rec.pop("_pair"))
         # A figure repeated in another sentence is the same result; within one sentence it is another one.
