@@ -73,6 +73,26 @@ class Estimate:
     claimed: bool | None = None
     level_pos: int | None = None
 
+    def __init__(self, fig: FigureCI, measure: str, sent: int, cue_start: int, level: float | None,
+                 p: PValue | None, endpoint: str | None = None, endpoint_text: str | None = None,
+                 population: Population | None = None, consumed_end: int = 0, own_cue: bool = True,
+                 label: str | None = None, claimed: bool | None = None, level_pos: int | None = None) -> None:
+        # Written out as numbers.FigureCI's is, for the compiled build.
+        self.fig = fig
+        self.measure = measure
+        self.sent = sent
+        self.cue_start = cue_start
+        self.level = level
+        self.p = p
+        self.endpoint = endpoint
+        self.endpoint_text = endpoint_text
+        self.population = population
+        self.consumed_end = consumed_end
+        self.own_cue = own_cue
+        self.label = label
+        self.claimed = claimed
+        self.level_pos = level_pos
+
     @property
     def start(self) -> int:
         # The evidence holds every number of the record, the stated interval level included.

@@ -88,8 +88,10 @@ INTERACTION_RE = re.compile(r"(?i:interaction|heterogeneity|trend|noninferiority
 LEVEL_RE = re.compile(r"(?P<lvl>\d{2}(?:\.\d)?)\s?%\s*+(?:CIs?\b|confidence inter(?:val|nal))")
 
 
-
-@dataclass(frozen=True)
+# The dataclasses of the extractor write out their __init__: the one @dataclass generates runs as plain
+# Python even in the compiled build, many times slower than a compiled one, and figures are made by the
+# thousand. Fields are not frozen, since __init__ could not then set them; nothing changes them.
+@dataclass
 class FigureCI:
     """A figure with its interval, as positions into the normalized text."""
 
@@ -101,6 +103,17 @@ class FigureCI:
     unit: str | None
     level: float | None
     ci_word: bool
+
+    def __init__(self, start: int, end: int, value: float, lo: float | None, hi: float | None, unit: str | None,
+                 level: float | None, ci_word: bool) -> None:
+        self.start = start
+        self.end = end
+        self.value = value
+        self.lo = lo
+        self.hi = hi
+        self.unit = unit
+        self.level = level
+        self.ci_word = ci_word
 
 
 # Trial figures never need more than this; longer digit runs are not figures (and overflow ints).
@@ -147,13 +160,18 @@ def figures_with_ci(text: str, start: int, end: int, matches: list[re.Match] | N
     return out
 
 
-@dataclass(frozen=True)
+@dataclass
 class Cue:
     """A word naming an effect measure (HR, odds ratio, ...)."""
 
     start: int
     end: int
     measure: str
+
+    def __init__(self, start: int, end: int, measure: str) -> None:  # see FigureCI
+        self.start = start
+        self.end = end
+        self.measure = measure
 
 
 _BARE_AFTER_CUE_RE = re.compile(
@@ -181,7 +199,7 @@ def ratios_without_ci(text: str, start: int, end: int, taken: list[FigureCI], cu
     return out
 
 
-@dataclass(frozen=True)
+@dataclass
 class PValue:
     """A p-value: relation, value and where it is written."""
 
@@ -189,6 +207,12 @@ class PValue:
     end: int
     rel: str
     value: float
+
+    def __init__(self, start: int, end: int, rel: str, value: float) -> None:  # see FigureCI
+        self.start = start
+        self.end = end
+        self.rel = rel
+        self.value = value
 
 
 def _rel(sym: str) -> str:

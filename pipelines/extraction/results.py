@@ -96,6 +96,21 @@ class Item:
     rate: bool = False
     row_arm: str | None = None
 
+    def __init__(self, start: int, end: int, value: float | None, unit: str | None, lo: float | None = None,
+                 hi: float | None = None, count: int | None = None, count_of: int | None = None, rate: bool = False,
+                 row_arm: str | None = None) -> None:
+        # Written out as numbers.FigureCI's is, for the compiled build.
+        self.start = start
+        self.end = end
+        self.value = value
+        self.unit = unit
+        self.lo = lo
+        self.hi = hi
+        self.count = count
+        self.count_of = count_of
+        self.rate = rate
+        self.row_arm = row_arm
+
     @property
     def kind(self) -> str:
         if self.count is not None:
@@ -344,6 +359,12 @@ class Pair:
     items: list[Item]
     phrases: list[str | None]
     reverse: bool = False
+
+    def __init__(self, items: list[Item], phrases: list[str | None], reverse: bool = False) -> None:
+        # Written out as numbers.FigureCI's is, for the compiled build.
+        self.items = items
+        self.phrases = phrases
+        self.reverse = reverse
 
 
 def _connector(text: str, a: Item, b: Item) -> tuple[str, str] | None:
