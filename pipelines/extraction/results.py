@@ -197,6 +197,12 @@ def may_hold_items(text: str, start: int, end: int, taken: list[tuple[int, int]]
     return _other_sign(text, start, end)
 
 
+# _OWN_SIGN_RE read on digit marks: \s there is an ASCII blank (bytes patterns leave out \x1c-\x1f, which
+# \s takes in str) or b'?', which may stand for a blank beyond ASCII. At module level: compiled, a class
+# attribute would be set up again for every instance.
+_OWN_SIGN_MARKS_RE = re.compile(rb"0(?=[\s\x1c-\x1f?]?(?:%|mo)|[\s\x1c-\x1f?](?:percentage point|kg)| of 0)")
+
+
 class Signs:
     """Where a text's digits and the own signs of its figures are (see may_hold_items), found once per article.
 
@@ -204,16 +210,12 @@ class Signs:
     few places that matter. ``marks`` is the text's numbers.digit_marks.
     """
 
-    # _OWN_SIGN_RE read on marks: \s there is an ASCII blank (bytes patterns leave out \x1c-\x1f, which
-    # \s takes in str) or b'?', which may stand for a blank beyond ASCII.
-    OWN_SIGN_MARKS_RE = re.compile(rb"0(?=[\s\x1c-\x1f?]?(?:%|mo)|[\s\x1c-\x1f?](?:percentage point|kg)| of 0)")
-
     def __init__(self, text: str, marks: bytes):
         self.text = text
         self.marks = marks
         # Digits of _OWN_SIGN_RE's matches in any sentence, and a few more: those whose sign runs past the
         # end of their sentence, or whose blank is a b'?' standing for some other character.
-        self.own = [m.start() for m in self.OWN_SIGN_MARKS_RE.finditer(marks)]
+        self.own = [m.start() for m in _OWN_SIGN_MARKS_RE.finditer(marks)]
 
     @classmethod
     def of(cls, text: str) -> Signs | None:
