@@ -265,6 +265,15 @@ class ArmSet:
     # comparison_near per (text, sentence start, sentence end, names, randomized): a sentence's estimates ask alike.
     _near: dict[tuple, tuple[str | None, str | None]] = field(default_factory=dict, repr=False, compare=False)
 
+    def __init__(self, names: list[str] | None = None, sizes: list[tuple[str, int, int, int]] | None = None,
+                 randomized: list[str] | None = None) -> None:
+        # Written out as numbers.FigureCI's is, for the compiled build.
+        self.names = [] if names is None else names
+        self.sizes = [] if sizes is None else sizes
+        self.randomized = [] if randomized is None else randomized
+        self._lookup = None
+        self._near = {}
+
     def add(self, name: str) -> None:
         cleaned = clean_name(_clean(name))
         if not cleaned or not tokens(cleaned) or len(cleaned) > 70 or len(self.names) >= MAX_ARMS:
