@@ -45,6 +45,9 @@ _DIFFERENCE_RE = re.compile(
     r"(?i)(?:\b(?:difference|reduction|improvement|increase|decrease|benefit|gain)\s*(?:of|was|were|=|:|in)?"
     r"|\bby(?: a median of)?|\b(?:less than|greater than|at least|more than|or equal to)|[<>\u2264\u2265])\s*$")
 _LANDMARK_RE = re.compile(r"(?i)(?:\b(?:at|after|over|within|up to|follow-up|followed|duration|for|aged?)\b[^.;()\d]{0,12}|-)$")
+# How far back from a lead's end _LANDMARK_RE's matches start at most: its longest word, 12 characters
+# more, and a newline ending the lead, before which $ also matches.
+_LANDMARK_REACH = len("follow-up") + 12 + 1
 _ARM_PREFIX_RE = re.compile(
     r"^[\s,:]*(?:(?:of|in|for|with|on|among|receiving|given|treated with|assigned to)\s+)?(?:the\s+)?"
     r"(?:(?:treated\s+)?(?:patients|participants|pts|those)\s+)?(?:(?:in|receiving|given|treated with|on|of|with)\s+)?"
@@ -201,6 +204,8 @@ def may_hold_items(text: str, start: int, end: int, taken: list[tuple[int, int]]
 # \s takes in str) or b'?', which may stand for a blank beyond ASCII. At module level: compiled, a class
 # attribute would be set up again for every instance.
 _OWN_SIGN_MARKS_RE = re.compile(rb"0(?=[\s\x1c-\x1f?]?(?:%|mo)|[\s\x1c-\x1f?](?:percentage point|kg)| of 0)")
+# Where _COUNT_PAIR_SIGN_RE may match, read on digit marks the same way: a digit, blanks and the word after them.
+_COUNT_PAIR_MARKS_RE = re.compile(rb"0[\s\x1c-\x1f?]*(?:in|on|with) ")
 
 
 class Signs:
@@ -252,7 +257,20 @@ class Signs:
             else:
                 return True
             i += 1
-        return _other_sign(self.text, start, end)
+        return self._other_sign(start, end)
+
+    def _other_sign(self, start: int, end: int) -> bool:
+        """_other_sign(text, start, end), trying _COUNT_PAIR_SIGN_RE only where the marks show its opening."""
+        text = self.text
+        if text.find(_RATE_SIGN, start, end) != -1 or _ROW_SIGN_RE.search(text, start, end) is not None:
+            return True
+        find = _COUNT_PAIR_MARKS_RE.search
+        found = find(self.marks, start, end)
+        while found is not None:
+            if _COUNT_PAIR_SIGN_RE.match(text, found.start(), end) is not None:
+                return True
+            found = find(self.marks, found.start() + 1, end)
+        return False
 
 
 def sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
@@ -581,7 +599,7 @@ def _difference(doc: Doc, si: int, item: Item) -> bool:
     sent = doc.sents[si]
     lead_start = max(sent.start, item.start - 40)
     lead = doc.text[lead_start:item.start]
-    if item.kind == "median" and _LANDMARK_RE.search(lead):
+    if item.kind == "median" and _LANDMARK_RE.search(lead, max(0, len(lead) - _LANDMARK_REACH)):
         return True
     # Most leads end otherwise, and the regex is not tried.
     if not doc.folded[lead_start:item.start].rstrip().endswith(_DIFFERENCE_ENDINGS):
