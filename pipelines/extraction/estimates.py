@@ -26,6 +26,7 @@ from pipelines.extraction.numbers import (
     FigureCI,
     PValue,
     figures_with_ci,
+    may_hold_interval,
     p_values,
     ratios_without_ci,
 )
@@ -250,7 +251,10 @@ def sentence_estimates(doc: Doc, si: int, inherited: str | None, previous: Estim
     if not (marks.find(b"0", sent.start, sent.end) != -1 if marks is not None
             else _DIGIT_RE.search(text, sent.start, sent.end)):
         return []
-    figs = figures_with_ci(text, sent.start, sent.end, sentence_figure_matches(doc, si))
+    if marks is not None and not may_hold_interval(marks, sent.start, sent.end):
+        figs = []
+    else:
+        figs = figures_with_ci(text, sent.start, sent.end, sentence_figure_matches(doc, si))
     if not figs and not (marks.find(b"0.0", sent.start, sent.end) != -1 if marks is not None
                          else _DECIMAL_RE.search(text, sent.start, sent.end)):
         return []  # no interval, and no decimal for a ratio stated without one (ratios_without_ci)

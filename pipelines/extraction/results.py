@@ -23,7 +23,7 @@ from pipelines.extraction.context import (
     sentence_figure_matches,
 )
 from pipelines.extraction.estimates import Estimate
-from pipelines.extraction.numbers import LEVEL_RE, NUM, P_RE, digit_marks, parse_int, to_float
+from pipelines.extraction.numbers import LEVEL_RE, NUM, P_RE, digit_marks, may_hold_interval, parse_int, to_float
 from pipelines.extraction.prefilter import Prefilter
 from pipelines.extraction.vocab import ENDPOINT_RE
 
@@ -284,8 +284,8 @@ def sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
     return _sentence_items(doc, si, estimates)
 
 
-def _sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
-    """sentence_items without its shortcuts."""
+def _sentence_items(doc: Doc, si: int, estimates: list[Estimate], marks: bytes | None = None) -> list[Item]:
+    """sentence_items without its shortcuts (``marks``, the text's digit_marks when given, rule out intervals)."""
     sent = doc.sents[si]
     text = doc.text
     blocked = _blocked(doc, sent.start, sent.end, estimates)
@@ -304,7 +304,8 @@ def _sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
         blocked.add(i.start, i.end)
     for m in _LEVEL_FILTER.finditer(text, sent.start, sent.end, segment):
         blocked.add(m.start(), m.end())
-    for m in sentence_figure_matches(doc, si):
+    with_interval = marks is None or may_hold_interval(marks, sent.start, sent.end)
+    for m in sentence_figure_matches(doc, si) if with_interval else ():
         unit = _unit(m.group("vunit"))
         if unit not in ("%", "months") or not blocked.free(m.start(), m.end("vunit")):
             continue
@@ -651,7 +652,8 @@ def arm_results(doc: Doc, estimates: list[Estimate], arms: ArmSet, signs: Signs 
         if not (signs.may_hold_items(sent.start, sent.end, taken) if signs is not None
                 else may_hold_items(text, sent.start, sent.end, taken)):
             continue
-        items = [i for i in _sentence_items(doc, si, sent_est) if not _difference(doc, si, i)]
+        items = [i for i in _sentence_items(doc, si, sent_est, signs.marks if signs is not None else None)
+                 if not _difference(doc, si, i)]
         if not items:
             continue
         for pair in _pairs(doc, si, items):

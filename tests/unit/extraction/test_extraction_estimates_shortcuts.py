@@ -22,6 +22,9 @@ _PIECES = [
     "P < .001", "p=0.03", "95% CI", "median", "follow-up", " at ", "aged ", "-", "x" * 14,
 ]
 _TEXTS = st.lists(st.sampled_from(_PIECES), max_size=40).map("".join)
+# Blanks of every kind, and characters that are none.
+_BLANKS = st.lists(st.sampled_from([" ", "\t", "\n", "\x1c", "\x1f", "\x85", "\u00a0", "\u2009", "?", "\u00e9"]),
+                   max_size=3).map("".join)
 
 
 @settings(max_examples=400, deadline=None)
@@ -36,8 +39,25 @@ def test_digit_marks_mark_exactly_the_digits(text):
     assert [m.start() for m in re.finditer(rb"0\.0", marks)] == [m.start() for m in re.finditer(r"\d\.\d", text)]
 
 
+_INTERVALS = st.tuples(_TEXTS, st.sampled_from(["0.62", "12", "5.5%", "3 months", ".5"]), _BLANKS,
+                       st.sampled_from(["(", "[", "; 95% CI, ", "(95% CI\u00a0", "CI ", "", ", "]),
+                       st.sampled_from(["0.5", "1", "4%", "3 months", ".4 kg", "2\u2009%"]), _BLANKS,
+                       st.sampled_from(["-", "to", ",", ";", "\u2013"]), _BLANKS,
+                       st.sampled_from(["0.8", "9", "-1", ".9", "NR", "not reached", "NE", "x"]),
+                       st.sampled_from(["", ")", "]", " months)"]), _TEXTS).map("".join)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(_TEXTS, _INTERVALS), st.integers(0, 40), st.integers(0, 400))
+def test_sentences_ruled_out_hold_no_interval(text, start, end):
+    marks = numbers.digit_marks(text)
+    if marks is None or numbers.may_hold_interval(marks, start, end):
+        return
+    assert numbers.FIGURE_CI_RE.search(text, start, end) is None
+
+
 @settings(max_examples=300, deadline=None)
-@given(_TEXTS)
+@given(st.one_of(_TEXTS, _INTERVALS))
 def test_estimates_with_marks_are_those_without(text):
     doc = prepare(text)
     marks = numbers.digit_marks(doc.text)
@@ -48,9 +68,7 @@ def test_estimates_with_marks_are_those_without(text):
         assert with_marks == estimates.sentence_estimates(prepare(text), si, "HR", None)
 
 
-# A count pair's opening: a digit, blanks of every kind (and characters that are none), a word.
-_BLANKS = st.lists(st.sampled_from([" ", "\t", "\n", "\x1c", "\x1f", "\x85", "\u00a0", "\u2009", "?", "\u00e9"]),
-                   max_size=3).map("".join)
+# Count pairs: a digit, blanks, a word, an arm, a connector and a figure.
 _COUNT_PAIRS = st.tuples(_TEXTS, st.sampled_from(["7", "12", "5.5"]), _BLANKS, st.sampled_from(["in ", "on ", "with "]),
                          st.sampled_from(["the drug arm", "placebo", "x", "", "(x)"]),
                          st.sampled_from([" vs ", " and ", ", versus ", " ", "; and "]), st.sampled_from(["5", ".5", "x"]),
