@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
 NUM = r"-?(?:\d+(?:\.\d+)?|\.\d+)"
 _UNIT = (r"\s?%|\s(?:percentage points?|kg|months?|mo|years?|weeks?|days?|points?|mm ?Hg"
@@ -103,6 +104,14 @@ class FigureCI:
     unit: str | None
     level: float | None
     ci_word: bool
+
+    # Every match of FIGURE_CI_RE holds its interval, read here on digit marks: the last digit of the low end,
+    # its unit, the separator and the first character of the high end. A blank is an ASCII one (bytes patterns
+    # leave \x1c-\x1f out of \s) or b'?', which may stand for one beyond ASCII. A class variable: the
+    # module's own patterns are all for text.
+    INTERVAL_MARKS_RE: ClassVar[re.Pattern[bytes]] = re.compile(
+        rb"0(?:[\s\x1c-\x1f?]?%|[\s\x1c-\x1f?](?:months?|kg|years?|weeks?))?"
+        rb"[\s\x1c-\x1f?]*(?:-|to|,|;)[\s\x1c-\x1f?]*[-.0nN]")
 
     def __init__(self, start: int, end: int, value: float, lo: float | None, hi: float | None, unit: str | None,
                  level: float | None, ci_word: bool) -> None:
@@ -300,20 +309,13 @@ def digit_marks(text: str) -> bytes | None:
     return marks.translate(_ZERO_DIGITS)
 
 
-# Every match of FIGURE_CI_RE holds its interval, read here on digit marks: the last digit of the low end, its
-# unit, the separator and the first character of the high end. A blank is an ASCII one (bytes patterns leave
-# \x1c-\x1f out of \s) or b'?', which may stand for one beyond ASCII.
-_INTERVAL_MARKS_RE = re.compile(rb"0(?:[\s\x1c-\x1f?]?%|[\s\x1c-\x1f?](?:months?|kg|years?|weeks?))?[\s\x1c-\x1f?]*"
-                                rb"(?:-|to|,|;)[\s\x1c-\x1f?]*[-.0nN]")
-
-
 def may_hold_interval(marks: bytes, start: int, end: int) -> bool:
     """False when FIGURE_CI_RE surely finds nothing in text[start:end] (``marks`` are the text's digit_marks).
 
     Most sentences with figures state none with an interval: the marks rule them out before the
     figure regex is tried at each of their numbers.
     """
-    return _INTERVAL_MARKS_RE.search(marks, start, end) is not None
+    return FigureCI.INTERVAL_MARKS_RE.search(marks, start, end) is not None
 
 
 def parse_int(s: str) -> int | None:

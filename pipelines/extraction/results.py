@@ -6,6 +6,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import ClassVar
 
 from pipelines.extraction.arms import ArmSet, clean_name, is_control, main_pair, name_before, tokens
 from pipelines.extraction.context import (
@@ -200,14 +201,6 @@ def may_hold_items(text: str, start: int, end: int, taken: list[tuple[int, int]]
     return _other_sign(text, start, end)
 
 
-# _OWN_SIGN_RE read on digit marks: \s there is an ASCII blank (bytes patterns leave out \x1c-\x1f, which
-# \s takes in str) or b'?', which may stand for a blank beyond ASCII. At module level: compiled, a class
-# attribute would be set up again for every instance.
-_OWN_SIGN_MARKS_RE = re.compile(rb"0(?=[\s\x1c-\x1f?]?(?:%|mo)|[\s\x1c-\x1f?](?:percentage point|kg)| of 0)")
-# Where _COUNT_PAIR_SIGN_RE may match, read on digit marks the same way: a digit, blanks and the word after them.
-_COUNT_PAIR_MARKS_RE = re.compile(rb"0[\s\x1c-\x1f?]*(?:in|on|with) ")
-
-
 class Signs:
     """Where a text's digits and the own signs of its figures are (see may_hold_items), found once per article.
 
@@ -215,12 +208,20 @@ class Signs:
     few places that matter. ``marks`` is the text's numbers.digit_marks.
     """
 
+    # _OWN_SIGN_RE read on marks: \s there is an ASCII blank (bytes patterns leave out \x1c-\x1f, which
+    # \s takes in str) or b'?', which may stand for a blank beyond ASCII. Class variables: compiled, a plain
+    # class attribute would be set up again (re.compile included) for every instance.
+    OWN_SIGN_MARKS_RE: ClassVar[re.Pattern[bytes]] = re.compile(
+        rb"0(?=[\s\x1c-\x1f?]?(?:%|mo)|[\s\x1c-\x1f?](?:percentage point|kg)| of 0)")
+    # Where _COUNT_PAIR_SIGN_RE may match, read on marks the same way: a digit, blanks and the word after them.
+    COUNT_PAIR_MARKS_RE: ClassVar[re.Pattern[bytes]] = re.compile(rb"0[\s\x1c-\x1f?]*(?:in|on|with) ")
+
     def __init__(self, text: str, marks: bytes):
         self.text = text
         self.marks = marks
         # Digits of _OWN_SIGN_RE's matches in any sentence, and a few more: those whose sign runs past the
         # end of their sentence, or whose blank is a b'?' standing for some other character.
-        self.own = [m.start() for m in _OWN_SIGN_MARKS_RE.finditer(marks)]
+        self.own = [m.start() for m in self.OWN_SIGN_MARKS_RE.finditer(marks)]
 
     @classmethod
     def of(cls, text: str) -> Signs | None:
@@ -264,7 +265,7 @@ class Signs:
         text = self.text
         if text.find(_RATE_SIGN, start, end) != -1 or _ROW_SIGN_RE.search(text, start, end) is not None:
             return True
-        find = _COUNT_PAIR_MARKS_RE.search
+        find = self.COUNT_PAIR_MARKS_RE.search
         found = find(self.marks, start, end)
         while found is not None:
             if _COUNT_PAIR_SIGN_RE.match(text, found.start(), end) is not None:
