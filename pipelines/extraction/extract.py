@@ -23,9 +23,10 @@ def extract(text: str, article: str = "") -> list[dict]:
     doc = prepare(text)
     # Where the digits are, found once for the estimates and the arm results.
     marks = digit_marks(doc.text)
+    signs = Signs(doc.text, marks) if marks is not None else None
     estimates = _estimates(doc, marks)
     arms = article_arms(doc, estimates)
-    results = arm_result_records(doc, estimates, arms, article, Signs(doc.text, marks) if marks is not None else None)
+    results = arm_result_records(doc, estimates, arms, article, signs)
     if not arms.names:
         # Arms named only beside their own figures ('7.2 months with A vs 3.6 with B') still name the comparison.
         for r in results:

@@ -89,9 +89,9 @@ INTERACTION_RE = re.compile(r"(?i:interaction|heterogeneity|trend|noninferiority
 LEVEL_RE = re.compile(r"(?P<lvl>\d{2}(?:\.\d)?)\s?%\s*+(?:CIs?\b|confidence inter(?:val|nal))")
 
 
-# The dataclasses of the extractor write out their __init__: the one @dataclass generates runs as plain
-# Python even in the compiled build, many times slower than a compiled one, and figures are made by the
-# thousand. Fields are not frozen, since __init__ could not then set them; nothing changes them.
+# Dataclasses made per figure (these, and Estimate, Item, Pair, ArmSet) write out their __init__: the one
+# @dataclass generates runs as plain Python even in the compiled build, many times slower than a compiled
+# one. Their fields are not frozen, since __init__ could not then set them; nothing changes them.
 @dataclass
 class FigureCI:
     """A figure with its interval, as positions into the normalized text."""
@@ -107,8 +107,8 @@ class FigureCI:
 
     # Every match of FIGURE_CI_RE holds its interval, read here on digit marks: the last digit of the low end,
     # its unit, the separator and the first character of the high end. A blank is an ASCII one (bytes patterns
-    # leave \x1c-\x1f out of \s) or b'?', which may stand for one beyond ASCII. A class variable: the
-    # module's own patterns are all for text.
+    # leave \x1c-\x1f out of \s) or b'?', which may stand for one beyond ASCII. Kept on the class, apart from
+    # the module's patterns, which are all read on text.
     INTERVAL_MARKS_RE: ClassVar[re.Pattern[bytes]] = re.compile(
         rb"0(?:[\s\x1c-\x1f?]?%|[\s\x1c-\x1f?](?:months?|kg|years?|weeks?))?"
         rb"[\s\x1c-\x1f?]*(?:-|to|,|;)[\s\x1c-\x1f?]*[-.0nN]")
@@ -279,14 +279,14 @@ _CUE_FINDER_RE = re.compile(
     r"(?:HR|OR|IRR|RR|MD|ARD|\u0394|[Hh](?i:azard ratio)|[Oo](?i:dds ratio)|[Ii](?i:ncidence rate ratio)"
     r"|[Rr](?i:ate ratio|isk ratio|elative risk|isk difference)|[Mm](?i:ean difference)|[Aa](?i:bsolute)"
     r"|[Ee](?i:stimated)|[Tt](?i:reatment)|[Bb](?i:etween-group))")
-# A figure starts with a digit, '.' or '-' that does not follow a word character or '.' (FIGURE_CI_RE's
-# look-behind, two characters wide here since it comes after that first character). The finder's first
-# character is '-', '.', 0-9 or any beyond ASCII (where every digit but 0-9 is): a table of bits, read
-# far faster than \d's look-up of every character's category.
 # A p-value follows a character other than an ASCII letter and opens with one of P_RE's words or with its 'p'
 # and relation.
 _P_FINDER_RE = re.compile(r"[^A-Za-z](?:(?i:two-sided|one-sided|nominal|log-rank)|[Pp](?:\s?-?(?i:values?))?\s*+"
                           r"[<>=\u2264\u2265])")
+# A figure starts with a digit, '.' or '-' that does not follow a word character or '.' (FIGURE_CI_RE's
+# look-behind, two characters wide here since it comes after that first character). The finder's first
+# character is '-', '.', 0-9 or any beyond ASCII (where every digit but 0-9 is): a table of bits, read
+# far faster than \d's look-up of every character's category.
 FIGURE_CI_FINDER_RE = re.compile(r"[^\x00-,/:-\x7f](?<![\w.].)")
 
 
