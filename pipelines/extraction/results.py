@@ -24,7 +24,17 @@ from pipelines.extraction.context import (
     sentence_figure_matches,
 )
 from pipelines.extraction.estimates import Estimate
-from pipelines.extraction.numbers import LEVEL_RE, NUM, P_RE, digit_marks, may_hold_interval, parse_int, to_float
+from pipelines.extraction.numbers import (
+    FIGURE_CI_FINDER_RE,
+    LEVEL_RE,
+    NUM,
+    P_RE,
+    digit_marks,
+    may_hold_interval,
+    parse_int,
+    to_float,
+    word_matches,
+)
 from pipelines.extraction.prefilter import Prefilter
 from pipelines.extraction.vocab import ENDPOINT_RE
 
@@ -315,7 +325,8 @@ def _sentence_items(doc: Doc, si: int, estimates: list[Estimate], marks: bytes |
             continue
         items.append(Item(m.start(), m.end(), val, unit, lo, hi))
         blocked.add(m.start(), m.end())
-    for m in _PLAIN_RE.finditer(text, sent.start, sent.end):
+    # _PLAIN_RE opens as FIGURE_CI_RE does, so the figure finder leads to each of its matches.
+    for m in word_matches(_PLAIN_RE, FIGURE_CI_FINDER_RE, text, sent.start, sent.end, 0):
         if not blocked.free(m.start(), m.end()):
             continue
         val = to_float(m.group("val"))

@@ -96,3 +96,11 @@ def test_landmarks_are_found_near_the_lead_end(lead):
     expected = results._LANDMARK_RE.search(lead)
     got = results._LANDMARK_RE.search(lead, max(0, len(lead) - results._LANDMARK_REACH))
     assert (got and got.span()) == (expected and expected.span())
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_TEXTS, _INTERVALS), st.integers(0, 40), st.integers(0, 400))
+def test_plain_figures_found_by_the_figure_finder_are_all_of_them(text, start, end):
+    expected = [(m.span(), m.groups()) for m in results._PLAIN_RE.finditer(text, start, end)]
+    found = numbers.word_matches(results._PLAIN_RE, numbers.FIGURE_CI_FINDER_RE, text, start, end, 0)
+    assert [(m.span(), m.groups()) for m in found] == expected
