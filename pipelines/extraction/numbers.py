@@ -105,13 +105,13 @@ class FigureCI:
     level: float | None
     ci_word: bool
 
-    # Every match of FIGURE_CI_RE holds its interval, read here on digit marks: the last digit of the low end,
-    # its unit, the separator and the first character of the high end. A blank is an ASCII one (bytes patterns
-    # leave \x1c-\x1f out of \s) or b'?', which may stand for one beyond ASCII. Kept on the class, apart from
-    # the module's patterns, which are all read on text.
+    # Every match of FIGURE_CI_RE holds its interval, read here on digit marks: the last digit of the low end
+    # (no digit or '.' follows it), its unit, the separator and the first character of the high end. A blank is
+    # an ASCII one (bytes patterns leave \x1c-\x1f out of \s) or b'?', which may stand for one beyond ASCII.
+    # Kept on the class, apart from the module's patterns, which are all read on text.
     INTERVAL_MARKS_RE: ClassVar[re.Pattern[bytes]] = re.compile(
-        rb"0(?:[\s\x1c-\x1f?]?%|[\s\x1c-\x1f?](?:months?|kg|years?|weeks?))?"
-        rb"[\s\x1c-\x1f?]*(?:-|to|,|;)[\s\x1c-\x1f?]*[-.0nN]")
+        rb"0(?![0.])(?:[\s\x1c-\x1f?]?%|[\s\x1c-\x1f?](?:months?|kg|years?|weeks?))?"
+        rb"[\s\x1c-\x1f?]*+(?:-|to|,|;)[\s\x1c-\x1f?]*+[-.0nN]")
 
     def __init__(self, start: int, end: int, value: float, lo: float | None, hi: float | None, unit: str | None,
                  level: float | None, ci_word: bool) -> None:
