@@ -186,6 +186,12 @@ def _name_pattern(name: str) -> re.Pattern:
 
 
 @lru_cache(maxsize=4096)
+def _not_arm(phrase: str) -> bool:
+    """Whether _NOT_ARM rules ``phrase`` out as an arm name; the same phrases are asked about many times."""
+    return _NOT_ARM.search(phrase) is not None
+
+
+@lru_cache(maxsize=4096)
 def is_control(name: str) -> bool:
     """Whether a name is a control arm's; asked for the same few names many times per article."""
     return bool(_CONTROL.search(name))
@@ -258,6 +264,15 @@ class ArmSet:
         default=None, repr=False, compare=False)
     # comparison_near per (text, sentence start, sentence end, names, randomized): a sentence's estimates ask alike.
     _near: dict[tuple, tuple[str | None, str | None]] = field(default_factory=dict, repr=False, compare=False)
+
+    def __init__(self, names: list[str] | None = None, sizes: list[tuple[str, int, int, int]] | None = None,
+                 randomized: list[str] | None = None) -> None:
+        # Written out as numbers.FigureCI's is, for the compiled build.
+        self.names = [] if names is None else names
+        self.sizes = [] if sizes is None else sizes
+        self.randomized = [] if randomized is None else randomized
+        self._lookup = None
+        self._near = {}
 
     def add(self, name: str) -> None:
         cleaned = clean_name(_clean(name))
@@ -669,7 +684,7 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
             items = [either.group("a"), either.group("b")]
         for item in items:
             if not _NOT_AN_ARM_ITEM.match(item) \
-                    and not _NOT_ARM.search(_clean(item)):
+                    and not _not_arm(_clean(item)):
                 arms.add(item)
     group_places = _group_places(text)
     for m in _anchored(_GROUP_RE, _GROUP_ANCHOR, text, 200, 8, group_places, _GroupReach(text, group_places)):
@@ -678,11 +693,11 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
             words = words[max(i for i, w in enumerate(words) if w.lower() in _NOT_GROUP_WORDS) + 1:]
         while words and words[0].lower() in _STOP:
             words = words[1:]
-        if words and not _NOT_ARM.search(" ".join(words)):
+        if words and not _not_arm(" ".join(words)):
             arms.add(" ".join(words))
     for m in _compared_matches(text, places):
         pair = [_clean(m.group("a")), _clean(m.group("b"))]
-        if all(p and not _NOT_ARM.search(p) for p in pair):
+        if all(p and not _not_arm(p) for p in pair):
             for name in pair:
                 arms.add(name)
     for m in _anchored(_VS_PAIR_RE, _VS_ANCHOR, text, 42, 52, _vs_places(text)):
@@ -822,7 +837,7 @@ class _GroupReach:
 
 def _plausible_vs_name(text: str, word: str) -> bool:
     """A word beside 'vs' is an arm when it is no common word, endpoint or population word."""
-    return word.lower() not in _NOT_VS_WORDS and not ENDPOINT_RE.fullmatch(word) and not _NOT_ARM.search(word)
+    return word.lower() not in _NOT_VS_WORDS and not ENDPOINT_RE.fullmatch(word) and not _not_arm(word)
 
 
 def name_before(text: str, pos: int) -> str:
@@ -872,7 +887,7 @@ def _sizes(doc: Doc, arms: ArmSet, places: _Places | None = None) -> list[tuple[
     kept: list[tuple[str, int, int, int]] = []
     for raw_name, n, start, end in out:
         name = _clean(raw_name or "")
-        if n is None or n < 10 or not tokens(name) or _NOT_ARM.search(name):
+        if n is None or n < 10 or not tokens(name) or _not_arm(name):
             continue
         if _in_subgroup(doc, end, carry=start not in assigned):
             continue

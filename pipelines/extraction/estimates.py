@@ -26,6 +26,7 @@ from pipelines.extraction.numbers import (
     FigureCI,
     PValue,
     figures_with_ci,
+    may_hold_interval,
     p_values,
     ratios_without_ci,
 )
@@ -72,6 +73,26 @@ class Estimate:
     label: str | None = None
     claimed: bool | None = None
     level_pos: int | None = None
+
+    def __init__(self, fig: FigureCI, measure: str, sent: int, cue_start: int, level: float | None,
+                 p: PValue | None, endpoint: str | None = None, endpoint_text: str | None = None,
+                 population: Population | None = None, consumed_end: int = 0, own_cue: bool = True,
+                 label: str | None = None, claimed: bool | None = None, level_pos: int | None = None) -> None:
+        # Written out as numbers.FigureCI's is, for the compiled build.
+        self.fig = fig
+        self.measure = measure
+        self.sent = sent
+        self.cue_start = cue_start
+        self.level = level
+        self.p = p
+        self.endpoint = endpoint
+        self.endpoint_text = endpoint_text
+        self.population = population
+        self.consumed_end = consumed_end
+        self.own_cue = own_cue
+        self.label = label
+        self.claimed = claimed
+        self.level_pos = level_pos
 
     @property
     def start(self) -> int:
@@ -219,14 +240,23 @@ def _trailing(doc: Doc, est: Estimate, next_start: int):
     return pop, ep, end
 
 
-def sentence_estimates(doc: Doc, si: int, inherited: str | None, previous: Estimate | None) -> list[Estimate]:
-    """Estimates of one sentence, in order, with measure, interval level and p-value."""
+def sentence_estimates(doc: Doc, si: int, inherited: str | None, previous: Estimate | None,
+                       marks: bytes | None = None) -> list[Estimate]:
+    """Estimates of one sentence, in order, with measure, interval level and p-value.
+
+    ``marks`` are the text's digit_marks when the caller has them: digits are then looked for there.
+    """
     sent = doc.sents[si]
     text = doc.text
-    if not _DIGIT_RE.search(text, sent.start, sent.end):
+    if not (marks.find(b"0", sent.start, sent.end) != -1 if marks is not None
+            else _DIGIT_RE.search(text, sent.start, sent.end)):
         return []
-    figs = figures_with_ci(text, sent.start, sent.end, sentence_figure_matches(doc, si))
-    if not figs and not _DECIMAL_RE.search(text, sent.start, sent.end):
+    if marks is not None and not may_hold_interval(marks, sent.start, sent.end):
+        figs = []
+    else:
+        figs = figures_with_ci(text, sent.start, sent.end, sentence_figure_matches(doc, si))
+    if not figs and not (marks.find(b"0.0", sent.start, sent.end) != -1 if marks is not None
+                         else _DECIMAL_RE.search(text, sent.start, sent.end)):
         return []  # no interval, and no decimal for a ratio stated without one (ratios_without_ci)
     cues = sentence_measure_cues(doc, si)
     if not figs and not cues:

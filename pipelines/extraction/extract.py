@@ -5,7 +5,8 @@ from __future__ import annotations
 from pipelines.extraction.arms import arm_records, article_arms
 from pipelines.extraction.context import Doc, population_fields, prepare, sentence_measure_cues
 from pipelines.extraction.estimates import Estimate, sentence_estimates
-from pipelines.extraction.results import arm_result_records
+from pipelines.extraction.numbers import digit_marks
+from pipelines.extraction.results import Signs, arm_result_records
 from pipelines.extraction.text import Sentence
 
 # Bump whenever the records extract() returns for some text could change.
@@ -20,9 +21,12 @@ def extract(text: str, article: str = "") -> list[dict]:
     if not isinstance(text, str) or not text or text.isspace():  # blank: as text.strip() would tell, uncopied
         return []
     doc = prepare(text)
-    estimates = _estimates(doc)
+    # Where the digits are, found once for the estimates and the arm results.
+    marks = digit_marks(doc.text)
+    signs = Signs(doc.text, marks) if marks is not None else None
+    estimates = _estimates(doc, marks)
     arms = article_arms(doc, estimates)
-    results = arm_result_records(doc, estimates, arms, article)
+    results = arm_result_records(doc, estimates, arms, article, signs)
     if not arms.names:
         # Arms named only beside their own figures ('7.2 months with A vs 3.6 with B') still name the comparison.
         for r in results:
@@ -38,8 +42,11 @@ def _sizes_from_counts(results: list[dict]) -> list[tuple[str, int, int, int]]:
             if r["statistic"] == "count" and r["population"] == "overall" and r["n"]]
 
 
-def _estimates(doc: Doc) -> list[Estimate]:
-    """Estimates sentence by sentence; a measure named in one sentence carries to bare figures just after."""
+def _estimates(doc: Doc, marks: bytes | None = None) -> list[Estimate]:
+    """Estimates sentence by sentence; a measure named in one sentence carries to bare figures just after.
+
+    ``marks`` are the text's digit_marks when the caller has them.
+    """
     out: list[Estimate] = []
     inherited, since = None, 0
     text = doc.text
@@ -49,7 +56,7 @@ def _estimates(doc: Doc) -> list[Estimate]:
             since += 1
         previous = sent
         found = sentence_estimates(doc, si, inherited if since <= _INHERIT_SENTENCES else None,
-                                   out[-1] if out else None)
+                                   out[-1] if out else None, marks)
         if found:
             out.extend(found)
             inherited, since = found[-1].measure, 0

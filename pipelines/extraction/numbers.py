@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
 NUM = r"-?(?:\d+(?:\.\d+)?|\.\d+)"
 _UNIT = (r"\s?%|\s(?:percentage points?|kg|months?|mo|years?|weeks?|days?|points?|mm ?Hg"
@@ -88,8 +89,10 @@ INTERACTION_RE = re.compile(r"(?i:interaction|heterogeneity|trend|noninferiority
 LEVEL_RE = re.compile(r"(?P<lvl>\d{2}(?:\.\d)?)\s?%\s*+(?:CIs?\b|confidence inter(?:val|nal))")
 
 
-
-@dataclass(frozen=True)
+# Dataclasses made per figure (these, and Estimate, Item, Pair, ArmSet) write out their __init__: the one
+# @dataclass generates runs as plain Python even in the compiled build, many times slower than a compiled
+# one. Their fields are not frozen, since __init__ could not then set them; nothing changes them.
+@dataclass
 class FigureCI:
     """A figure with its interval, as positions into the normalized text."""
 
@@ -101,6 +104,25 @@ class FigureCI:
     unit: str | None
     level: float | None
     ci_word: bool
+
+    # Every match of FIGURE_CI_RE holds its interval, read here on digit marks: the last digit of the low end
+    # (no digit or '.' follows it), its unit, the separator and the first character of the high end. A blank is
+    # an ASCII one (bytes patterns leave \x1c-\x1f out of \s) or b'?', which may stand for one beyond ASCII.
+    # Kept on the class, apart from the module's patterns, which are all read on text.
+    INTERVAL_MARKS_RE: ClassVar[re.Pattern[bytes]] = re.compile(
+        rb"0(?![0.])(?:[\s\x1c-\x1f?]?%|[\s\x1c-\x1f?](?:months?|kg|years?|weeks?))?"
+        rb"[\s\x1c-\x1f?]*+(?:-|to|,|;)[\s\x1c-\x1f?]*+[-.0nN]")
+
+    def __init__(self, start: int, end: int, value: float, lo: float | None, hi: float | None, unit: str | None,
+                 level: float | None, ci_word: bool) -> None:
+        self.start = start
+        self.end = end
+        self.value = value
+        self.lo = lo
+        self.hi = hi
+        self.unit = unit
+        self.level = level
+        self.ci_word = ci_word
 
 
 # Trial figures never need more than this; longer digit runs are not figures (and overflow ints).
@@ -147,13 +169,18 @@ def figures_with_ci(text: str, start: int, end: int, matches: list[re.Match] | N
     return out
 
 
-@dataclass(frozen=True)
+@dataclass
 class Cue:
     """A word naming an effect measure (HR, odds ratio, ...)."""
 
     start: int
     end: int
     measure: str
+
+    def __init__(self, start: int, end: int, measure: str) -> None:  # see FigureCI
+        self.start = start
+        self.end = end
+        self.measure = measure
 
 
 _BARE_AFTER_CUE_RE = re.compile(
@@ -181,7 +208,7 @@ def ratios_without_ci(text: str, start: int, end: int, taken: list[FigureCI], cu
     return out
 
 
-@dataclass(frozen=True)
+@dataclass
 class PValue:
     """A p-value: relation, value and where it is written."""
 
@@ -189,6 +216,12 @@ class PValue:
     end: int
     rel: str
     value: float
+
+    def __init__(self, start: int, end: int, rel: str, value: float) -> None:  # see FigureCI
+        self.start = start
+        self.end = end
+        self.rel = rel
+        self.value = value
 
 
 def _rel(sym: str) -> str:
@@ -239,18 +272,50 @@ def measure_cues(text: str, start: int, end: int) -> list[Cue]:
 
 # Finders for word_matches. A cue follows a character other than a letter or digit and starts with one of
 # these (IGNORECASE letters of the words are among the ASCII ones CUE_RE's look-ahead allows); the finder's
-# match is the character before it.
+# match is the character before it. Its look-ahead at the first letter turns most words away before the
+# alternatives are tried one by one.
 _CUE_FINDER_RE = re.compile(
-    r"[^A-Za-z0-9](?:HR|OR|IRR|RR|MD|ARD|\u0394|[Hh](?i:azard ratio)|[Oo](?i:dds ratio)|[Ii](?i:ncidence rate ratio)"
+    r"[^A-Za-z0-9](?=[HOIRMAETBhoirmaetb\u0394])"
+    r"(?:HR|OR|IRR|RR|MD|ARD|\u0394|[Hh](?i:azard ratio)|[Oo](?i:dds ratio)|[Ii](?i:ncidence rate ratio)"
     r"|[Rr](?i:ate ratio|isk ratio|elative risk|isk difference)|[Mm](?i:ean difference)|[Aa](?i:bsolute)"
     r"|[Ee](?i:stimated)|[Tt](?i:reatment)|[Bb](?i:etween-group))")
-# A figure starts with a digit, '.' or '-' that does not follow a word character or '.' (FIGURE_CI_RE's
-# look-behind, two characters wide here since it comes after that first character).
 # A p-value follows a character other than an ASCII letter and opens with one of P_RE's words or with its 'p'
 # and relation.
 _P_FINDER_RE = re.compile(r"[^A-Za-z](?:(?i:two-sided|one-sided|nominal|log-rank)|[Pp](?:\s?-?(?i:values?))?\s*+"
                           r"[<>=\u2264\u2265])")
-FIGURE_CI_FINDER_RE = re.compile(r"[-.\d](?<![\w.].)")
+# A figure starts with a digit, '.' or '-' that does not follow a word character or '.' (FIGURE_CI_RE's
+# look-behind, two characters wide here since it comes after that first character). The finder's first
+# character is '-', '.', 0-9 or any beyond ASCII (where every digit but 0-9 is): a table of bits, read
+# far faster than \d's look-up of every character's category.
+FIGURE_CI_FINDER_RE = re.compile(r"[^\x00-,/:-\x7f](?<![\w.].)")
+
+
+_ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+
+
+def digit_marks(text: str) -> bytes | None:
+    """``text`` as bytes, one per character, with b'0' exactly where \\d matches and every other ASCII character as is.
+
+    None when some character other than an ASCII digit is one to \\d. Looking for digits with
+    bytes.find on these marks is many times faster than a regex scan of the text.
+    """
+    marks = text.encode("ascii", "replace")  # one byte per character, b'?' for the others
+    if not text.isascii():
+        q = marks.find(b"?")
+        while q != -1:
+            if text[q].isdecimal():
+                return None
+            q = marks.find(b"?", q + 1)
+    return marks.translate(_ZERO_DIGITS)
+
+
+def may_hold_interval(marks: bytes, start: int, end: int) -> bool:
+    """False when FIGURE_CI_RE surely finds nothing in text[start:end] (``marks`` are the text's digit_marks).
+
+    Most sentences with figures state none with an interval: the marks rule them out before the
+    figure regex is tried at each of their numbers.
+    """
+    return FigureCI.INTERVAL_MARKS_RE.search(marks, start, end) is not None
 
 
 def parse_int(s: str) -> int | None:

@@ -6,6 +6,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import ClassVar
 
 from pipelines.extraction.arms import ArmSet, clean_name, is_control, main_pair, name_before, tokens
 from pipelines.extraction.context import (
@@ -23,7 +24,17 @@ from pipelines.extraction.context import (
     sentence_figure_matches,
 )
 from pipelines.extraction.estimates import Estimate
-from pipelines.extraction.numbers import LEVEL_RE, NUM, P_RE, parse_int, to_float
+from pipelines.extraction.numbers import (
+    FIGURE_CI_FINDER_RE,
+    LEVEL_RE,
+    NUM,
+    P_RE,
+    digit_marks,
+    may_hold_interval,
+    parse_int,
+    to_float,
+    word_matches,
+)
 from pipelines.extraction.prefilter import Prefilter
 from pipelines.extraction.vocab import ENDPOINT_RE
 
@@ -45,6 +56,9 @@ _DIFFERENCE_RE = re.compile(
     r"(?i)(?:\b(?:difference|reduction|improvement|increase|decrease|benefit|gain)\s*(?:of|was|were|=|:|in)?"
     r"|\bby(?: a median of)?|\b(?:less than|greater than|at least|more than|or equal to)|[<>\u2264\u2265])\s*$")
 _LANDMARK_RE = re.compile(r"(?i)(?:\b(?:at|after|over|within|up to|follow-up|followed|duration|for|aged?)\b[^.;()\d]{0,12}|-)$")
+# How far back from a lead's end _LANDMARK_RE's matches start at most: its longest word, 12 characters
+# more, and a newline ending the lead, before which $ also matches.
+_LANDMARK_REACH = len("follow-up") + 12 + 1
 _ARM_PREFIX_RE = re.compile(
     r"^[\s,:]*(?:(?:of|in|for|with|on|among|receiving|given|treated with|assigned to)\s+)?(?:the\s+)?"
     r"(?:(?:treated\s+)?(?:patients|participants|pts|those)\s+)?(?:(?:in|receiving|given|treated with|on|of|with)\s+)?"
@@ -95,6 +109,21 @@ class Item:
     count_of: int | None = None
     rate: bool = False
     row_arm: str | None = None
+
+    def __init__(self, start: int, end: int, value: float | None, unit: str | None, lo: float | None = None,
+                 hi: float | None = None, count: int | None = None, count_of: int | None = None, rate: bool = False,
+                 row_arm: str | None = None) -> None:
+        # Written out as numbers.FigureCI's is, for the compiled build.
+        self.start = start
+        self.end = end
+        self.value = value
+        self.unit = unit
+        self.lo = lo
+        self.hi = hi
+        self.count = count
+        self.count_of = count_of
+        self.rate = rate
+        self.row_arm = row_arm
 
     @property
     def kind(self) -> str:
@@ -182,20 +211,20 @@ def may_hold_items(text: str, start: int, end: int, taken: list[tuple[int, int]]
     return _other_sign(text, start, end)
 
 
-_ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")
-
-
 class Signs:
     """Where a text's digits and the own signs of its figures are (see may_hold_items), found once per article.
 
     Regex scans cost about as much per character as they find; str.find and bytes.find jump to the
-    few places that matter. ``marks`` is the text as bytes, one per character, with b'0' exactly where
-    \\d matches: built only when every character \\d takes is an ASCII digit (see Signs.of).
+    few places that matter. ``marks`` is the text's numbers.digit_marks.
     """
 
     # _OWN_SIGN_RE read on marks: \s there is an ASCII blank (bytes patterns leave out \x1c-\x1f, which
-    # \s takes in str) or b'?', which may stand for a blank beyond ASCII.
-    OWN_SIGN_MARKS_RE = re.compile(rb"0(?=[\s\x1c-\x1f?]?(?:%|mo)|[\s\x1c-\x1f?](?:percentage point|kg)| of 0)")
+    # \s takes in str) or b'?', which may stand for a blank beyond ASCII. Class variables: compiled, a plain
+    # class attribute would be set up again (re.compile included) for every instance.
+    OWN_SIGN_MARKS_RE: ClassVar[re.Pattern[bytes]] = re.compile(
+        rb"0(?=[\s\x1c-\x1f?]?(?:%|mo)|[\s\x1c-\x1f?](?:percentage point|kg)| of 0)")
+    # Where _COUNT_PAIR_SIGN_RE may match, read on marks the same way: a digit, blanks and the word after them.
+    COUNT_PAIR_MARKS_RE: ClassVar[re.Pattern[bytes]] = re.compile(rb"0[\s\x1c-\x1f?]*(?:in|on|with) ")
 
     def __init__(self, text: str, marks: bytes):
         self.text = text
@@ -207,14 +236,8 @@ class Signs:
     @classmethod
     def of(cls, text: str) -> Signs | None:
         """The signs of ``text``; None when some character other than an ASCII digit is one to \\d."""
-        marks = text.encode("ascii", "replace")  # one byte per character, b'?' for the others
-        if not text.isascii():
-            q = marks.find(b"?")
-            while q != -1:
-                if text[q].isdecimal():
-                    return None
-                q = marks.find(b"?", q + 1)
-        return cls(text, marks.translate(_ZERO_DIGITS))
+        marks = digit_marks(text)
+        return None if marks is None else cls(text, marks)
 
     def has_digit(self, start: int, end: int) -> bool:
         return self.marks.find(b"0", start, end) != -1
@@ -245,7 +268,20 @@ class Signs:
             else:
                 return True
             i += 1
-        return _other_sign(self.text, start, end)
+        return self._other_sign(start, end)
+
+    def _other_sign(self, start: int, end: int) -> bool:
+        """_other_sign(text, start, end), trying _COUNT_PAIR_SIGN_RE only where the marks show its opening."""
+        text = self.text
+        if text.find(_RATE_SIGN, start, end) != -1 or _ROW_SIGN_RE.search(text, start, end) is not None:
+            return True
+        find = self.COUNT_PAIR_MARKS_RE.search
+        found = find(self.marks, start, end)
+        while found is not None:
+            if _COUNT_PAIR_SIGN_RE.match(text, found.start(), end) is not None:
+                return True
+            found = find(self.marks, found.start() + 1, end)
+        return False
 
 
 def sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
@@ -259,8 +295,8 @@ def sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
     return _sentence_items(doc, si, estimates)
 
 
-def _sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
-    """sentence_items without its shortcuts."""
+def _sentence_items(doc: Doc, si: int, estimates: list[Estimate], marks: bytes | None = None) -> list[Item]:
+    """sentence_items without its shortcuts (``marks``, the text's digit_marks when given, rule out intervals)."""
     sent = doc.sents[si]
     text = doc.text
     blocked = _blocked(doc, sent.start, sent.end, estimates)
@@ -279,7 +315,8 @@ def _sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
         blocked.add(i.start, i.end)
     for m in _LEVEL_FILTER.finditer(text, sent.start, sent.end, segment):
         blocked.add(m.start(), m.end())
-    for m in sentence_figure_matches(doc, si):
+    with_interval = marks is None or may_hold_interval(marks, sent.start, sent.end)
+    for m in sentence_figure_matches(doc, si) if with_interval else ():
         unit = _unit(m.group("vunit"))
         if unit not in ("%", "months") or not blocked.free(m.start(), m.end("vunit")):
             continue
@@ -288,7 +325,8 @@ def _sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
             continue
         items.append(Item(m.start(), m.end(), val, unit, lo, hi))
         blocked.add(m.start(), m.end())
-    for m in _PLAIN_RE.finditer(text, sent.start, sent.end):
+    # _PLAIN_RE opens as FIGURE_CI_RE does, so the figure finder leads to each of its matches.
+    for m in word_matches(_PLAIN_RE, FIGURE_CI_FINDER_RE, text, sent.start, sent.end, 0):
         if not blocked.free(m.start(), m.end()):
             continue
         val = to_float(m.group("val"))
@@ -354,6 +392,12 @@ class Pair:
     items: list[Item]
     phrases: list[str | None]
     reverse: bool = False
+
+    def __init__(self, items: list[Item], phrases: list[str | None], reverse: bool = False) -> None:
+        # Written out as numbers.FigureCI's is, for the compiled build.
+        self.items = items
+        self.phrases = phrases
+        self.reverse = reverse
 
 
 def _connector(text: str, a: Item, b: Item) -> tuple[str, str] | None:
@@ -568,7 +612,7 @@ def _difference(doc: Doc, si: int, item: Item) -> bool:
     sent = doc.sents[si]
     lead_start = max(sent.start, item.start - 40)
     lead = doc.text[lead_start:item.start]
-    if item.kind == "median" and _LANDMARK_RE.search(lead):
+    if item.kind == "median" and _LANDMARK_RE.search(lead, max(0, len(lead) - _LANDMARK_REACH)):
         return True
     # Most leads end otherwise, and the regex is not tried.
     if not doc.folded[lead_start:item.start].rstrip().endswith(_DIFFERENCE_ENDINGS):
@@ -593,8 +637,11 @@ def _n_near(doc: Doc, si: int, item: Item, phrase_end: int) -> int | None:
     return None
 
 
-def arm_results(doc: Doc, estimates: list[Estimate], arms: ArmSet) -> list[dict]:
-    """Per-arm result records (without article/span keys) of the whole document."""
+def arm_results(doc: Doc, estimates: list[Estimate], arms: ArmSet, signs: Signs | None = None) -> list[dict]:
+    """Per-arm result records (without article/span keys) of the whole document.
+
+    ``signs`` are the text's Signs when the caller has them.
+    """
     out: list[dict] = []
     by_sentence: dict[int, list[Estimate]] = {}
     for e in estimates:
@@ -603,7 +650,8 @@ def arm_results(doc: Doc, estimates: list[Estimate], arms: ArmSet) -> list[dict]
     text = doc.text
     sents = doc.sents
     para = sents[0].para if sents else 0
-    signs = Signs.of(text)
+    if signs is None:
+        signs = Signs.of(text)
     # sentence_items, inlined: most sentences have no number, or none that can be an arm's figure.
     for si in _sentences_with_digits(doc, signs):
         sent = sents[si]
@@ -616,7 +664,8 @@ def arm_results(doc: Doc, estimates: list[Estimate], arms: ArmSet) -> list[dict]
         if not (signs.may_hold_items(sent.start, sent.end, taken) if signs is not None
                 else may_hold_items(text, sent.start, sent.end, taken)):
             continue
-        items = [i for i in _sentence_items(doc, si, sent_est) if not _difference(doc, si, i)]
+        items = [i for i in _sentence_items(doc, si, sent_est, signs.marks if signs is not None else None)
+                 if not _difference(doc, si, i)]
         if not items:
             continue
         for pair in _pairs(doc, si, items):
@@ -747,11 +796,12 @@ def _evidence(doc: Doc, si: int) -> tuple[int, int]:
     return start, end
 
 
-def arm_result_records(doc: Doc, estimates: list[Estimate], arms: ArmSet, article: str) -> list[dict]:
-    """Per-arm result records with spans into the original text, each result once."""
+def arm_result_records(doc: Doc, estimates: list[Estimate], arms: ArmSet, article: str,
+                       signs: Signs | None = None) -> list[dict]:
+    """Per-arm result records with spans into the original text, each result once (``signs``: see arm_results)."""
     out: list[dict] = []
     seen: dict[tuple, int] = {}
-    for rec in arm_results(doc, estimates, arms):
+    for rec in arm_results(doc, estimates, arms, signs):
         key = (rec["statistic"], rec["value"], rec["ci_low"], rec["ci_high"], rec["endpoint"], rec["population"],
                rec["subgroup"], frozenset(tokens(rec["arm"])), rec.pop("_pair"))
         # A figure repeated in another sentence is the same result; within one sentence it is another one.
