@@ -30,6 +30,8 @@ $(STAMP): pyproject.toml requirements.lock
 compiled: $(STAMP)
 	@$(PY) -c "from pipelines.extraction._compiled import main; main()" \
 		|| echo "warning: the extractor could not be compiled; it runs as plain Python"
+	@$(PY) -m pipelines.regex_cache \
+		|| echo "warning: the regex cache could not be made; regexes are compiled at start-up"
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
@@ -61,4 +63,4 @@ bench: $(STAMP) compiled
 	env -u DAGSTER_HOME $(PY) -m tests.bench.bench_pipeline --sizes $(BENCH_SIZES) --repeats 3 $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .dagster warehouse/*.duckdb* warehouse/reports build/mypyc
+	rm -rf $(VENV) .dagster warehouse/*.duckdb* warehouse/reports build/mypyc build/regex-cache

@@ -27,6 +27,8 @@ SOURCE_DIR = Path(__file__).resolve().parent
 BUILD_ROOT = SOURCE_DIR.parents[1] / "build" / "mypyc"
 # The package's own __init__ (which chooses) and this module stay plain Python.
 _PLAIN = {"__init__.py", "_compiled.py"}
+# Plain modules outside the package that compiled ones import: the build type-checks against them.
+DEPENDENCIES = (SOURCE_DIR.parent / "regex_cache.py",)
 
 
 def compiled_modules(source_dir: Path = SOURCE_DIR) -> list[Path]:
@@ -34,9 +36,9 @@ def compiled_modules(source_dir: Path = SOURCE_DIR) -> list[Path]:
 
 
 def source_hash(source_dir: Path = SOURCE_DIR) -> str:
-    """What a build is made from: each compiled module's name and bytes, and the Python it is for."""
+    """What a build is made from: each compiled module's and dependency's name and bytes, and the Python it is for."""
     digest = hashlib.sha256(sys.implementation.cache_tag.encode())
-    for path in compiled_modules(source_dir):
+    for path in [*compiled_modules(source_dir), *DEPENDENCIES]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
@@ -76,6 +78,8 @@ def build(root: Path | None = None) -> Path:
         modules = compiled_modules()
         for path in modules:
             shutil.copy2(path, package / path.name)
+        for path in DEPENDENCIES:
+            shutil.copy2(path, work / "pipelines" / path.name)
         sources = [f"pipelines/extraction/{path.name}" for path in modules]
         subprocess.run([sys.executable, "-m", "mypyc", *sources], cwd=work, check=True, stdout=subprocess.DEVNULL)
         shutil.rmtree(work / "build", ignore_errors=True)

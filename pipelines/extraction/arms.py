@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from pipelines.extraction.context import Doc, doc_cues, population_carried, sentence_index
 from pipelines.extraction.numbers import parse_int
 from pipelines.extraction.prefilter import Openings, Prefilter, fold
 from pipelines.extraction.vocab import ENDPOINT_RE
+from pipelines.regex_cache import compile_regex
 
 _WORD = r"[A-Za-z0-9][\w+\-/.]*"
 _STOP = {"the", "a", "an", "of", "with", "and", "or", "in", "to", "vs", "versus", "patients", "pts", "who",
@@ -23,41 +24,41 @@ _GENERIC = {"therapy", "treatment", "monotherapy", "regimen", "care", "oral", "d
 _NOT_GROUP_WORDS = {"between", "two", "2", "both", "three", "treatment", "research", "study", "smaller", "additional",
                     "across", "balanced", "other", "each", "same", "different", "age", "all", "its", "per", "by",
                     "experimental", "investigational", "intervention", "active", "treated"}
-_CONTROL = re.compile(r"(?i)\b(?:placebo|control|standard|SOC|usual care|TPC|physician|continuation|alone"
-                      r"|observation|PBO|comparator)\b")
+_CONTROL = compile_regex(r"(?i)\b(?:placebo|control|standard|SOC|usual care|TPC|physician|continuation|alone"
+                         r"|observation|PBO|comparator)\b")
 # A control arm named by a word of its own; "alone" only marks the monotherapy side of a comparison.
-_CONTROL_MENTION = re.compile(r"(?i)\b(?:placebo|control|standard|SOC|usual care|TPC|physician|continuation"
-                              r"|observation|PBO|comparator)\b")
-_CUT = re.compile(r"(?i)\s(?:at (?:a )?dose|at \d|\d[\d.]*\s?(?:mg|g|IU|mL|mcg)\b|once|twice|daily|every|administered"
-                  r"|for \d|for up|until|following|stratified|in addition|as |with randomi|\(n\b|in a \d|who\b|on day)")
-_ASSIGN_RE = re.compile(
+_CONTROL_MENTION = compile_regex(r"(?i)\b(?:placebo|control|standard|SOC|usual care|TPC|physician|continuation"
+                                 r"|observation|PBO|comparator)\b")
+_CUT = compile_regex(r"(?i)\s(?:at (?:a )?dose|at \d|\d[\d.]*\s?(?:mg|g|IU|mL|mcg)\b|once|twice|daily|every|administered"
+                     r"|for \d|for up|until|following|stratified|in addition|as |with randomi|\(n\b|in a \d|who\b|on day)")
+_ASSIGN_RE = compile_regex(
     r"(?i)(?=[ra1-3])(?:(?:randomi[sz]ed|randomly (?:assigned|allocated)|assigned|allocated)\b(?: \(?\d:\d\)?| in a \d:\d ratio"
     r"| \(\d:\d ratio\))?(?:[^.;:]{0,25}?)\bto|(?<![\d:])[1-3]:[1-3] to) (?:receive )?(?:either )?(?P<list>[^.;:]{3,220})")
-_EITHER_RE = re.compile(r"(?i)\s(?:with )?either (?P<a>[^,;()]+?) or (?P<b>[^,;()]+?)(?=\s*+(?:\(|,|$))")
-_LIST_SPLIT = re.compile(r"(?i)\s*+(?:\([^()]{0,40}\))?\s*+(?:,\s*+(?:or |and )?|(?<=\s)(?:or|vs\.?|versus)\s|(?<=\s)and\s(?=to\b))")
-_GROUP_RE = re.compile(rf"\b((?:{_WORD} ){{0,2}}{_WORD}) (?:group|arm)\b")
-_N_AFTER_RE = re.compile(r"\(\s*[nN]\s*=\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)\s*[;)]")
-_N_INSIDE_RE = re.compile(r"[(;]\s*(?P<arm>[^,;()]{2,60}?),\s*[nN]\s*=\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)\s*(?=[;)])")
-_N_PATIENTS_RE = re.compile(r"\(\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+) (?:patients|participants|pts)\)")
-_N_OF_RE = re.compile(r"\(\s*\d+ of (?P<n>\d+)\)")
+_EITHER_RE = compile_regex(r"(?i)\s(?:with )?either (?P<a>[^,;()]+?) or (?P<b>[^,;()]+?)(?=\s*+(?:\(|,|$))")
+_LIST_SPLIT = compile_regex(r"(?i)\s*+(?:\([^()]{0,40}\))?\s*+(?:,\s*+(?:or |and )?|(?<=\s)(?:or|vs\.?|versus)\s|(?<=\s)and\s(?=to\b))")
+_GROUP_RE = compile_regex(rf"\b((?:{_WORD} ){{0,2}}{_WORD}) (?:group|arm)\b")
+_N_AFTER_RE = compile_regex(r"\(\s*[nN]\s*=\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)\s*[;)]")
+_N_INSIDE_RE = compile_regex(r"[(;]\s*(?P<arm>[^,;()]{2,60}?),\s*[nN]\s*=\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)\s*(?=[;)])")
+_N_PATIENTS_RE = compile_regex(r"\(\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+) (?:patients|participants|pts)\)")
+_N_OF_RE = compile_regex(r"\(\s*\d+ of (?P<n>\d+)\)")
 _ARM_TEXT = r"(?P<arm>(?:(?! (?:and|or) \d)[^,;.()]){2,60})"
-_ASSIGNED_N_RE = re.compile(
+_ASSIGNED_N_RE = compile_regex(
     r"(?i)(?=[1-9])(?<!\d )(?<![\d,.])(?P<n>\d{1,3}(?:,\d{3})+|\d{2,})(?: (?:patients|pts|participants))?(?: were)?"
     rf"(?: randomly)? (?:assigned|randomi[sz]ed|allocated|R) to (?:receive )?(?:the )?{_ARM_TEXT}")
-_ASSIGNED_NEXT_RE = re.compile(
+_ASSIGNED_NEXT_RE = compile_regex(
     rf"(?i)^,?\s*(?:and\s+)?(?P<n>\d{{1,3}}(?:,\d{{3}})+|\d{{2,}}) to (?:receive )?(?:the )?{_ARM_TEXT}")
-_NAME_DELIM = re.compile(r"(?i)[;:,()]|\.(?!\d)|\b(?:with|to|for|given|received|receiving|in|of|that|than|who|or|vs|versus"
-                         r"|results|on)\b")
-_NOT_ARM = re.compile(r"(?i)%|[<>\u2264\u2265]|\b(?:disease|cohort|population|subgroup|patients|pts|participants"
-                      r"|cancer|tumou?rs?|mutations?|mutated|mutant|altered|alterations?|wild-type|positive|negative)\b|^(?:treatment|therapy|study|trial|randomi[sz]ation)$")
-_ASSIGNED_LIST_RE = re.compile(
+_NAME_DELIM = compile_regex(r"(?i)[;:,()]|\.(?!\d)|\b(?:with|to|for|given|received|receiving|in|of|that|than|who|or|vs|versus"
+                            r"|results|on)\b")
+_NOT_ARM = compile_regex(r"(?i)%|[<>\u2264\u2265]|\b(?:disease|cohort|population|subgroup|patients|pts|participants"
+                         r"|cancer|tumou?rs?|mutations?|mutated|mutant|altered|alterations?|wild-type|positive|negative)\b|^(?:treatment|therapy|study|trial|randomi[sz]ation)$")
+_ASSIGNED_LIST_RE = compile_regex(
     r"(?i)(?=[ra])(?:randomi[sz]ed|randomly assigned|assigned|allocated)(?: \(?\d:\d\)?)?(?:,\s*+(?:including\s+)?|\s++)"
     rf"(?P<n>\d{{1,3}}(?:,\d{{3}})+|\d{{2,}})(?: (?:patients|participants|pts))? to (?:receive )?(?:the )?{_ARM_TEXT}")
-_N_PATIENTS_NAMED_RE = re.compile(r"\((?P<n>\d{1,3}(?:,\d{3})+|\d+) (?:patients|participants)[;,] (?:the )?(?P<arm>[^()]{2,60}?)\)")
-_SIZES_RESPECTIVELY_RE = re.compile(
+_N_PATIENTS_NAMED_RE = compile_regex(r"\((?P<n>\d{1,3}(?:,\d{3})+|\d+) (?:patients|participants)[;,] (?:the )?(?P<arm>[^()]{2,60}?)\)")
+_SIZES_RESPECTIVELY_RE = compile_regex(
     r"\(\s*(?P<list>\d[\d,]*(?:\s*,\s*(?:and\s+)?\d[\d,]*|\s+and\s+\d[\d,]*)+)\s+(?:patients|participants|pts)?"
     r",?\s*respectively\s*\)")
-_AMONG_N_RE = re.compile(r"(?i)\bamong the (?P<n>\d{1,3}(?:,\d{3})+|\d{2,}) (?:patients|pts|participants) in the (?P<arm>[^,;.()]{2,50}?) (?:arm|group)\b")
+_AMONG_N_RE = compile_regex(r"(?i)\bamong the (?P<n>\d{1,3}(?:,\d{3})+|\d{2,}) (?:patients|pts|participants) in the (?P<arm>[^,;.()]{2,50}?) (?:arm|group)\b")
 
 
 class _Places:
@@ -132,7 +133,7 @@ def _compared_matches(text: str, places: _Places) -> list[re.Match]:
 _AMONG_N_OPENINGS = Openings(_AMONG_N_RE)
 
 # What a match of _ASSIGNED_N_RE holds before its verb, in lower case, up to the verb.
-_BEFORE_VERB_RE = re.compile(r"(?<![\d,.])[1-9][\d,]*(?: (?:patients|pts|participants))?(?: were)?(?: randomly)?\Z")
+_BEFORE_VERB_RE = compile_regex(r"(?<![\d,.])[1-9][\d,]*(?: (?:patients|pts|participants))?(?: were)?(?: randomly)?\Z")
 _WORDS_BEFORE_VERB = len(" participants were randomly")
 
 
@@ -167,22 +168,22 @@ def _assigned_n_matches(text: str, folded: str, places: _Places | None = None) -
 
 
 # Every match of _N_INSIDE_RE holds this; most articles have none.
-_N_INSIDE_SIGN_RE = re.compile(r",\s*[nN]\s*=")
+_N_INSIDE_SIGN_RE = compile_regex(r",\s*[nN]\s*=")
 
 # An article compares a handful of arms; more names than this are noise, and capping them bounds the work.
 MAX_ARMS = 12
 
 
 _JOINER = r"(?:\s*(?:\bplus\b|\band\b|\bwith\b|\+|-|/)\s*|\s+)"
-_NAME_WORD_SPLIT = re.compile(r"\s*(?:\bplus\b|\band\b|\bwith\b|\+|/)\s*|\s+")
-_TOKEN_RE = re.compile(r"[a-z0-9]+")
+_NAME_WORD_SPLIT = compile_regex(r"\s*(?:\bplus\b|\band\b|\bwith\b|\+|/)\s*|\s+")
+_TOKEN_RE = compile_regex(r"[a-z0-9]+")
 
 
 @lru_cache(maxsize=512)
 def _name_pattern(name: str) -> re.Pattern:
     """'imlunestrant plus abemaciclib' also matches 'imlunestrant-abemaciclib' and 'imlunestrant + abemaciclib'."""
     words = [w for w in _NAME_WORD_SPLIT.split(name) if w]
-    return re.compile(r"\b" + _JOINER.join(re.escape(w) for w in words) + r"\b", re.IGNORECASE)
+    return compile_regex(r"\b" + _JOINER.join(re.escape(w) for w in words) + r"\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=4096)
@@ -203,11 +204,11 @@ def tokens(name: str) -> frozenset[str]:
     return frozenset(w for w in _TOKEN_RE.findall(name.lower()) if w not in _STOP and len(w) > 1)
 
 
-_PAREN_WITH_NUMBER = re.compile(r"\s*\([^()]*\d[^()]*\)?")
-_LEAD_WORD = re.compile(r"(?i)^(?:the|a|an|to|receive|either|those|patients|with|in|on)\s+")
-_LEAD_WORD_AGAIN = re.compile(r"(?i)^(?:the|a|an|to|receive|either|and|or|oral|intravenous|subcutaneous)\s+")
-_COMBINATION_OF = re.compile(r"(?i)^(?:the )?combination of\s+")
-_GROUP_SUFFIX = re.compile(r"(?i)\s+(?:group|arm)s?$")
+_PAREN_WITH_NUMBER = compile_regex(r"\s*\([^()]*\d[^()]*\)?")
+_LEAD_WORD = compile_regex(r"(?i)^(?:the|a|an|to|receive|either|those|patients|with|in|on)\s+")
+_LEAD_WORD_AGAIN = compile_regex(r"(?i)^(?:the|a|an|to|receive|either|and|or|oral|intravenous|subcutaneous)\s+")
+_COMBINATION_OF = compile_regex(r"(?i)^(?:the )?combination of\s+")
+_GROUP_SUFFIX = compile_regex(r"(?i)\s+(?:group|arm)s?$")
 
 
 @lru_cache(maxsize=4096)
@@ -224,13 +225,13 @@ def _clean(name: str) -> str:
 
 # Words that only ever join a sentence to the next one; inside a name they show it ran past a sentence end.
 _SENTENCE_OPENERS = {"The", "This", "These", "In", "Among", "After", "For", "During", "However", "Overall"}
-_PURE_NUMBER = re.compile(r"^[(\[]?\d[\d.,%]*[)\]]?$|^\d+(?:\.\d+)+\.")
-_NOT_NAME_START = re.compile(r"(?i)^(?:each|both|with|without|and|or|to|of|day|cycle|than)\b")
-_COMBINATION = re.compile(r"(?i)\b(?:combination|doublet|triplet|combined regimen)\b")
+_PURE_NUMBER = compile_regex(r"^[(\[]?\d[\d.,%]*[)\]]?$|^\d+(?:\.\d+)+\.")
+_NOT_NAME_START = compile_regex(r"(?i)^(?:each|both|with|without|and|or|to|of|day|cycle|than)\b")
+_COMBINATION = compile_regex(r"(?i)\b(?:combination|doublet|triplet|combined regimen)\b")
 _COMBINATION_FILTER = Prefilter(_COMBINATION)
 _CONTROL_MENTION_FILTER = Prefilter(_CONTROL_MENTION)
-_COMBINED_WITH = re.compile(r"(?i)\s(?:in combination|combined|each|both) with\b.*")
-_PATIENTS_SUFFIX = re.compile(r"(?i)(?:-treated)?\s+(?:patients|participants|pts)$|-treated$")
+_COMBINED_WITH = compile_regex(r"(?i)\s(?:in combination|combined|each|both) with\b.*")
+_PATIENTS_SUFFIX = compile_regex(r"(?i)(?:-treated)?\s+(?:patients|participants|pts)$|-treated$")
 
 
 @lru_cache(maxsize=4096)
@@ -640,7 +641,7 @@ _CONTROL_WORDS = {"placebo", "control", "standard", "soc", "usual", "tpc", "phys
                   "observation", "pbo", "comparator"}
 
 
-_NEXT_WORD = re.compile(r"[ -]([A-Za-z][\w/+-]*)")
+_NEXT_WORD = compile_regex(r"[ -]([A-Za-z][\w/+-]*)")
 
 
 def _as_written(text: str, start: int, stop: int, name: str, end: int) -> str:
@@ -668,7 +669,7 @@ def main_pair(names: list[str]) -> list[str]:
 
 
 # A list item of a design sentence that is a number or an aim, not a treatment.
-_NOT_AN_ARM_ITEM = re.compile(r"\s*(?:\d|(?:evaluate|assess|compare|determine|identify|test)\b)")
+_NOT_AN_ARM_ITEM = compile_regex(r"\s*(?:\d|(?:evaluate|assess|compare|determine|identify|test)\b)")
 
 
 def article_arms(doc: Doc, estimates) -> ArmSet:
@@ -722,18 +723,18 @@ def _randomized(arms: ArmSet) -> list[str]:
 
 
 # A design sentence naming both arms: "the trial compared A plus B with placebo plus B in ...".
-_COMPARED_RE = re.compile(r"(?i)(?=[cte])\b(?:compared|comparing|tested|evaluated) (?!with\b|to\b|the (?:efficacy|safety)\b)"
-                          r"(?P<a>[^,;.()]{2,60}?) (?:with|to|versus|vs\.?|against) (?P<b>[^,;.()]{2,60}?)"
-                          r"(?= (?:in|among|for|as|after)\b|[,.;]|$)")
-_VS_PAIR_RE = re.compile(r"(?<![\w+/-])(?P<x>[A-Za-z][\w+/-]{1,40}) (?:vs\.?|versus) (?P<y>[A-Za-z][\w+/-]{1,40})(?![\w+/-])")
+_COMPARED_RE = compile_regex(r"(?i)(?=[cte])\b(?:compared|comparing|tested|evaluated) (?!with\b|to\b|the (?:efficacy|safety)\b)"
+                             r"(?P<a>[^,;.()]{2,60}?) (?:with|to|versus|vs\.?|against) (?P<b>[^,;.()]{2,60}?)"
+                             r"(?= (?:in|among|for|as|after)\b|[,.;]|$)")
+_VS_PAIR_RE = compile_regex(r"(?<![\w+/-])(?P<x>[A-Za-z][\w+/-]{1,40}) (?:vs\.?|versus) (?P<y>[A-Za-z][\w+/-]{1,40})(?![\w+/-])")
 _NOT_VS_WORDS = {"months", "patients", "group", "arm", "the", "a", "an", "those", "and", "or", "with", "without",
                  "baseline", "weeks", "years", "days", "rates", "rate", "events", "median", "mean", "each"}
 
 
 # Each takes only the blank before its word, so that anchors sharing characters ('A vs vs B') are all
 # found; opening with that blank lets the engine jump from blank to blank.
-_GROUP_ANCHOR = re.compile(r" (?=(?:group|arm)\b)")
-_VS_ANCHOR = re.compile(r" (?=(?:vs\.?|versus) )")
+_GROUP_ANCHOR = compile_regex(r" (?=(?:group|arm)\b)")
+_VS_ANCHOR = compile_regex(r" (?=(?:vs\.?|versus) )")
 
 
 def _anchored(regex: re.Pattern, anchor: re.Pattern, text: str, before: int, after: int,
@@ -852,8 +853,8 @@ def name_before(text: str, pos: int) -> str:
     return _clean(" ".join(tail.split()[-5:]))
 
 
-_N_EQUALS_NEXT = re.compile(r"\s*\(\s*n\s*=", re.IGNORECASE)
-_SIZE_LIST_NUMBER = re.compile(r"\d[\d,]*")
+_N_EQUALS_NEXT = compile_regex(r"\s*\(\s*n\s*=", re.IGNORECASE)
+_SIZE_LIST_NUMBER = compile_regex(r"\d[\d,]*")
 
 
 def _sizes(doc: Doc, arms: ArmSet, places: _Places | None = None) -> list[tuple[str, int, int, int]]:

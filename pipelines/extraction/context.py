@@ -18,20 +18,21 @@ from pipelines.extraction.vocab import (
     endpoint_mentions,
     population_cues,
 )
+from pipelines.regex_cache import compile_regex
 
-_DEFINITION_RE = re.compile(r"\b(?:included|includes|defined as|consist(?:ed|s)? of|comprising|comprised)\b",
-                            re.IGNORECASE)
-_ABBR_RE = re.compile(r"\(([A-Z][A-Za-z0-9/]{1,7})\)")
-_COMPOSITE_LIST_RE = re.compile(r"(?i)(?:composite|primary)[^;():.]{0,60}?\bof\b")
-_LIST_STOP_RE = re.compile(r"[;():.]|\b(?:occurred|was|were|is)\b")
+_DEFINITION_RE = compile_regex(r"\b(?:included|includes|defined as|consist(?:ed|s)? of|comprising|comprised)\b",
+                               re.IGNORECASE)
+_ABBR_RE = compile_regex(r"\(([A-Z][A-Za-z0-9/]{1,7})\)")
+_COMPOSITE_LIST_RE = compile_regex(r"(?i)(?:composite|primary)[^;():.]{0,60}?\bof\b")
+_LIST_STOP_RE = compile_regex(r"[;():.]|\b(?:occurred|was|were|is)\b")
 # Sentences saying who was enrolled describe the trial population, not a subgroup of it.
-_ENROLMENT_RE = re.compile(r"(?i)\b(?:enrolled|randomly assigned|were randomi[sz]ed|randomi[sz]ed \d+|eligible|inclusion)\b")
-_RESULT_RE = re.compile(r"\d\s?%|\d (?:months|mo)\b|\(\s*[nN]\s*=")
+_ENROLMENT_RE = compile_regex(r"(?i)\b(?:enrolled|randomly assigned|were randomi[sz]ed|randomi[sz]ed \d+|eligible|inclusion)\b")
+_RESULT_RE = compile_regex(r"\d\s?%|\d (?:months|mo)\b|\(\s*[nN]\s*=")
 # Context is carried back at most this many sentences within a paragraph.
 LOOK_BACK = 6
 MAX_ABBREVIATIONS = 24
-_SUBGROUP_ANAPHORA_RE = re.compile(r"\b(?:this|that|the same) (?:subgroup|population|cohort|subset)\b",
-                                   re.IGNORECASE)
+_SUBGROUP_ANAPHORA_RE = compile_regex(r"\b(?:this|that|the same) (?:subgroup|population|cohort|subset)\b",
+                                      re.IGNORECASE)
 
 
 @dataclass
@@ -117,7 +118,7 @@ def prepare(original: str) -> Doc:
     doc.enrolment = frozenset(t.start for t in enrolment)
     doc.abbreviations = _learn_abbreviations(doc)
     if doc.abbreviations:
-        doc.abbreviation_re = re.compile(r"\b(?:" + "|".join(map(re.escape, doc.abbreviations)) + r")\b")
+        doc.abbreviation_re = compile_regex(r"\b(?:" + "|".join(map(re.escape, doc.abbreviations)) + r")\b")
     return doc
 
 
@@ -181,7 +182,7 @@ def _unwrap_by_characters(norm: Normalized, sents: list[Sentence]) -> Normalized
     return Normalized("".join(chars), norm.starts, norm.ends, norm.original)
 
 
-_LETTERS_RE = re.compile(r"[A-Za-z]+")
+_LETTERS_RE = compile_regex(r"[A-Za-z]+")
 
 
 def _learn_abbreviations(doc: Doc) -> dict[str, str]:
@@ -420,7 +421,7 @@ def _is_heading(doc: Doc, j: int) -> bool:
                                                                doc.sents[j + 1].para != sent.para)
 
 
-_SUBGROUP_WORD_RE = re.compile(r"(?i)subgroups?\b")
+_SUBGROUP_WORD_RE = compile_regex(r"(?i)subgroups?\b")
 
 
 def heading_frame(doc: Doc, si: int) -> Population | None:

@@ -32,27 +32,28 @@ from pipelines.extraction.numbers import (
 )
 from pipelines.extraction.prefilter import Prefilter
 from pipelines.extraction.vocab import load_subgroups, regex_requirements
+from pipelines.regex_cache import compile_regex
 
 RATIO_MEASURES = ("HR", "OR", "RR", "IRR")
-_TRAILING_POP_RE = re.compile(r"[\s)\],;]*+(?:in|among|for) (?:the |those |patients |pts )?")
-_TRAILING_END_RE = re.compile(r"\b(?:and|or|but|while|whereas)\b|[,;()]")
-_TRAILING_ENDPOINT_RE = re.compile(r"[\s)\],;]*+for (?:the |a )?")
-_ELLIPTIC_NEGATION_RE = re.compile(r"(?:^|\b(?:and|or|but|vs\.?|versus) )(?:in )?(?:those |patients |pts )?without\W*$",
-                                   re.IGNORECASE)
-_ELLIPTIC_LEVEL_RE = re.compile(r"^[\s,;)\]]*(?:(?:or|and) )?(?P<level>[\w+\-<>=≥≤.]{1,20})[\s,:]*$")
-_RESPECTIVELY_RE = re.compile(r"\brespectively\b")
-_SIGNIFICANT_NEG_RE = re.compile(
+_TRAILING_POP_RE = compile_regex(r"[\s)\],;]*+(?:in|among|for) (?:the |those |patients |pts )?")
+_TRAILING_END_RE = compile_regex(r"\b(?:and|or|but|while|whereas)\b|[,;()]")
+_TRAILING_ENDPOINT_RE = compile_regex(r"[\s)\],;]*+for (?:the |a )?")
+_ELLIPTIC_NEGATION_RE = compile_regex(r"(?:^|\b(?:and|or|but|vs\.?|versus) )(?:in )?(?:those |patients |pts )?without\W*$",
+                                      re.IGNORECASE)
+_ELLIPTIC_LEVEL_RE = compile_regex(r"^[\s,;)\]]*(?:(?:or|and) )?(?P<level>[\w+\-<>=≥≤.]{1,20})[\s,:]*$")
+_RESPECTIVELY_RE = compile_regex(r"\brespectively\b")
+_SIGNIFICANT_NEG_RE = compile_regex(
     r"\b(?:not (?:statistically )?significant(?:ly)?|no (?:statistically )?significant|did not (?:reach|achieve)"
     r" (?:statistical )?significance|non-?significant|not statistically|no statistical(?:ly)? (?:significant )?difference"
     r"|was not (?:formally )?(?:tested|significant))",
     re.IGNORECASE)
-_SIGNIFICANT_POS_RE = re.compile(r"\bsignifican(?:t|tly|ce)\b", re.IGNORECASE)
+_SIGNIFICANT_POS_RE = compile_regex(r"\bsignifican(?:t|tly|ce)\b", re.IGNORECASE)
 _SIGNIFICANT_NEG_FILTER = Prefilter(_SIGNIFICANT_NEG_RE)
 _SIGNIFICANT_POS_FILTER = Prefilter(_SIGNIFICANT_POS_RE)
 
-_DIGIT_RE = re.compile(r"\d")
-_DECIMAL_RE = re.compile(r"\d\.\d")
-_CLOSING_RE = re.compile(r"[\s)\]]*")
+_DIGIT_RE = compile_regex(r"\d")
+_DECIMAL_RE = compile_regex(r"\d\.\d")
+_CLOSING_RE = compile_regex(r"[\s)\]]*")
 
 
 @dataclass
@@ -114,7 +115,7 @@ class Estimate:
         return p.end if p and p.end > end else end
 
 
-_BRACKET_RE = re.compile(r"[()\[\]]")
+_BRACKET_RE = compile_regex(r"[()\[\]]")
 
 
 def _after_window(text: str, start: int, limit: int) -> int:

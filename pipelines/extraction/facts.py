@@ -7,8 +7,9 @@ from collections import Counter
 
 from pipelines.extraction.prefilter import Openings, fold, required_texts
 from pipelines.extraction.text import normalize
+from pipelines.regex_cache import compile_regex
 
-_NCT_RE = re.compile(r"\bNCT\s?0?(\d{7,8})\b", re.IGNORECASE)
+_NCT_RE = compile_regex(r"\bNCT\s?0?(\d{7,8})\b", re.IGNORECASE)
 # A trial name: a word with two capitals (KEYNOTE, CheckMate, TROPiCS) or a camel-cased word ending in a
 # capital (monarchE, OlympiA), optionally followed by a number or a capitalised part (EMBER-3,
 # CheckMate 77T, DESTINY-Breast04, EMPEROR-Preserved, ENGAGE AF-TIMI 48).
@@ -23,7 +24,7 @@ _ACRONYM = (r"(?!(?:I{1,3}|IV|V)\b)(?:[A-Z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*|[a-z]{3
 # (name + way, tried in turn) would: a name followed by one of the ways cannot be followed by another,
 # nor be a shorter or longer reading of a name followed by another (a name holds no ',', '(' or a
 # lower-case word after a blank). "trial (X)", tried in between before, cannot start where a name does.
-_NEAR_TRIAL_RE = re.compile(
+_NEAR_TRIAL_RE = compile_regex(
     r"(?=[A-Za-z(])(?:(?<!\w)|(?=\())(?:"
     rf"(?:\b(?:(?i:phase)\s?(?:[1-3]|I{{1,3}})[ab]?(?:/(?:[1-3]|I{{1,3}}))?|the|in)\s+)(?P<a>{_ACRONYM})"
     rf"(?=\s+(?:\([^()]{{0,40}}\)\s+)?(?:trial|study|Trial|Study|investigators|analysis)\b)"
@@ -60,7 +61,7 @@ _CONDITIONS = (
     (("peripheral artery disease",), "peripheral artery disease"),
     (("cardiovascular disease",), "cardiovascular disease"),
 )
-_PHASE_RE = re.compile(r"\bphase\s?(?P<p>III|II|I|[1-4])(?:[ab])?(?:\s?/\s?(?P<q>III|II|[1-4]))?\b", re.IGNORECASE)
+_PHASE_RE = compile_regex(r"\bphase\s?(?P<p>III|II|I|[1-4])(?:[ab])?(?:\s?/\s?(?P<q>III|II|[1-4]))?\b", re.IGNORECASE)
 _ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4"}
 _DESIGN_TERMS = (
     ("randomized", r"\brandomi[sz]ed\b"),
@@ -71,21 +72,21 @@ _DESIGN_TERMS = (
     ("factorial", r"\bfactorial\b"),
     ("crossover", r"\bcross-?over\b"),
 )
-_RATING_RE = re.compile(r"Evidence Rating Level:\s*(?P<r>\d\s*\([A-Za-z ]+\))", re.IGNORECASE)
+_RATING_RE = compile_regex(r"Evidence Rating Level:\s*(?P<r>\d\s*\([A-Za-z ]+\))", re.IGNORECASE)
 
 
 # A title that ends by naming its trial in parentheses: "... breast cancer (SOLAR-1)."
-_TITLE_PAREN_RE = re.compile(rf"\((?P<a>{_ACRONYM})\)\s*[.:]?\s*$")
-_NAME_RE = re.compile(rf"\b{_ACRONYM}\b")
-_NAME_HEAD_SPLIT = re.compile(r"[- ]")
-_ROMAN_NUMERAL_RE = re.compile(r"[IVX]+[A-C]?")
-_DIGIT_RE = re.compile(r"\d")
-_SEPARATED_NUMBER_RE = re.compile(r"[-\s]\d")
-_BLANKS_RE = re.compile(r"\s+")
-_WORD_OR_NUMBER_RE = re.compile(r"[A-Za-z]+|\d+")
+_TITLE_PAREN_RE = compile_regex(rf"\((?P<a>{_ACRONYM})\)\s*[.:]?\s*$")
+_NAME_RE = compile_regex(rf"\b{_ACRONYM}\b")
+_NAME_HEAD_SPLIT = compile_regex(r"[- ]")
+_ROMAN_NUMERAL_RE = compile_regex(r"[IVX]+[A-C]?")
+_DIGIT_RE = compile_regex(r"\d")
+_SEPARATED_NUMBER_RE = compile_regex(r"[-\s]\d")
+_BLANKS_RE = compile_regex(r"\s+")
+_WORD_OR_NUMBER_RE = compile_regex(r"[A-Za-z]+|\d+")
 
 
-_WORD_CHAR = re.compile(r"\w")
+_WORD_CHAR = compile_regex(r"\w")
 
 
 class _Term:
@@ -98,7 +99,7 @@ class _Term:
 
     def __init__(self, pattern: str):
         self.at_word = pattern.startswith(r"\b")
-        self.regex = re.compile((pattern[2:] if self.at_word else pattern).lower())
+        self.regex = compile_regex((pattern[2:] if self.at_word else pattern).lower())
         # Strings one of which every match holds: most articles name none of the terms, which `in` tells
         # faster than the regex engine.
         self.needed = required_texts(self.regex.pattern)
@@ -143,7 +144,7 @@ _TRIAL_WORDS = ("trial", "study", "Trial", "Study", "investigators", "analysis",
 # 'SYN-0000' at 'SY'): a stretch without one names no trial. Written to open with the capital, which
 # lets the engine skip to the capitals (the look-behind may also see the character before the stretch,
 # which only lets a stretch be read in vain).
-_NAME_CAPITAL_RE = re.compile(r"[A-Z](?<=[A-Za-z0-9][A-Z])")
+_NAME_CAPITAL_RE = compile_regex(r"[A-Z](?<=[A-Za-z0-9][A-Z])")
 
 
 # The trial words as fold() writes them, each with the spellings of it _TRIAL_WORDS holds: one scan of

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
+from pipelines.regex_cache import compile_regex
+
 NUM = r"-?(?:\d+(?:\.\d+)?|\.\d+)"
 _UNIT = (r"\s?%|\s(?:percentage points?|kg|months?|mo|years?|weeks?|days?|points?|mm ?Hg"
          r"|per 100 (?:patient|person)-years)")
@@ -15,7 +17,7 @@ _UNIT = (r"\s?%|\s(?:percentage points?|kg|months?|mo|years?|weeks?|days?|points
 # Possessive quantifiers keep the scan linear on long runs of blanks.
 _LVL = r"(?P<lvl{k}>\d{{2}}(?:\.\d)?)\s?%\s*+"
 _CIWORD = r"(?P<ci{k}>(?:CIs?|confidence inter(?:val|nal)s?)(?:\s*+[\[(]CIs?[\])])?\s*+[,:;=]?\s*+[(\[]?\s*+)"
-FIGURE_CI_RE = re.compile(
+FIGURE_CI_RE = compile_regex(
     rf"(?=[-.\d])(?<![\w.])(?P<val>{NUM})(?![\d])(?P<vunit>{_UNIT})?+"
     r"\s*+[,;:]?\s*+"
     rf"(?:(?P<open>[(\[])\s*+(?:{_LVL.format(k=1)})?{_CIWORD.format(k=1)}?|(?:{_LVL.format(k=2)})?{_CIWORD.format(k=2)})"
@@ -35,7 +37,7 @@ _CUE_PARTS = (
            r"|\bARD\b|\u0394"),
 )
 # Cues start words, and with one of these letters: the scan skips other positions quickly.
-CUE_RE = re.compile("(?=[HOIRMAETBhoirmaetb\u0394])(?<![A-Za-z0-9])(?:" + "|".join(f"(?P<{name}>{pat})" for name, pat in _CUE_PARTS) + ")")
+CUE_RE = compile_regex("(?=[HOIRMAETBhoirmaetb\u0394])(?<![A-Za-z0-9])(?:" + "|".join(f"(?P<{name}>{pat})" for name, pat in _CUE_PARTS) + ")")
 
 
 def word_matches(regex: re.Pattern, finder: re.Pattern, text: str, start: int, end: int,
@@ -75,18 +77,18 @@ def word_matches(regex: re.Pattern, finder: re.Pattern, text: str, start: int, e
     return out
 
 
-NOT_AN_ESTIMATE_RE = re.compile(
+NOT_AN_ESTIMATE_RE = compile_regex(
     r"number needed|\bNNTs?\b|posterior|powered|to detect|(?i:per (?:\d+[- ])?(?:point|unit|%|SD))",
 )
 
-P_RE = re.compile(
+P_RE = compile_regex(
     r"(?<![A-Za-z])(?:(?i:two-sided|one-sided|nominal|log-rank)\s++)?[Pp](?:\s?-?(?i:values?))?\s*+"
     r"(?P<rel>[<>=\u2264\u2265])\s*+(?P<num>\d*\.\d+|\d+)"
     r"(?:\s*+[\u00d7x*]\s*+10\s*+(?:\^\s*+)?(?P<neg>-)?\s*+(?P<exp>\d{1,3}))?",
 )
-BARE_P_RE = re.compile(r"[;,]\s*+(?P<rel>[<=>])\s*+(?P<num>0?\.\d+)")
-INTERACTION_RE = re.compile(r"(?i:interaction|heterogeneity|trend|noninferiority|non-inferiority)")
-LEVEL_RE = re.compile(r"(?P<lvl>\d{2}(?:\.\d)?)\s?%\s*+(?:CIs?\b|confidence inter(?:val|nal))")
+BARE_P_RE = compile_regex(r"[;,]\s*+(?P<rel>[<=>])\s*+(?P<num>0?\.\d+)")
+INTERACTION_RE = compile_regex(r"(?i:interaction|heterogeneity|trend|noninferiority|non-inferiority)")
+LEVEL_RE = compile_regex(r"(?P<lvl>\d{2}(?:\.\d)?)\s?%\s*+(?:CIs?\b|confidence inter(?:val|nal))")
 
 
 # Dataclasses made per figure (these, and Estimate, Item, Pair, ArmSet) write out their __init__: the one
@@ -109,7 +111,7 @@ class FigureCI:
     # (no digit or '.' follows it), its unit, the separator and the first character of the high end. A blank is
     # an ASCII one (bytes patterns leave \x1c-\x1f out of \s) or b'?', which may stand for one beyond ASCII.
     # Kept on the class, apart from the module's patterns, which are all read on text.
-    INTERVAL_MARKS_RE: ClassVar[re.Pattern[bytes]] = re.compile(
+    INTERVAL_MARKS_RE: ClassVar[re.Pattern[bytes]] = compile_regex(
         rb"0(?![0.])(?:[\s\x1c-\x1f?]?%|[\s\x1c-\x1f?](?:months?|kg|years?|weeks?))?"
         rb"[\s\x1c-\x1f?]*+(?:-|to|,|;)[\s\x1c-\x1f?]*+[-.0nN]")
 
@@ -183,7 +185,7 @@ class Cue:
         self.measure = measure
 
 
-_BARE_AFTER_CUE_RE = re.compile(
+_BARE_AFTER_CUE_RE = compile_regex(
     r"(?:\s*+\[[A-Za-z]{2,4}\])?(?:\s*+\([A-Za-z]{2,4}\))?\s*+(?:[,:=]|\bof\b|\bwas\b|\bwere\b)?\s*+"
     r"(?P<val>\d{1,2}\.\d{1,4})(?![\d.]|\s?%|\s(?:months?|mo|years?|weeks?)\b)")
 
@@ -228,9 +230,9 @@ def _rel(sym: str) -> str:
     return {"\u2264": "<", "\u2265": ">"}.get(sym, sym)
 
 
-_OTHER_P_BEFORE_RE = re.compile(r"(?i)(?:interaction|heterogeneity|trend)\W*$|required|threshold")
-_OTHER_P_NAMED_RE = re.compile(r"(?i)-?\s*(?:interaction|heterogeneity|trend)")
-_OTHER_P_AFTER_RE = re.compile(r"(?i)\s*for\s+(?:non-?inferiority|interaction|trend|heterogeneity)")
+_OTHER_P_BEFORE_RE = compile_regex(r"(?i)(?:interaction|heterogeneity|trend)\W*$|required|threshold")
+_OTHER_P_NAMED_RE = compile_regex(r"(?i)-?\s*(?:interaction|heterogeneity|trend)")
+_OTHER_P_AFTER_RE = compile_regex(r"(?i)\s*for\s+(?:non-?inferiority|interaction|trend|heterogeneity)")
 
 
 def _not_the_estimate_p(text: str, m: re.Match) -> bool:
@@ -274,20 +276,20 @@ def measure_cues(text: str, start: int, end: int) -> list[Cue]:
 # these (IGNORECASE letters of the words are among the ASCII ones CUE_RE's look-ahead allows); the finder's
 # match is the character before it. Its look-ahead at the first letter turns most words away before the
 # alternatives are tried one by one.
-_CUE_FINDER_RE = re.compile(
+_CUE_FINDER_RE = compile_regex(
     r"[^A-Za-z0-9](?=[HOIRMAETBhoirmaetb\u0394])"
     r"(?:HR|OR|IRR|RR|MD|ARD|\u0394|[Hh](?i:azard ratio)|[Oo](?i:dds ratio)|[Ii](?i:ncidence rate ratio)"
     r"|[Rr](?i:ate ratio|isk ratio|elative risk|isk difference)|[Mm](?i:ean difference)|[Aa](?i:bsolute)"
     r"|[Ee](?i:stimated)|[Tt](?i:reatment)|[Bb](?i:etween-group))")
 # A p-value follows a character other than an ASCII letter and opens with one of P_RE's words or with its 'p'
 # and relation.
-_P_FINDER_RE = re.compile(r"[^A-Za-z](?:(?i:two-sided|one-sided|nominal|log-rank)|[Pp](?:\s?-?(?i:values?))?\s*+"
-                          r"[<>=\u2264\u2265])")
+_P_FINDER_RE = compile_regex(r"[^A-Za-z](?:(?i:two-sided|one-sided|nominal|log-rank)|[Pp](?:\s?-?(?i:values?))?\s*+"
+                             r"[<>=\u2264\u2265])")
 # A figure starts with a digit, '.' or '-' that does not follow a word character or '.' (FIGURE_CI_RE's
 # look-behind, two characters wide here since it comes after that first character). The finder's first
 # character is '-', '.', 0-9 or any beyond ASCII (where every digit but 0-9 is): a table of bits, read
 # far faster than \d's look-up of every character's category.
-FIGURE_CI_FINDER_RE = re.compile(r"[^\x00-,/:-\x7f](?<![\w.].)")
+FIGURE_CI_FINDER_RE = compile_regex(r"[^\x00-,/:-\x7f](?<![\w.].)")
 
 
 _ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from pipelines.regex_cache import compile_regex
+
 # re.IGNORECASE equates an ASCII letter only with itself, its other case and these four.
 _FOLD_NON_ASCII = {"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"}
 _ASCII_LOWER_BYTES = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
@@ -51,8 +53,8 @@ def fold_lowered(lowered: str) -> str:
     return folded
 
 
-_FLAG_GROUP = re.compile(r"\(\?[aiLmsux-]")
-_BOUNDS = re.compile(r"\{\d*(?:,\d*)?\}")
+_FLAG_GROUP = compile_regex(r"\(\?[aiLmsux-]")
+_BOUNDS = compile_regex(r"\{\d*(?:,\d*)?\}")
 
 
 def required_texts(pattern: str) -> tuple[str, ...] | None:
@@ -202,7 +204,7 @@ def _past_zero_width(alternative: str, i: int, assertions: tuple[str, ...]) -> i
 
 
 # A count that asks for at least one.
-_AT_LEAST_ONE = re.compile(r"\{0*[1-9]\d*(?:,\d*)?\}")
+_AT_LEAST_ONE = compile_regex(r"\{0*[1-9]\d*(?:,\d*)?\}")
 
 
 def _alternative_opens_with_digit(alternative: str) -> bool:
@@ -276,11 +278,11 @@ def _requirement(alternative: str) -> tuple[str, ...] | None:
 
 # Escapes that mean the same in lower case: classes and anchors in lower case, escaped punctuation and
 # characters by code (which must then be uncased, see lower_case_pattern).
-_SAFE_ESCAPE = re.compile(r"\\(?:[bdswnt]|[^\w]|u(?P<code>[0-9a-fA-F]{4}))")
+_SAFE_ESCAPE = compile_regex(r"\\(?:[bdswnt]|[^\w]|u(?P<code>[0-9a-fA-F]{4}))")
 # Group openings other than plain, lookaround and named groups (inline flags, back-references by name).
-_SPECIAL_GROUP = re.compile(r"\(\?(?![:=!]|<[=!]|P<)")
-_CLASS = re.compile(r"\[\^?\]?(?:\\.|[^\]])*\]")
-_RANGE = re.compile(r"(?<!\\)(\\?.)-(?!\])(\\?.)")
+_SPECIAL_GROUP = compile_regex(r"\(\?(?![:=!]|<[=!]|P<)")
+_CLASS = compile_regex(r"\[\^?\]?(?:\\.|[^\]])*\]")
+_RANGE = compile_regex(r"(?<!\\)(\\?.)-(?!\])(\\?.)")
 
 
 def lower_case_pattern(pattern: str) -> str | None:
@@ -307,7 +309,7 @@ def lower_case_pattern(pattern: str) -> str | None:
 
 
 # A named group's opening once lower-cased; a literal parenthesis would be escaped.
-_NAMED_GROUP = re.compile(r"(?<!\\)\(\?p<")
+_NAMED_GROUP = compile_regex(r"(?<!\\)\(\?p<")
 
 
 def lower_case_regex(regex: re.Pattern) -> re.Pattern | None:
@@ -318,12 +320,12 @@ def lower_case_regex(regex: re.Pattern) -> re.Pattern | None:
     pattern = regex.pattern[4:] if regex.pattern.startswith("(?i)") else regex.pattern
     lowered = lower_case_pattern(pattern)
     try:
-        return None if lowered is None else re.compile(lowered, regex.flags & ~re.IGNORECASE)
+        return None if lowered is None else compile_regex(lowered, regex.flags & ~re.IGNORECASE)
     except re.error:
         return None
 
 
-_WORD_CHAR = re.compile(r"\w")
+_WORD_CHAR = compile_regex(r"\w")
 
 
 def _fewest(texts: tuple[str, ...]) -> tuple[str, ...]:
@@ -374,7 +376,7 @@ class Prefilter:
         self.at_word = (lowered is not None and bool(alternatives) and "|".join(alternatives) == lowered.pattern
                         and all(a.startswith("\\b") and starts_with_word_char(a[2:]) for a in alternatives))
         if self.at_word and lowered is not None:
-            lowered = re.compile("|".join(a[2:] for a in alternatives), lowered.flags)
+            lowered = compile_regex("|".join(a[2:] for a in alternatives), lowered.flags)
         self.lowered = lowered
         self.word_finder = self._word_finder(lowered) if self.at_word and lowered is not None else None
         self._alternatives_by_text(alternatives)
@@ -385,7 +387,7 @@ class Prefilter:
         if (lowered is None and not self.ignorecase and not regex.flags & re.VERBOSE
                 and opens_with_digit(pattern)):
             try:
-                self.located = re.compile(r"\d(?<=(?=(?:" + pattern + r"))\d)", regex.flags)
+                self.located = compile_regex(r"\d(?<=(?=(?:" + pattern + r"))\d)", regex.flags)
             except re.error:
                 self.located = None
 
@@ -401,7 +403,7 @@ class Prefilter:
         if len(opening_texts(stripped.pattern) or ()) == 1:
             return None
         try:
-            return re.compile(f"[^a-z0-9_](?:{stripped.pattern})", stripped.flags)
+            return compile_regex(f"[^a-z0-9_](?:{stripped.pattern})", stripped.flags)
         except re.error:
             return None
 
@@ -450,7 +452,7 @@ class Prefilter:
             # As for the whole: a leading word boundary on every alternative is checked by hand.
             at_word = all(a.startswith("\\b") and starts_with_word_char(a[2:]) for a in chosen)
             try:
-                regex = re.compile("|".join(a[2:] if at_word else a for a in chosen), lowered.flags)
+                regex = compile_regex("|".join(a[2:] if at_word else a for a in chosen), lowered.flags)
             except re.error:
                 regex, at_word = lowered, self.at_word
             subset = (regex, at_word)

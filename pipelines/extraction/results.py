@@ -37,62 +37,63 @@ from pipelines.extraction.numbers import (
 )
 from pipelines.extraction.prefilter import Prefilter
 from pipelines.extraction.vocab import ENDPOINT_RE
+from pipelines.regex_cache import compile_regex
 
-_COUNT_RE = re.compile(
+_COUNT_RE = compile_regex(
     rf"(?=\d)(?:(?<![\w.])(?P<c>\d{{1,3}}(?:,\d{{3}})+|\d+) of (?P<m>\d{{1,3}}(?:,\d{{3}})+|\d+)(?: (?:patients|participants|pts))?"
     rf"(?:\s*+[\[(]\s*+(?P<p>{NUM})\s?%\s*+[\])])?"
     rf"|(?<![\w.])(?P<c2>\d{{1,3}}(?:,\d{{3}})+|\d+)(?: (?:patients|participants|pts))?\s*+[\[(]\s*+(?P<p2>{NUM})\s?%\s*+[\])]"
     rf"(?: of (?P<m2>\d{{1,3}}(?:,\d{{3}})+|\d+))?)")
-_PLAIN_RE = re.compile(
+_PLAIN_RE = compile_regex(
     rf"(?=[-.\d])(?<![\w.])(?P<val>{NUM})(?![\d])(?P<unit>\s?%|\s?(?:months?|mo)\b|\s(?:percentage points?|kg)\b)?"
     r"(?:(?P<rate>(?=\s(?:vs\.?|and|versus) -?[\d.]+ per 100 (?:person|patient)-years))| per 100 (?:person|patient)-years"
     r"|(?<=%) per (?:year|patient-year|person-year)\b)?")
-_CONNECTOR_RE = re.compile(
+_CONNECTOR_RE = compile_regex(
     r"(?:,\s*)?(?:\bas compared with\b|\bas com-?\s?pared with\b|\bcompared (?:with|to)\b|\bvs\.?|\bversus\b|\band\b|\bor\b"
     r"|\bto\b|\bagainst\b|\bwhile\b|\bwhereas\b)\s*(?:in\s+)?")
-_COUNT_PAIR_RE = re.compile(
+_COUNT_PAIR_RE = compile_regex(
     r"\s*+(?:in|on|with) (?:the )?[^,;()\d]{1,40}?,?\s*+(?:vs\.?|versus|against|compared with|and)\s*+")
-_DIFFERENCE_RE = re.compile(
+_DIFFERENCE_RE = compile_regex(
     r"(?i)(?:\b(?:difference|reduction|improvement|increase|decrease|benefit|gain)\s*(?:of|was|were|=|:|in)?"
     r"|\bby(?: a median of)?|\b(?:less than|greater than|at least|more than|or equal to)|[<>\u2264\u2265])\s*$")
-_LANDMARK_RE = re.compile(r"(?i)(?:\b(?:at|after|over|within|up to|follow-up|followed|duration|for|aged?)\b[^.;()\d]{0,12}|-)$")
+_LANDMARK_RE = compile_regex(r"(?i)(?:\b(?:at|after|over|within|up to|follow-up|followed|duration|for|aged?)\b[^.;()\d]{0,12}|-)$")
 # How far back from a lead's end _LANDMARK_RE's matches start at most: its longest word, 12 characters
 # more, and a newline ending the lead, before which $ also matches.
 _LANDMARK_REACH = len("follow-up") + 12 + 1
-_ARM_PREFIX_RE = re.compile(
+_ARM_PREFIX_RE = compile_regex(
     r"^[\s,:]*(?:(?:of|in|for|with|on|among|receiving|given|treated with|assigned to)\s+)?(?:the\s+)?"
     r"(?:(?:treated\s+)?(?:patients|participants|pts|those)\s+)?(?:(?:in|receiving|given|treated with|on|of|with)\s+)?"
     r"(?:the\s+)?")
-_TAIL_STOP_RE = re.compile(r"[;()\[\]:]|,|\.(?!\d)|\b(?:vs|versus|and|compared|as|had|experienced|remained|who|while|whereas"
-                           r"|for|in|among|at|by|was|were|respectively)\b")
-_NOT_ARM_PHRASE = re.compile(
+_TAIL_STOP_RE = compile_regex(r"[;()\[\]:]|,|\.(?!\d)|\b(?:vs|versus|and|compared|as|had|experienced|remained|who|while|whereas"
+                              r"|for|in|among|at|by|was|were|respectively)\b")
+_NOT_ARM_PHRASE = compile_regex(
     r"(?i)(?<![\w.-])\d+(?:\.\d+)?(?![\w-])|\b(?:population|cohort|subgroup|overall|all|years?|months?|weeks?|rates?"
     r"|events?|risk|cases|analysis|disease|cancer|mutations?|reduction|difference|ratio|hazard|HR|CI|median|mean)\b")
 # Words saying a figure is an outcome although no endpoint is named ("had events in 171 of 1298").
-_OUTCOME_WORDS_RE = re.compile(r"(?i)\b(?:events?|outcomes?|occurred|incidence|died)\b")
+_OUTCOME_WORDS_RE = compile_regex(r"(?i)\b(?:events?|outcomes?|occurred|incidence|died)\b")
 # "48.6% vs 32.1% with drug A and placebo, respectively": both arms named after the pair, in order.
-_RESPECTIVELY_ARMS_RE = re.compile(
+_RESPECTIVELY_ARMS_RE = compile_regex(
     r"\s*+(?:in|with|for|among|on) (?:the )?(?P<a>[^,;()]{1,40}?) (?:and|vs\.?|versus) (?:the )?(?P<b>[^,;()]{1,40}?)"
     r",? respectively\b")
-_MEAN_RE = re.compile(r"(?i)\bmean\b")
-_N_NEAR_RE = re.compile(r"[(\[;,]\s*[nN]\s*=\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)")
+_MEAN_RE = compile_regex(r"(?i)\bmean\b")
+_N_NEAR_RE = compile_regex(r"[(\[;,]\s*[nN]\s*=\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)")
 _TIME_UNITS = ("months", "month", "mo")
-_DIGIT_RE = re.compile(r"\d")
-_OCCURRED_RE = re.compile(r"\b(?:occurred|were reported|was reported|was seen|were seen) in\b")
-_OCCURRED_IN_RE = re.compile(_OCCURRED_RE.pattern + r"\s*$")
-_JOINED_RE = re.compile(r"\s*+(?:vs\.?|versus|and|to|compared with)?\s*+")
+_DIGIT_RE = compile_regex(r"\d")
+_OCCURRED_RE = compile_regex(r"\b(?:occurred|were reported|was reported|was seen|were seen) in\b")
+_OCCURRED_IN_RE = compile_regex(_OCCURRED_RE.pattern + r"\s*$")
+_JOINED_RE = compile_regex(r"\s*+(?:vs\.?|versus|and|to|compared with)?\s*+")
 _COUNT_FILTER = Prefilter(_COUNT_RE)
 _LEVEL_FILTER = Prefilter(LEVEL_RE)
-_BRACKETED_RE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
-_LEADING_BRACKETS_RE = re.compile(r"\s*[(\[][^()\[\]]{0,60}[)\]]")
-_N_EQUALS_RE = re.compile(r"\bn\s*=")
-_FROM_END_RE = re.compile(r"\bfrom\s*$")
-_SPACES_RE = re.compile(r"\s+")
-_TRAILING_FOR_RE = re.compile(r"[\s)\]]*for (?:the )?")
-_FIGURE_BETWEEN_RE = re.compile(r"\d\s?(?:%|months)")
-_FIGURE_OR_JOIN_BETWEEN_RE = re.compile(r"\d\s?(?:%|months)|\b(?:vs|versus|and)\b")
-_AND_OR_RE = re.compile(r"\b(?:and|or)\b")
-_WHO_HAD_RE = re.compile(r"\s*(?:of [\w\s-]{0,60}?)?(?:experienc\w+|had|developed|remained|reported)\b")
+_BRACKETED_RE = compile_regex(r"\s*[(\[][^()\[\]]*[)\]]")
+_LEADING_BRACKETS_RE = compile_regex(r"\s*[(\[][^()\[\]]{0,60}[)\]]")
+_N_EQUALS_RE = compile_regex(r"\bn\s*=")
+_FROM_END_RE = compile_regex(r"\bfrom\s*$")
+_SPACES_RE = compile_regex(r"\s+")
+_TRAILING_FOR_RE = compile_regex(r"[\s)\]]*for (?:the )?")
+_FIGURE_BETWEEN_RE = compile_regex(r"\d\s?(?:%|months)")
+_FIGURE_OR_JOIN_BETWEEN_RE = compile_regex(r"\d\s?(?:%|months)|\b(?:vs|versus|and)\b")
+_AND_OR_RE = compile_regex(r"\b(?:and|or)\b")
+_WHO_HAD_RE = compile_regex(r"\s*(?:of [\w\s-]{0,60}?)?(?:experienc\w+|had|developed|remained|reported)\b")
 
 
 @dataclass
@@ -181,12 +182,12 @@ class _Mask:
 
 # A figure that is kept carries one of these signs inside its own span: '5%', '12 months', '3 kg',
 # '7 of 20'. Each match is one digit (the sign is looked ahead at), so that no sign hides another.
-_OWN_SIGN_RE = re.compile(r"\d(?=\s?(?:%|mo)|\s(?:percentage point|kg)| of \d)")
+_OWN_SIGN_RE = compile_regex(r"\d(?=\s?(?:%|mo)|\s(?:percentage point|kg)| of \d)")
 # Otherwise a figure is kept only beside one of these: a table row's '(n = 149)', a rate read ahead
 # ('3.1 vs 3.7 per 100 person-years') or two bare counts compared ('407 in the drug arm against 541').
-_ROW_SIGN_RE = re.compile(r"\(\s*[nN]\s*=\s*\d[\d,]*\s*\)\s*-?\.?\d")
+_ROW_SIGN_RE = compile_regex(r"\(\s*[nN]\s*=\s*\d[\d,]*\s*\)\s*-?\.?\d")
 _RATE_SIGN = "per 100 "
-_COUNT_PAIR_SIGN_RE = re.compile(r"\d" + _COUNT_PAIR_RE.pattern + r"-?\.?\d")
+_COUNT_PAIR_SIGN_RE = compile_regex(r"\d" + _COUNT_PAIR_RE.pattern + r"-?\.?\d")
 
 
 def _other_sign(text: str, start: int, end: int) -> bool:
@@ -221,10 +222,10 @@ class Signs:
     # _OWN_SIGN_RE read on marks: \s there is an ASCII blank (bytes patterns leave out \x1c-\x1f, which
     # \s takes in str) or b'?', which may stand for a blank beyond ASCII. Class variables: compiled, a plain
     # class attribute would be set up again (re.compile included) for every instance.
-    OWN_SIGN_MARKS_RE: ClassVar[re.Pattern[bytes]] = re.compile(
+    OWN_SIGN_MARKS_RE: ClassVar[re.Pattern[bytes]] = compile_regex(
         rb"0(?=[\s\x1c-\x1f?]?(?:%|mo)|[\s\x1c-\x1f?](?:percentage point|kg)| of 0)")
     # Where _COUNT_PAIR_SIGN_RE may match, read on marks the same way: a digit, blanks and the word after them.
-    COUNT_PAIR_MARKS_RE: ClassVar[re.Pattern[bytes]] = re.compile(rb"0[\s\x1c-\x1f?]*(?:in|on|with) ")
+    COUNT_PAIR_MARKS_RE: ClassVar[re.Pattern[bytes]] = compile_regex(rb"0[\s\x1c-\x1f?]*(?:in|on|with) ")
 
     def __init__(self, text: str, marks: bytes):
         self.text = text
@@ -339,8 +340,8 @@ def _sentence_items(doc: Doc, si: int, estimates: list[Estimate], marks: bytes |
     return _propagate_units(text, items, lambda pos: bool(mentions(doc, sent.start, pos)))
 
 
-_ROW_RE = re.compile(r"\(\s*[nN]\s*=\s*\d[\d,]*\s*\)\s*$")
-_HEADER_UNIT_RE = re.compile(r"\((?P<unit>months|%)\)")
+_ROW_RE = compile_regex(r"\(\s*[nN]\s*=\s*\d[\d,]*\s*\)\s*$")
+_HEADER_UNIT_RE = compile_regex(r"\((?P<unit>months|%)\)")
 
 
 def _table_rows(doc: Doc, si: int, items: list[Item]) -> None:
@@ -500,7 +501,7 @@ def mentions_any(phrase: str) -> bool:
     return bool(ENDPOINT_RE.search(phrase))
 
 
-_VS_PHRASE_RE = re.compile(
+_VS_PHRASE_RE = compile_regex(
     r"(?:\bover|\bvs\.?|\bversus|\bcompared (?:with|to)|\bthan)\s+(?:the\s+)?"
     r"(?P<arm>[\w+/-]+(?:\s[\w+/-]+){0,3}?)(?=\s+(?:irrespective|regardless|in|among|for|with|at|on|was|were)\b|[,.;(]|$)")
 

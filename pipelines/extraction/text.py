@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from pipelines.regex_cache import compile_regex
+
 _DASHES = "\u2010\u2011\u2012\u2013\u2212\ufe63\uff0d\u2043"
 _LONG_DASHES = "\u2014\u2015"
 _SPACES = "\u00a0\u2007\u2009\u202f\u2002\u2003\u2004\u2005\u2006\u2008\u200a\u3000\t"
@@ -18,7 +20,7 @@ _QUOTES = {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2032":
 _SUPERSCRIPTS = {"\u207b": "-", "\u00b9": "1", "\u00b2": "2", "\u00b3": "3", "\u2070": "0",
                  "\u2074": "4", "\u2075": "5", "\u2076": "6", "\u2077": "7", "\u2078": "8",
                  "\u2079": "9"}
-_ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_ENTITY = compile_regex(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
 @dataclass(frozen=True)
@@ -156,8 +158,8 @@ def _map_char(text: str, i: int) -> str:
 # The '- ' pattern opens with its literal (the look-behind follows it) so that the engine can jump to it,
 # faster than `in` finds '- ': its test is for '-' alone, a one-character scan.
 _REWRITES = (
-    (re.compile(r"- (?<=[a-z]- )(?=[a-z])(?!(?:and|or|to|vs|nor)\b)"), "", ("-",)),
-    (re.compile(r"(?<=\d) ?(?:percent|per cent)\b"), "%", ("percent", "per cent")),
+    (compile_regex(r"- (?<=[a-z]- )(?=[a-z])(?!(?:and|or|to|vs|nor)\b)"), "", ("-",)),
+    (compile_regex(r"(?<=\d) ?(?:percent|per cent)\b"), "%", ("percent", "per cent")),
 )
 
 
@@ -196,7 +198,7 @@ def _rewrite(norm: Normalized, regex: re.Pattern, replacement: str) -> Normalize
     return Normalized("".join(out), starts, ends, norm.original)
 
 
-_SPECIAL = re.compile("[&\r\u00b7\u2027" + re.escape(_DASHES + _LONG_DASHES + _SPACES + _DROP + "".join(_QUOTES)
+_SPECIAL = compile_regex("[&\r\u00b7\u2027" + re.escape(_DASHES + _LONG_DASHES + _SPACES + _DROP + "".join(_QUOTES)
                                                  + "".join(_SUPERSCRIPTS)) + "]")
 
 
@@ -264,17 +266,17 @@ class Sentence:
 
 # A stop followed by blank space (maybe after a closing quote or bracket), or a line break. The pattern
 # opens with one class, which lets the engine skip straight to the next such character.
-_BREAK = re.compile(r"[.!?\n](?:(?<=\n)|(?=[\"')\]]?\s))")
+_BREAK = compile_regex(r"[.!?\n](?:(?<=\n)|(?=[\"')\]]?\s))")
 # A stop ending an abbreviation (vs, e.g, i.e, al, Dr, Fig, approx, no, No, ca, cf, Inc, Ltd, St) or an initial.
 # The words are look-behinds (one per length, as look-behinds need), so the pattern is tried at the stop
 # alone (match) instead of searched for across the word before it.
-_ABBREV = re.compile(r"(?:(?<=\b[A-Z])|(?<=\b(?:vs|al|Dr|no|No|ca|cf|St))|(?<=\b(?:e\.g|i\.e|Fig|Inc|Ltd))"
-                     r"|(?<=\bapprox))\.$")
+_ABBREV = compile_regex(r"(?:(?<=\b[A-Z])|(?<=\b(?:vs|al|Dr|no|No|ca|cf|St))|(?<=\b(?:e\.g|i\.e|Fig|Inc|Ltd))"
+                        r"|(?<=\bapprox))\.$")
 # The last character of every abbreviation _ABBREV knows: a stop after any other is never one's.
 _ABBREV_LAST = frozenset("sgelrxoafcdt" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
-_INNER_CAPITALS_RE = re.compile(r"[a-z]{1,2}[A-Z][A-Za-z0-9]*")
+_INNER_CAPITALS_RE = compile_regex(r"[a-z]{1,2}[A-Z][A-Za-z0-9]*")
 
 
 def _starts_sentence(text: str, j: int) -> bool:

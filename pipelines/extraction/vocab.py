@@ -19,6 +19,7 @@ from pipelines.extraction.prefilter import (
     starts_with_word_char,
     top_level_alternatives,
 )
+from pipelines.regex_cache import compile_regex
 
 # Found from the pipelines package, which stays in the project: a compiled build of this module
 # (see _compiled) lives in another folder.
@@ -59,8 +60,8 @@ _ENDPOINT_PATTERNS: tuple[tuple[str, str], ...] = (
               r"|kidney (?:disease )?(?:events?|outcomes?|composite)|renal (?:events?|outcomes?|composite)"
               r"|limb events?|amputation|HbA1c|glycated hemoglobin|weight(?: loss)?\b|\bSNO\b"),
 )
-ENDPOINT_RE = re.compile("|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate(_ENDPOINT_PATTERNS)),
-                         re.IGNORECASE)
+ENDPOINT_RE = compile_regex("|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate(_ENDPOINT_PATTERNS)),
+                            re.IGNORECASE)
 
 
 def _endpoint_alternation() -> tuple[re.Pattern, tuple[str, ...]]:
@@ -79,7 +80,7 @@ def _endpoint_alternation() -> tuple[re.Pattern, tuple[str, ...]]:
     for label, pattern in _ENDPOINT_PATTERNS:
         alternatives = top_level_alternatives(pattern.lower())
         # Split only at top-level bars: each piece is a whole regex without groups of its own.
-        if "|".join(alternatives) != pattern.lower() or any(re.compile(a).groups for a in alternatives):
+        if "|".join(alternatives) != pattern.lower() or any(compile_regex(a).groups for a in alternatives):
             raise ValueError(f"endpoint pattern not split at top-level bars: {pattern}")
         for alternative in alternatives:
             for letter in _opening_letters(alternative):
@@ -97,7 +98,7 @@ def _endpoint_alternation() -> tuple[re.Pattern, tuple[str, ...]]:
             branches.append(f"(?={letter})(?:{'|'.join(closed)})")
         if branches:
             groups.append(f"(?=[{letters}])(?:{'|'.join(branches)})")
-    return re.compile(rf"{_ENDPOINT_WORD_START}(?:{'|'.join(groups)})"), tuple(labels)
+    return compile_regex(rf"{_ENDPOINT_WORD_START}(?:{'|'.join(groups)})"), tuple(labels)
 
 
 _LETTER_RANGES = ("abcdef", "ghijklm", "nopqr", "stuvwxyz")
@@ -172,7 +173,7 @@ _ENDPOINT_LOWER_RE, _ENDPOINT_LABELS = _endpoint_alternation()
 # The same regex taking in the character before the name. Searching for it lets the engine skip letters
 # and digits outright, where the regex above is tried at every position; its matches are those of the
 # regex above, one character earlier, at every position but the first of the text.
-_AFTER_SEPARATOR_RE = re.compile("[^a-z0-9](?=[a-z])" + _ENDPOINT_LOWER_RE.pattern[len(_ENDPOINT_WORD_START):])
+_AFTER_SEPARATOR_RE = compile_regex("[^a-z0-9](?=[a-z])" + _ENDPOINT_LOWER_RE.pattern[len(_ENDPOINT_WORD_START):])
 
 
 def endpoint_matches(lowered: str, start: int, end: int) -> list[tuple[int, int, int]]:
@@ -223,7 +224,7 @@ def endpoint_mentions(text: str, start: int = 0, end: int | None = None,
     return out
 
 
-OVERALL_RE = re.compile(
+OVERALL_RE = compile_regex(
     r"\boverall (?:study )?(?:population|cohort|HER2-low \w+ \w+ \w+ cohort|\w+ cohort)\b|\ball(?: the)? (?:randomi[sz]ed )?"
     r"(?:patients|pts|participants|subjects)\b|\ball-patient population\b|\bintention-to-treat\b|\bintent-to-treat\b"
     r"|\bITT\b|\bfull (?:cohort|population|analysis set)\b|\btotal (?:patient |study )?population\b"
@@ -232,7 +233,7 @@ OVERALL_RE = re.compile(
     re.IGNORECASE)
 
 # Mentions of a narrower population that the vocabulary file does not name.
-GENERIC_SUBGROUP_RE = re.compile(
+GENERIC_SUBGROUP_RE = compile_regex(
     r"\b(?:in|among|for) (?:the )?(?:\d+% of )?(?:those|pts|patients|participants|women|men) "
     r"(?:who (?:had|have|were exposed)|with(?:out)? (?:a |an )?(?:history|prior|previous|dietary|baseline|high|low))\b"
     r"|\b(?:in|among|for) those (?:with|without|who had|who have|who were exposed)\b|\b\d+% of (?:patients|pts|participants) (?:who|with)\b"
@@ -241,22 +242,22 @@ GENERIC_SUBGROUP_RE = re.compile(
 
 # "In patients with visceral metastases, ...": a narrower population unless the words describe who was
 # enrolled ("in patients with early-stage TNBC" in a TNBC trial); the caller passes the enrolment words.
-PATIENTS_WITH_RE = re.compile(
+PATIENTS_WITH_RE = compile_regex(
     r"\b(?:in|among|for) (?:the )?(?:\d[\d,]* )?(?:patients|participants|pts|those|women|men) "
     r"(?:with(?:out)?|whose|who had|who have)\s+(?P<x>[^,;()\d]{3,60})", re.IGNORECASE)
 # "in the 41-49% group": a band of some measurement, named by its range alone; the caller may learn
 # which measurement from an earlier mention of the same band ("LVEF 41-49%").
-BAND_RE = re.compile(
+BAND_RE = compile_regex(
     r"\b(?:in|among|for) the (?P<level>\d+(?:\.\d+)?\s?-\s?\d+(?:\.\d+)?\s?%|[<>\u2264\u2265]=?\s?\d+(?:\.\d+)?\s?%)"
     r" (?:group|subgroup|stratum|band|category)\b", re.IGNORECASE)
 _TRIAL_WORD_MIN = 4
-_CLAUSE_START_RE = re.compile(r"(?:[;:(,.\n]|\b(?:and|but|while|whereas))\s*$", re.IGNORECASE)
+_CLAUSE_START_RE = compile_regex(r"(?:[;:(,.\n]|\b(?:and|but|while|whereas))\s*$", re.IGNORECASE)
 
-SUBGROUP_BLOCKERS = re.compile(
+SUBGROUP_BLOCKERS = compile_regex(
     r"(?:regardless of|irrespective of|independent of|stratified (?:by|according to)|according to|by|across|based on"
     r"|upon|on the basis of|detection of|emergent|with (?:or|and) without|with (?:or|and))\s+(?:\w+\s+){0,2}$",
     re.IGNORECASE)
-NEGATION_RE = re.compile(r"(?:\bwithout|\bno|\bnon-|\bnot|\bneither)\s*(?:\w+\s+){0,2}$|\bnon-?$", re.IGNORECASE)
+NEGATION_RE = compile_regex(r"(?:\bwithout|\bno|\bnon-|\bnot|\bneither)\s*(?:\w+\s+){0,2}$|\bnon-?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -285,7 +286,7 @@ def load_subgroups(path: str | None = None) -> tuple[SubgroupTerm, ...]:
         pats = []
         for p in entry.get("patterns", []):
             try:
-                pats.append(re.compile(p, re.IGNORECASE))
+                pats.append(compile_regex(p, re.IGNORECASE))
             except re.error as exc:
                 # Skipped, the pattern's subgroup would read as the whole population without a word.
                 where = f"{entry.get('variable')} = {entry.get('level')}"
@@ -320,7 +321,7 @@ def _any_subgroup_re(path: str | None = None) -> re.Pattern | None:
     other = [body for body, word in parts if not word]
     bodies = ([_AT_WORD + "(?:" + "|".join(at_word) + ")"] if at_word else []) + [f"(?:{b})" for b in other]
     try:
-        return re.compile("|".join(bodies), re.IGNORECASE) if bodies else None
+        return compile_regex("|".join(bodies), re.IGNORECASE) if bodies else None
     except re.error:
         return None
 
@@ -443,7 +444,7 @@ def _vocabulary_index(path: str | None = None) -> _VocabularyIndex:
             users.setdefault(string, []).append(k)
     parts = _union_parts(path)
     try:
-        openers = tuple(re.compile(_AT_WORD + f"(?:{body})" if word else f"(?:{body})", re.IGNORECASE)
+        openers = tuple(compile_regex(_AT_WORD + f"(?:{body})" if word else f"(?:{body})", re.IGNORECASE)
                         for body, word in parts)
     except re.error:
         openers = None
@@ -538,10 +539,10 @@ def _gated(strings: tuple[str, ...], shortest: int = 4, longest: int = 12) -> tu
     return tuple(alone + groups)
 
 
-_BACK_REFERENCE = re.compile(r"\\\d|\(\?P=")
+_BACK_REFERENCE = compile_regex(r"\\\d|\(\?P=")
 
 
-_NEGATED_TERM_RE = re.compile(r"(?i)(?:without|non-?|no|not|free of)\b")
+_NEGATED_TERM_RE = compile_regex(r"(?i)(?:without|non-?|no|not|free of)\b")
 
 
 def _vocab_cues(text: str, start: int, end: int, folded: str, folded_text: str | None = None) -> list[PopulationCue]:
@@ -622,10 +623,10 @@ def _label_start(text: str, pos: int, negated: bool) -> int:
     return max(0, pos - 25) + m.start() if m else pos
 
 
-_CONTENT_WORD_RE = re.compile(r"[a-z0-9+-]+")
-_WITHOUT_EITHER_RE = re.compile(r"(?i)(?:or|and) without")
-_BAND_LEAD_RE = re.compile(r"^(?:in|among|for) the ", re.IGNORECASE)
-_WHOLE_POPULATION_WORD_RE = re.compile(r"overall|all-patient|ITT|intention|entire|total", re.IGNORECASE)
+_CONTENT_WORD_RE = compile_regex(r"[a-z0-9+-]+")
+_WITHOUT_EITHER_RE = compile_regex(r"(?i)(?:or|and) without")
+_BAND_LEAD_RE = compile_regex(r"^(?:in|among|for) the ", re.IGNORECASE)
+_WHOLE_POPULATION_WORD_RE = compile_regex(r"overall|all-patient|ITT|intention|entire|total", re.IGNORECASE)
 
 
 _PATIENTS_WITH_FILTER = Prefilter(PATIENTS_WITH_RE)
@@ -690,7 +691,7 @@ def population_cues(text: str, start: int, end: int, trial_words: frozenset[str]
 # which is not a word character: every one starts so, but for '(this|the) subgroup' and '\w+ subgroup', which
 # need ' subgroup'. That character is looked for as one that is not an ASCII letter, digit or '_', which the
 # engine tests far faster than \w and which takes in every non-word character.
-_GENERIC_FINDER_RE = re.compile(
+_GENERIC_FINDER_RE = compile_regex(
     r"[^a-z0-9_](?:(?:in|among|for) (?:the )?(?:\d+% of )?(?:those|pts|patients|participants|women|men) (?:who |with)"
     r"|\d+% of (?:patients|pts|participants) (?:who|with)|subgroup (?:of|with)|subset|cohort (?:of patients )?with)")
 
@@ -741,7 +742,7 @@ _BAND_NEEDS = _unmet(regex_requirements(BAND_RE), _BAND_FILTER.texts)
 _OVERALL_NEEDS = _unmet(regex_requirements(OVERALL_RE), _OVERALL_FILTER.texts)
 _GENERIC_SUBGROUP_NEEDS = _unmet(regex_requirements(GENERIC_SUBGROUP_RE), _GENERIC_SUBGROUP_FILTER.texts)
 
-_BLANKS_RE = re.compile(r"\s+")
+_BLANKS_RE = compile_regex(r"\s+")
 
 
 def band_level(level: str) -> str:
@@ -753,9 +754,9 @@ _GENERIC_WORDS = {"patients", "participants", "disease", "treatment", "therapy",
                   "were", "have", "that", "this", "also", "more", "less", "least", "after", "before", "prior"}
 
 
-_LABEL_TAIL_RE = re.compile(r"[^,;()]{0,60}")
-_LABEL_STOP_RE = re.compile(r"\s(?:the|HR|HRs|hazard|was|were|had|\d[\d.]*)\b")
-_LABEL_LEAD_RE = re.compile(r"^(?:in|among|for) (?:the )?", re.IGNORECASE)
+_LABEL_TAIL_RE = compile_regex(r"[^,;()]{0,60}")
+_LABEL_STOP_RE = compile_regex(r"\s(?:the|HR|HRs|hazard|was|were|had|\d[\d.]*)\b")
+_LABEL_LEAD_RE = compile_regex(r"^(?:in|among|for) (?:the )?", re.IGNORECASE)
 
 
 def _generic_label(text: str, m: re.Match) -> str:
