@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.assets.core import resolve_trials
-from warehouse.db import Warehouse, WarehouseLocked
+from warehouse.db import Warehouse
 
 
 def _articles(rows):
