@@ -181,12 +181,7 @@ def read_source(source: SourceFile, root: Path, max_bytes: int = DEFAULT_MAX_BYT
         data = read_limited(source.path, max_bytes, follow_links=False)
         if data is None:
             return _read(Path(source.path), _absolute(root), max_bytes)
-        content, warning = decode_text(data)
-        if warning:
-            result.errors.append(_error(source_path, warning.code, warning.cause))
-        if not content.strip():
-            raise Refused("empty", "no text (empty or only whitespace)")
-        parsed = _parse(source_format, content)
+        parsed = _decoded(data, source_format, source_path, result)
     except Refused as exc:
         result.errors.append(_error(source_path, exc.code, exc.cause))
         return result
@@ -267,17 +262,22 @@ def _read(path: Path, root: Path, max_bytes: int) -> IngestResult:
     try:
         _check_inside(path, root)
         source_format = _format_of(path)
-        content, warning = decode_text(read_limited(path, max_bytes))
-        if warning:
-            result.errors.append(_error(source, warning.code, warning.cause))
-        if not content.strip():
-            raise Refused("empty", "no text (empty or only whitespace)")
-        parsed = _parse(source_format, content)
+        parsed = _decoded(read_limited(path, max_bytes), source_format, source, result)
     except Refused as exc:
         result.errors.append(_error(source, exc.code, exc.cause))
         return result
     sidecar = _read_sidecar(path, root, result)
     return _records(parsed, source, source_format, sidecar, result)
+
+
+def _decoded(data: bytes, source_format: str, source: str, result: IngestResult) -> Parsed:
+    """A file's bytes decoded and parsed (raises Refused); a decoding caveat is added to ``result``."""
+    content, warning = decode_text(data)
+    if warning:
+        result.errors.append(_error(source, warning.code, warning.cause))
+    if not content.strip():
+        raise Refused("empty", "no text (empty or only whitespace)")
+    return _parse(source_format, content)
 
 
 def _records(parsed: Parsed, source: str, source_format: str, sidecar: dict, result: IngestResult) -> IngestResult:
