@@ -240,9 +240,6 @@ class Signs:
         marks = digit_marks(text)
         return None if marks is None else cls(text, marks)
 
-    def has_digit(self, start: int, end: int) -> bool:
-        return self.marks.find(b"0", start, end) != -1
-
     def may_hold_items(self, start: int, end: int, taken: list[tuple[int, int]]) -> bool:
         """may_hold_items(text, start, end, taken), or False where that is True but no digit is free.
 
