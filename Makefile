@@ -27,10 +27,16 @@ $(STAMP): pyproject.toml requirements.lock
 # The extractor compiled with mypyc (pipelines/extraction/_compiled.py), about 50 s when its sources
 # changed and nothing otherwise. It is used only while it matches the sources; if it cannot be
 # built, everything still runs, as plain Python.
-compiled: $(STAMP)
+# The regex cache (pipelines/regex_cache.py) is made again only when the extractor's sources, its
+# vocabularies or the environment changed; a cache that cannot be made leaves no stamp, so the next
+# make tries again.
+REGEX_CACHE_STAMP := build/regex-cache/.made
+compiled: $(STAMP) $(REGEX_CACHE_STAMP)
 	@$(PY) -c "from pipelines.extraction._compiled import main; main()" \
 		|| echo "warning: the extractor could not be compiled; it runs as plain Python"
-	@$(PY) -m pipelines.regex_cache \
+
+$(REGEX_CACHE_STAMP): $(STAMP) pipelines/regex_cache.py $(wildcard pipelines/extraction/*.py schemas/*.toml)
+	@$(PY) -m pipelines.regex_cache && touch $@ \
 		|| echo "warning: the regex cache could not be made; regexes are compiled at start-up"
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
