@@ -236,6 +236,20 @@ def _group_body(group: str) -> str | None:
     return None if group.startswith("(?") else group[1:-1]
 
 
+def opening_group(pattern: str) -> tuple[str, str, str] | None:
+    """For a pattern that opens with a plain or named group: the group's body, the character after the group
+    if it is a quantifier ('?', '*', '+', '{', else ''), and the rest of the pattern after that character.
+    None when the pattern opens otherwise (a lookaround, a reference or anything else)."""
+    if not pattern.startswith("("):
+        return None
+    end = _skip_group(pattern, 0)
+    body = _group_body(pattern[:end])
+    if body is None:
+        return None
+    quantifier = pattern[end:end + 1] if pattern[end:end + 1] in ("?", "*", "+", "{") else ""
+    return body, quantifier, pattern[end + len(quantifier):]
+
+
 def _requirement(alternative: str) -> tuple[str, ...] | None:
     """The best set of strings of which every match of an alternative (no top-level '|') contains one."""
     options: list[tuple[str, ...]] = []

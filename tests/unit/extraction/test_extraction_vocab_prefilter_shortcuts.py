@@ -1,0 +1,35 @@
+"""Shortcuts of the vocabularies and prefilters: each finds exactly what the plain code it stands for finds."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipelines.extraction import vocab
+from pipelines.extraction.prefilter import lower_ascii
+
+# Endpoint names, their parts and near misses, with separators that are and are not word characters.
+_ENDPOINT_PIECES = ["mPFS", "PFS", "pfs2", "rPFS", "TRAEs", "RAE", "aes", "TAE", "disease progression or death",
+                    "progression or death", "CV death or HHF", "cardiovascular (CV) death", "CVD mortality",
+                    "HHF (first event) or CV death", "worse heart failure", "heart failure admission",
+                    "objective response rate", "overall response", "recurrence-free survival", "relapse",
+                    "composite of", "kidney", "bleeding", "diarrhoea", "stroke or systemic embolism", "MI", "OS",
+                    "death", "deaths", "weight loss", "the", " or ", " ", ", ", "(", ")", "-", "/", "2", "x", "_",
+                    "\u00e9", "\u2265", "\n"]
+_TEXT = st.lists(st.sampled_from(_ENDPOINT_PIECES), max_size=20).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_TEXT, st.integers(0, 60), st.integers(0, 300))
+def test_endpoint_matches_are_those_of_the_alternation(text, start, end):
+    lowered = lower_ascii(text)
+    end = min(end, len(lowered))
+    expected = [(m.start(), m.end(), m.lastindex) for m in vocab._ENDPOINT_LOWER_RE.finditer(lowered, start, end)]
+    assert vocab.endpoint_matches(lowered, start, end) == expected
+
+
+def test_endpoint_alternatives_read_letter_first():
+    assert vocab._letter_and_rest(r"\bm?pfs\b") == [("m", r"pfs\b"), ("p", r"fs\b")]
+    assert vocab._letter_and_rest(r"(?:disease )?progression or death") == [
+        ("d", "isease progression or death"), ("p", "rogression or death")]
+    assert vocab._letter_and_rest(r"(?:cv|cvd) death") == [("c", "v death"), ("c", "vd death")]
