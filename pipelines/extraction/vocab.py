@@ -379,6 +379,17 @@ class PopulationCue:
     variable: str | None = None
     level: str | None = None
 
+    def __init__(self, start: int, end: int, overall: bool, label: str | None = None, variable: str | None = None,
+                 level: str | None = None) -> None:
+        # Written out in place of the frozen dataclass's, which runs as plain Python even compiled: cues are
+        # made for most sentences read. Compiled (see _compiled), a cue has no __dict__ to write the fields into.
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "end", end)
+        object.__setattr__(self, "overall", overall)
+        object.__setattr__(self, "label", label)
+        object.__setattr__(self, "variable", variable)
+        object.__setattr__(self, "level", level)
+
 
 @lru_cache(maxsize=4)
 def _any_subgroup_re(path: str | None = None) -> re.Pattern | None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -33,3 +37,15 @@ def test_endpoint_alternatives_read_letter_first():
     assert vocab._letter_and_rest(r"(?:disease )?progression or death") == [
         ("d", "isease progression or death"), ("p", "rogression or death")]
     assert vocab._letter_and_rest(r"(?:cv|cvd) death") == [("c", "v death"), ("c", "vd death")]
+
+
+def test_population_cues_are_still_frozen_dataclasses():
+    cue = vocab.PopulationCue(3, 9, False, "women", "sex", level="female")
+    assert (cue.start, cue.end, cue.overall, cue.label, cue.variable, cue.level) == (3, 9, False, "women", "sex", "female")
+    assert vocab.PopulationCue(1, 2, True) == vocab.PopulationCue(start=1, end=2, overall=True, label=None)
+    assert hash(cue) == hash(vocab.PopulationCue(3, 9, False, "women", "sex", "female"))
+    assert repr(cue) == "PopulationCue(start=3, end=9, overall=False, label='women', variable='sex', level='female')"
+    assert dataclasses.replace(cue, end=12) == vocab.PopulationCue(3, 12, False, "women", "sex", "female")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cue.start = 4  # type: ignore[misc]
+
