@@ -705,7 +705,8 @@ def _label_start(text: str, pos: int, negated: bool) -> int:
     return max(0, pos - 25) + m.start() if m else pos
 
 
-_CONTENT_WORD_RE = compile_regex(r"[a-z0-9+-]+")
+# Runs of these characters, only those of _TRIAL_WORD_MIN or more (a shorter run holds no such run).
+_CONTENT_WORD_RE = compile_regex(r"[a-z0-9+-]{%d,}" % _TRIAL_WORD_MIN)
 _WITHOUT_EITHER_RE = compile_regex(r"(?i)(?:or|and) without")
 _BAND_LEAD_RE = compile_regex(r"^(?:in|among|for) the ", re.IGNORECASE)
 _WHOLE_POPULATION_WORD_RE = compile_regex(r"overall|all-patient|ITT|intention|entire|total", re.IGNORECASE)
@@ -718,7 +719,8 @@ _GENERIC_SUBGROUP_FILTER = Prefilter(GENERIC_SUBGROUP_RE)
 
 
 def content_words(text: str) -> set[str]:
-    return {w for w in _CONTENT_WORD_RE.findall(text.lower()) if len(w) >= _TRIAL_WORD_MIN}
+    """The runs of letters, digits, '+' and '-' in ``text`` in lower case, of _TRIAL_WORD_MIN characters or more."""
+    return set(_CONTENT_WORD_RE.findall(text.lower()))
 
 
 def population_cues(text: str, start: int, end: int, trial_words: frozenset[str] | None = None,

@@ -49,3 +49,13 @@ def test_population_cues_are_still_frozen_dataclasses():
     with pytest.raises(dataclasses.FrozenInstanceError):
         cue.start = 4  # type: ignore[misc]
 
+
+_WORD_PIECES = ["HER2", "her2-low", "ER+", "+", "-", "abc", "abcd", "ABCDE", "x1y2", "\u0130stanbul", "\u00e9t\u00e9",
+                "na\u00efve", "_", " ", ",", "(", "\n", "1234", "12"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_WORD_PIECES), max_size=16).map("".join))
+def test_content_words_are_the_long_runs(text):
+    runs = re.findall(r"[a-z0-9+-]+", text.lower())
+    assert vocab.content_words(text) == {w for w in runs if len(w) >= vocab._TRIAL_WORD_MIN}
