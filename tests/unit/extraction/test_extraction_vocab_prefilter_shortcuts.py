@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import sys
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.extraction import vocab
+from pipelines.extraction import prefilter, vocab
 from pipelines.extraction.prefilter import lower_ascii
 
 # Endpoint names, their parts and near misses, with separators that are and are not word characters.
@@ -59,3 +60,10 @@ _WORD_PIECES = ["HER2", "her2-low", "ER+", "+", "-", "abc", "abcd", "ABCDE", "x1
 def test_content_words_are_the_long_runs(text):
     runs = re.findall(r"[a-z0-9+-]+", text.lower())
     assert vocab.content_words(text) == {w for w in runs if len(w) >= vocab._TRIAL_WORD_MIN}
+
+
+def test_word_characters_are_those_of_the_regex():
+    word = re.compile(r"\w")
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        assert prefilter._word_char_before("x" + char, 2) == (word.match(char) is not None), hex(code)
