@@ -42,7 +42,7 @@ def test_endpoint_alternatives_read_letter_first():
 
 def test_population_cues_are_still_frozen_dataclasses():
     cue = vocab.PopulationCue(3, 9, False, "women", "sex", level="female")
-    assert (cue.start, cue.end, cue.overall, cue.label, cue.variable, cue.level) == (3, 9, False, "women", "sex", "female")
+    assert dataclasses.astuple(cue) == (3, 9, False, "women", "sex", "female")
     assert vocab.PopulationCue(1, 2, True) == vocab.PopulationCue(start=1, end=2, overall=True, label=None)
     assert hash(cue) == hash(vocab.PopulationCue(3, 9, False, "women", "sex", "female"))
     assert repr(cue) == "PopulationCue(start=3, end=9, overall=False, label='women', variable='sex', level='female')"
