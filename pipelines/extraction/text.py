@@ -264,9 +264,27 @@ class Sentence:
         object.__setattr__(self, "para", para)
 
 
-# A stop followed by blank space (maybe after a closing quote or bracket), or a line break. The pattern
-# opens with one class, which lets the engine skip straight to the next such character.
+# A stop followed by blank space (maybe after a closing quote or bracket), or a line break.
 _BREAK = compile_regex(r"[.!?\n](?:(?<=\n)|(?=[\"')\]]?\s))")
+# _BREAK's stops one at a time (see _breaks): a pattern opening with one character is searched for many
+# times faster than one opening with a class, which the engine tests character by character.
+_STOP_BREAKS = tuple((stop, compile_regex(re.escape(stop) + r"(?=[\"')\]]?\s)")) for stop in ".!?")
+
+
+def _breaks(text: str) -> list[int]:
+    """Where _BREAK matches in ``text``, in order."""
+    found: list[int] = []
+    for stop, regex in _STOP_BREAKS:
+        if stop in text:
+            found += [m.start() for m in regex.finditer(text)]
+    nl = text.find("\n")
+    while nl != -1:
+        found.append(nl)
+        nl = text.find("\n", nl + 1)
+    found.sort()
+    return found
+
+
 # A stop ending an abbreviation (vs, e.g, i.e, al, Dr, Fig, approx, no, No, ca, cf, Inc, Ltd, St) or an initial.
 # The words are look-behinds (one per length, as look-behinds need), so the pattern is tried at the stop
 # alone (match) instead of searched for across the word before it.
@@ -330,8 +348,7 @@ def sentences(text: str) -> list[Sentence]:
     """Split normalized text into sentences, counting line breaks that end one as paragraphs."""
     out: list[Sentence] = []
     start, para = 0, 0
-    for m in _BREAK.finditer(text):
-        pos = m.start()
+    for pos in _breaks(text):
         if text[pos] == "\n":
             if _joins_line(text, pos):
                 continue
