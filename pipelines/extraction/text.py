@@ -198,8 +198,33 @@ def _rewrite(norm: Normalized, regex: re.Pattern, replacement: str) -> Normalize
     return Normalized("".join(out), starts, ends, norm.original)
 
 
-_SPECIAL = compile_regex("[&\r\u00b7\u2027" + re.escape(_DASHES + _LONG_DASHES + _SPACES + _DROP + "".join(_QUOTES)
-                                                 + "".join(_SUPERSCRIPTS)) + "]")
+_OTHER_SPECIAL = _DASHES + _LONG_DASHES + _SPACES + _DROP + "".join(_QUOTES) + "".join(_SUPERSCRIPTS)
+_SPECIAL = compile_regex("[&\r\u00b7\u2027" + re.escape(_OTHER_SPECIAL) + "]")
+_SPECIAL_SET = frozenset("&\r\u00b7\u2027" + _OTHER_SPECIAL)
+# All special characters but these lie beyond ASCII.
+_SPECIAL_ASCII = tuple(sorted(ch for ch in _SPECIAL_SET if ch.isascii()))
+
+
+def _special_positions(text: str) -> list[int]:
+    """Where _SPECIAL matches in ``text``, in order.
+
+    Encoded as ASCII, the text has b'?' for each character beyond it: bytes.find jumps to those few
+    places (and to the ASCII special characters), where the class's scan would test every character.
+    """
+    marks = text.encode("ascii", "replace")
+    found: list[int] = []
+    q = marks.find(b"?")
+    while q != -1:
+        if text[q] in _SPECIAL_SET:
+            found.append(q)
+        q = marks.find(b"?", q + 1)
+    for ch in _SPECIAL_ASCII:
+        i = text.find(ch)
+        while i != -1:
+            found.append(i)
+            i = text.find(ch, i + 1)
+    found.sort()
+    return found
 
 
 def _normalize_chars(text: str) -> Normalized:
@@ -210,8 +235,7 @@ def _normalize_chars(text: str) -> Normalized:
     # (start, end) in text of each special character or entity, and what it becomes.
     changes: list[tuple[int, int, str]] = []
     pos = 0
-    for m in _SPECIAL.finditer(text):
-        i = m.start()
+    for i in _special_positions(text):
         if i < pos:
             continue
         entity = _ENTITY.match(text, i) if text[i] == "&" else None

@@ -16,3 +16,13 @@ _BREAK_PIECES = ["Dr", "A", "x", "trial", "0.5", ".", ". ", "! ", "? ", "!", "?"
 @example("It was 0.5. Really? Yes!\n\"Done.\" (End.)\x1cx")
 def test_breaks_are_where_the_break_pattern_matches(sample):
     assert text._breaks(sample) == [m.start() for m in text._BREAK.finditer(sample)]
+
+
+_SPECIAL_PIECES = ["a", " ", "?", "&amp;", "&", "\r\n", "\t", "\u00b7", "\u2013", "\u2014", "\u00a0", "\u3000", "\u00ad",
+                   "\u201c", "\u2019", "\u00b2", "\u207b", "\u00e9", "\u2264", "\U0001d7d8", "\ud800"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_SPECIAL_PIECES), max_size=30).map("".join))
+def test_special_positions_are_where_the_special_class_matches(sample):
+    assert text._special_positions(sample) == [m.start() for m in text._SPECIAL.finditer(sample)]
