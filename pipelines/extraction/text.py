@@ -32,6 +32,13 @@ class Normalized:
     ends: Sequence[int]
     original: str
 
+    def __init__(self, text: str, starts: Sequence[int], ends: Sequence[int], original: str) -> None:
+        # Written out in place of the frozen dataclass's, as Sentence's is.
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "starts", starts)
+        object.__setattr__(self, "ends", ends)
+        object.__setattr__(self, "original", original)
+
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Map a normalized [start, end) span to the original text."""
         if end <= start or not self.text:
