@@ -323,6 +323,20 @@ _ABBREV = compile_regex(r"(?:(?<=\b[A-Z])|(?<=\b(?:vs|al|Dr|no|No|ca|cf|St))|(?<
                         r"|(?<=\bapprox))\.$")
 # The last character of every abbreviation _ABBREV knows: a stop after any other is never one's.
 _ABBREV_LAST = frozenset("sgelrxoafcdt" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+# The last two characters of every abbreviation _ABBREV knows but an initial.
+_ABBREV_ENDINGS = frozenset(("vs", "al", "Dr", "no", "No", "ca", "cf", "St", ".g", ".e", "ig", "nc", "td", "ox"))
+
+
+def _may_end_abbreviation(text: str, pos: int) -> bool:
+    """False when the stop at ``pos`` (not the text's first character) surely ends no abbreviation _ABBREV knows.
+
+    Most stops end plain words whose last letter ends some abbreviation too ('results.'): the last two
+    characters tell those apart without the regex.
+    """
+    last = text[pos - 1]
+    if "A" <= last <= "Z":
+        return True
+    return last in _ABBREV_LAST and text[pos - 2:pos] in _ABBREV_ENDINGS
 
 
 _INNER_CAPITALS_RE = compile_regex(r"[a-z]{1,2}[A-Z][A-Za-z0-9]*")
@@ -385,7 +399,7 @@ def sentences(text: str) -> list[Sentence]:
                 continue
             end, new_para = pos, True
         else:
-            if pos and text[pos - 1] in _ABBREV_LAST and _ABBREV.match(text, pos, pos + 1):
+            if pos and _may_end_abbreviation(text, pos) and _ABBREV.match(text, pos, pos + 1):
                 continue
             # Mostly a blank and a capital follow, which need no closer look.
             if not text[pos + 2:pos + 3].isupper() or text[pos + 1] != " ":
