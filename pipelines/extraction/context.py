@@ -44,6 +44,14 @@ class Population:
     variable: str | None = None
     level: str | None = None
 
+    def __init__(self, overall: bool = True, label: str | None = None, variable: str | None = None,
+                 level: str | None = None) -> None:
+        # Written out as numbers.FigureCI's is, for the compiled build: one is made for every estimate.
+        self.overall = overall
+        self.label = label
+        self.variable = variable
+        self.level = level
+
     @classmethod
     def from_cue(cls, cue: PopulationCue) -> "Population":
         return cls(cue.overall, None if cue.overall else cue.label, cue.variable, cue.level)
