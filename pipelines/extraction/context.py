@@ -44,6 +44,14 @@ class Population:
     variable: str | None = None
     level: str | None = None
 
+    def __init__(self, overall: bool = True, label: str | None = None, variable: str | None = None,
+                 level: str | None = None) -> None:
+        # Written out as numbers.FigureCI's is, for the compiled build: one is made for every estimate.
+        self.overall = overall
+        self.label = label
+        self.variable = variable
+        self.level = level
+
     @classmethod
     def from_cue(cls, cue: PopulationCue) -> "Population":
         return cls(cue.overall, None if cue.overall else cue.label, cue.variable, cue.level)
@@ -89,14 +97,33 @@ class Doc:
     # norm.text, read at every step: a plain attribute is read several times faster than a property.
     text: str = field(init=False, repr=False, compare=False)
 
-    # The primary endpoint, once found (see primary). Set here rather than by a field default,
+    # The primary endpoint, once found (see primary). Set in __init__ rather than by a field default,
     # which a compiled Doc (see _compiled) would not apply to an init=False field.
     _primary: str | None = field(init=False, repr=False, compare=False)
     _primary_found: bool = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        self.sent_starts = [s.start for s in self.sents]
-        self.text = self.norm.text
+    def __init__(self, norm: Normalized, sents: list[Sentence], abbreviations: dict[str, str] | None = None,
+                 raw_mentions: dict[int, list[tuple[int, int, str]]] | None = None,
+                 abbreviation_re: re.Pattern | None = None, lowered: str = "", folded: str = "",
+                 trial_words: frozenset[str] = frozenset(), enrolment: frozenset[int] | None = None,
+                 cue_cache: dict[int, list[PopulationCue]] | None = None,
+                 measure_cache: dict[int, list[Cue]] | None = None,
+                 figure_cache: dict[int, list[re.Match]] | None = None) -> None:
+        # Written out as numbers.FigureCI's is, for the compiled build; None stands for a new empty dict.
+        self.norm = norm
+        self.sents = sents
+        self.abbreviations = {} if abbreviations is None else abbreviations
+        self.raw_mentions = {} if raw_mentions is None else raw_mentions
+        self.abbreviation_re = abbreviation_re
+        self.lowered = lowered
+        self.folded = folded
+        self.trial_words = trial_words
+        self.enrolment = enrolment
+        self.cue_cache = {} if cue_cache is None else cue_cache
+        self.measure_cache = {} if measure_cache is None else measure_cache
+        self.figure_cache = {} if figure_cache is None else figure_cache
+        self.sent_starts = [s.start for s in sents]
+        self.text = norm.text
         self._primary, self._primary_found = None, False
 
     @property

@@ -236,6 +236,20 @@ def _group_body(group: str) -> str | None:
     return None if group.startswith("(?") else group[1:-1]
 
 
+def opening_group(pattern: str) -> tuple[str, str, str] | None:
+    """For a pattern that opens with a plain or named group: the group's body, the character after the group
+    if it is a quantifier ('?', '*', '+', '{', else ''), and the rest of the pattern after that character.
+    None when the pattern opens otherwise (a lookaround, a reference or anything else)."""
+    if not pattern.startswith("("):
+        return None
+    end = _skip_group(pattern, 0)
+    body = _group_body(pattern[:end])
+    if body is None:
+        return None
+    quantifier = pattern[end:end + 1] if pattern[end:end + 1] in ("?", "*", "+", "{") else ""
+    return body, quantifier, pattern[end + len(quantifier):]
+
+
 def _requirement(alternative: str) -> tuple[str, ...] | None:
     """The best set of strings of which every match of an alternative (no top-level '|') contains one."""
     options: list[tuple[str, ...]] = []
@@ -325,7 +339,11 @@ def lower_case_regex(regex: re.Pattern) -> re.Pattern | None:
         return None
 
 
-_WORD_CHAR = compile_regex(r"\w")
+def _word_char_before(text: str, at: int) -> bool:
+    """Whether text[at - 1] is a word character as \\w tells: alphanumeric by str.isalnum (the regex engine's
+    own test) or '_'. Far cheaper than a call into the engine for one character."""
+    ch = text[at - 1]
+    return ch.isalnum() or ch == "_"
 
 
 def _fewest(texts: tuple[str, ...]) -> tuple[str, ...]:
@@ -532,7 +550,7 @@ class Prefilter:
                 look = m.end() - 1
         while (found := finder.search(folded, look, end)) is not None:
             at = found.start() + 1
-            if _WORD_CHAR.match(folded, at - 1):
+            if _word_char_before(folded, at):
                 look = at  # a word character beyond ASCII
                 continue
             m = self.regex.match(text, at, end)
@@ -552,7 +570,7 @@ class Prefilter:
         pos = start
         while (found := lowered.search(folded, pos, end)) is not None:
             at = found.start()
-            if at_word and at > 0 and _WORD_CHAR.match(folded, at - 1):
+            if at_word and at > 0 and _word_char_before(folded, at):
                 pos = at + 1
                 continue
             m = self.regex.match(text, at, end)

@@ -32,6 +32,13 @@ class Normalized:
     ends: Sequence[int]
     original: str
 
+    def __init__(self, text: str, starts: Sequence[int], ends: Sequence[int], original: str) -> None:
+        # Written out in place of the frozen dataclass's, as Sentence's is.
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "starts", starts)
+        object.__setattr__(self, "ends", ends)
+        object.__setattr__(self, "original", original)
+
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Map a normalized [start, end) span to the original text."""
         if end <= start or not self.text:
@@ -198,8 +205,33 @@ def _rewrite(norm: Normalized, regex: re.Pattern, replacement: str) -> Normalize
     return Normalized("".join(out), starts, ends, norm.original)
 
 
-_SPECIAL = compile_regex("[&\r\u00b7\u2027" + re.escape(_DASHES + _LONG_DASHES + _SPACES + _DROP + "".join(_QUOTES)
-                                                 + "".join(_SUPERSCRIPTS)) + "]")
+_OTHER_SPECIAL = _DASHES + _LONG_DASHES + _SPACES + _DROP + "".join(_QUOTES) + "".join(_SUPERSCRIPTS)
+_SPECIAL = compile_regex("[&\r\u00b7\u2027" + re.escape(_OTHER_SPECIAL) + "]")
+_SPECIAL_SET = frozenset("&\r\u00b7\u2027" + _OTHER_SPECIAL)
+# All special characters but these lie beyond ASCII.
+_SPECIAL_ASCII = tuple(sorted(ch for ch in _SPECIAL_SET if ch.isascii()))
+
+
+def _special_positions(text: str) -> list[int]:
+    """Where _SPECIAL matches in ``text``, in order.
+
+    Encoded as ASCII, the text has b'?' for each character beyond it: bytes.find jumps to those few
+    places (and to the ASCII special characters), where the class's scan would test every character.
+    """
+    marks = text.encode("ascii", "replace")
+    found: list[int] = []
+    q = marks.find(b"?")
+    while q != -1:
+        if text[q] in _SPECIAL_SET:
+            found.append(q)
+        q = marks.find(b"?", q + 1)
+    for ch in _SPECIAL_ASCII:
+        i = text.find(ch)
+        while i != -1:
+            found.append(i)
+            i = text.find(ch, i + 1)
+    found.sort()
+    return found
 
 
 def _normalize_chars(text: str) -> Normalized:
@@ -210,8 +242,7 @@ def _normalize_chars(text: str) -> Normalized:
     # (start, end) in text of each special character or entity, and what it becomes.
     changes: list[tuple[int, int, str]] = []
     pos = 0
-    for m in _SPECIAL.finditer(text):
-        i = m.start()
+    for i in _special_positions(text):
         if i < pos:
             continue
         entity = _ENTITY.match(text, i) if text[i] == "&" else None
@@ -264,9 +295,27 @@ class Sentence:
         object.__setattr__(self, "para", para)
 
 
-# A stop followed by blank space (maybe after a closing quote or bracket), or a line break. The pattern
-# opens with one class, which lets the engine skip straight to the next such character.
+# A stop followed by blank space (maybe after a closing quote or bracket), or a line break.
 _BREAK = compile_regex(r"[.!?\n](?:(?<=\n)|(?=[\"')\]]?\s))")
+# _BREAK's stops one at a time (see _breaks): a pattern opening with one character is searched for many
+# times faster than one opening with a class, which the engine tests character by character.
+_STOP_BREAKS = tuple((stop, compile_regex(re.escape(stop) + r"(?=[\"')\]]?\s)")) for stop in ".!?")
+
+
+def _breaks(text: str) -> list[int]:
+    """Where _BREAK matches in ``text``, in order."""
+    found: list[int] = []
+    for stop, regex in _STOP_BREAKS:
+        if stop in text:
+            found += [m.start() for m in regex.finditer(text)]
+    nl = text.find("\n")
+    while nl != -1:
+        found.append(nl)
+        nl = text.find("\n", nl + 1)
+    found.sort()
+    return found
+
+
 # A stop ending an abbreviation (vs, e.g, i.e, al, Dr, Fig, approx, no, No, ca, cf, Inc, Ltd, St) or an initial.
 # The words are look-behinds (one per length, as look-behinds need), so the pattern is tried at the stop
 # alone (match) instead of searched for across the word before it.
@@ -274,6 +323,20 @@ _ABBREV = compile_regex(r"(?:(?<=\b[A-Z])|(?<=\b(?:vs|al|Dr|no|No|ca|cf|St))|(?<
                         r"|(?<=\bapprox))\.$")
 # The last character of every abbreviation _ABBREV knows: a stop after any other is never one's.
 _ABBREV_LAST = frozenset("sgelrxoafcdt" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+# The last two characters of every abbreviation _ABBREV knows but an initial.
+_ABBREV_ENDINGS = frozenset(("vs", "al", "Dr", "no", "No", "ca", "cf", "St", ".g", ".e", "ig", "nc", "td", "ox"))
+
+
+def _may_end_abbreviation(text: str, pos: int) -> bool:
+    """False when the stop at ``pos`` (not the text's first character) surely ends no abbreviation _ABBREV knows.
+
+    Most stops end plain words whose last letter ends some abbreviation too ('results.'): the last two
+    characters tell those apart without the regex.
+    """
+    last = text[pos - 1]
+    if "A" <= last <= "Z":
+        return True
+    return last in _ABBREV_LAST and text[pos - 2:pos] in _ABBREV_ENDINGS
 
 
 _INNER_CAPITALS_RE = compile_regex(r"[a-z]{1,2}[A-Z][A-Za-z0-9]*")
@@ -330,14 +393,13 @@ def sentences(text: str) -> list[Sentence]:
     """Split normalized text into sentences, counting line breaks that end one as paragraphs."""
     out: list[Sentence] = []
     start, para = 0, 0
-    for m in _BREAK.finditer(text):
-        pos = m.start()
+    for pos in _breaks(text):
         if text[pos] == "\n":
             if _joins_line(text, pos):
                 continue
             end, new_para = pos, True
         else:
-            if pos and text[pos - 1] in _ABBREV_LAST and _ABBREV.match(text, pos, pos + 1):
+            if pos and _may_end_abbreviation(text, pos) and _ABBREV.match(text, pos, pos + 1):
                 continue
             # Mostly a blank and a capital follow, which need no closer look.
             if not text[pos + 2:pos + 3].isupper() or text[pos + 1] != " ":

@@ -16,6 +16,7 @@ from pipelines.extraction.prefilter import (
     fold,
     lower_ascii,
     lower_case_regex,
+    opening_group,
     starts_with_word_char,
     top_level_alternatives,
 )
@@ -64,8 +65,9 @@ ENDPOINT_RE = compile_regex("|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate
                             re.IGNORECASE)
 
 
-def _endpoint_alternation() -> tuple[re.Pattern, tuple[str, ...]]:
-    """The endpoint patterns as one regex for ASCII-lower-cased text, and the label of each of its alternatives.
+def _endpoint_alternation() -> tuple[re.Pattern, tuple[str, ...], dict[tuple[str, int], int]]:
+    """The endpoint patterns as one regex for ASCII-lower-cased text, the label of each of its alternatives,
+    and the group closing each alternative (by position in _ENDPOINT_ALTERNATIVES) where a letter tries it.
 
     Matching lower-cased patterns on lower-cased text (same length) is several times faster than
     IGNORECASE on this long alternation; every pattern above is written so that lower-casing keeps it
@@ -76,29 +78,41 @@ def _endpoint_alternation() -> tuple[re.Pattern, tuple[str, ...]]:
     there. (An alternative whose first letter is not plain from the pattern is kept for every letter.)
     An empty group closing each alternative tells which one matched.
     """
-    by_letter: dict[str, list[tuple[str, str]]] = {}
+    by_letter: dict[str, list[tuple[int, str, str]]] = {}
+    for k, (alternative, label) in enumerate(_ENDPOINT_ALTERNATIVES):
+        for letter in _opening_letters(alternative):
+            by_letter.setdefault(letter, []).append((k, alternative, label))
+    # The letter is told in two steps, a range of letters and then the letter, which tries fewer
+    # look-aheads at each word than one step over every letter.
+    groups, labels = [], []
+    closing: dict[tuple[str, int], int] = {}
+    for letters in _LETTER_RANGES:
+        branches = []
+        for letter in sorted(set(by_letter) & set(letters)):
+            closed = []
+            for k, alternative, label in by_letter[letter]:
+                labels.append(label)
+                closing[letter, k] = len(labels)
+                closed.append(f"{alternative}(?P<a{len(labels)}>)")  # group number len(labels)
+            branches.append(f"(?={letter})(?:{'|'.join(closed)})")
+        if branches:
+            groups.append(f"(?=[{letters}])(?:{'|'.join(branches)})")
+    return compile_regex(rf"{_ENDPOINT_WORD_START}(?:{'|'.join(groups)})"), tuple(labels), closing
+
+
+def _endpoint_alternatives() -> tuple[tuple[str, str], ...]:
+    """Every top-level alternative of the endpoint patterns in lower case, in order, with its pattern's label."""
+    out: list[tuple[str, str]] = []
     for label, pattern in _ENDPOINT_PATTERNS:
         alternatives = top_level_alternatives(pattern.lower())
         # Split only at top-level bars: each piece is a whole regex without groups of its own.
         if "|".join(alternatives) != pattern.lower() or any(compile_regex(a).groups for a in alternatives):
             raise ValueError(f"endpoint pattern not split at top-level bars: {pattern}")
-        for alternative in alternatives:
-            for letter in _opening_letters(alternative):
-                by_letter.setdefault(letter, []).append((alternative, label))
-    # The letter is told in two steps, a range of letters and then the letter, which tries fewer
-    # look-aheads at each word than one step over every letter.
-    groups, labels = [], []
-    for letters in _LETTER_RANGES:
-        branches = []
-        for letter in sorted(set(by_letter) & set(letters)):
-            closed = []
-            for alternative, label in by_letter[letter]:
-                labels.append(label)
-                closed.append(f"{alternative}(?P<a{len(labels)}>)")  # group number len(labels)
-            branches.append(f"(?={letter})(?:{'|'.join(closed)})")
-        if branches:
-            groups.append(f"(?=[{letters}])(?:{'|'.join(branches)})")
-    return compile_regex(rf"{_ENDPOINT_WORD_START}(?:{'|'.join(groups)})"), tuple(labels)
+        out.extend((alternative, label) for alternative in alternatives)
+    return tuple(out)
+
+
+_ENDPOINT_ALTERNATIVES = _endpoint_alternatives()
 
 
 _LETTER_RANGES = ("abcdef", "ghijklm", "nopqr", "stuvwxyz")
@@ -169,15 +183,67 @@ def _first_chars(items, p) -> tuple[set[str] | None, bool]:
 
 
 # The alternative that closed with group i + 1 names the endpoint _ENDPOINT_LABELS[i].
-_ENDPOINT_LOWER_RE, _ENDPOINT_LABELS = _endpoint_alternation()
+_ENDPOINT_LOWER_RE, _ENDPOINT_LABELS, _ENDPOINT_GROUPS = _endpoint_alternation()
 # The same regex taking in the character before the name. Searching for it lets the engine skip letters
 # and digits outright, where the regex above is tried at every position; its matches are those of the
 # regex above, one character earlier, at every position but the first of the text.
 _AFTER_SEPARATOR_RE = compile_regex("[^a-z0-9](?=[a-z])" + _ENDPOINT_LOWER_RE.pattern[len(_ENDPOINT_WORD_START):])
 
 
+def _letter_and_rest(alternative: str) -> list[tuple[str, str]]:
+    """An endpoint alternative, read at a word start after a non-word character, as (letter, rest) pairs: there
+    it matches what the first pair to match does, a pair matching where its letter is followed by its rest.
+
+    The pairs come in the order the engine tries the alternative's ways to match. A leading \\b holds at
+    such a place and goes; an optional opening gives the pairs with it, then those without; each of a
+    group's alternatives is followed by what comes after the group.
+    """
+    if alternative.startswith("\\b"):
+        alternative = alternative[2:]
+    group = opening_group(alternative)
+    if group is not None and group[1] in ("", "?"):
+        body, quantifier, rest = group
+        out = [pair for inner in top_level_alternatives(body) for pair in _letter_and_rest(inner + rest)]
+        return out + _letter_and_rest(rest) if quantifier else out
+    letter, after = alternative[:1], alternative[1:2]
+    if letter not in ascii_lowercase or after in ("*", "+", "{"):
+        raise ValueError(f"endpoint alternative not read letter first: {alternative}")
+    if after == "?":
+        return [(letter, alternative[2:]), *_letter_and_rest(alternative[2:])]
+    return [(letter, alternative[1:])]
+
+
+def _plain_word_alternation() -> tuple[re.Pattern, tuple[int, ...]]:
+    """_AFTER_SEPARATOR_RE for text in which no character but a-z and 0-9 is a word character, and for each of
+    its groups the group of _ENDPOINT_LOWER_RE closing the same alternative (0 for group 0).
+
+    There every separator starts a word, each alternative is a letter and a rest (_letter_and_rest), and
+    the letter is picked by a branch that opens with it: the engine passes over such a branch at one
+    comparison, where a look-ahead costs a call. The same alternatives are tried in the same order.
+    """
+    by_letter: dict[str, list[tuple[str, int]]] = {}
+    for k, (alternative, _label) in enumerate(_ENDPOINT_ALTERNATIVES):
+        for letter, rest in _letter_and_rest(alternative):
+            by_letter.setdefault(letter, []).append((rest, _ENDPOINT_GROUPS[letter, k]))
+    branches, groups = [], [0]
+    for letter, rests in sorted(by_letter.items()):
+        closed = []
+        for rest, group in rests:
+            groups.append(group)
+            closed.append(f"{rest}(?P<a{len(groups) - 1}>)")
+        branches.append(f"{letter}(?:{'|'.join(closed)})")
+    return compile_regex(f"[^a-z0-9](?:{'|'.join(branches)})"), tuple(groups)
+
+
+_PLAIN_WORD_RE, _PLAIN_WORD_GROUPS = _plain_word_alternation()
+_SAME_GROUPS = tuple(range(_ENDPOINT_LOWER_RE.groups + 1))
+
+
 def endpoint_matches(lowered: str, start: int, end: int) -> list[tuple[int, int, int]]:
-    """``(start, end, lastindex)`` of each match of ``_ENDPOINT_LOWER_RE.finditer(lowered, start, end)``."""
+    """``(start, end, lastindex)`` of each match of ``_ENDPOINT_LOWER_RE.finditer(lowered, start, end)``.
+
+    ``lowered`` is in lower case as ascii_lower leaves it (no A-Z).
+    """
     # Every alternative of _ENDPOINT_LOWER_RE is a group, so lastindex is never None.
     out: list[tuple[int, int, int]] = []
     if start == 0:
@@ -187,13 +253,18 @@ def endpoint_matches(lowered: str, start: int, end: int) -> list[tuple[int, int,
             out.append((0, m.end(), m.lastindex))
             start = m.end()
     # A match at ``start`` or later is one of _AFTER_SEPARATOR_RE a character before; matches are never
-    # empty, so the next one is looked for from the end of the last, as finditer does.
-    search = _AFTER_SEPARATOR_RE.search
+    # empty, so the next one is looked for from the end of the last, as finditer does. Where the text read
+    # is ASCII without '_', its only word characters are a-z and 0-9, and _PLAIN_WORD_RE finds the same.
     pos = start - 1 if start else 0
+    read = lowered[pos:end]
+    if read.isascii() and "_" not in read:
+        search, groups = _PLAIN_WORD_RE.search, _PLAIN_WORD_GROUPS
+    else:
+        search, groups = _AFTER_SEPARATOR_RE.search, _SAME_GROUPS
     while (m := search(lowered, pos, end)) is not None:
         pos = m.end()
         assert m.lastindex is not None
-        out.append((m.start() + 1, pos, m.lastindex))
+        out.append((m.start() + 1, pos, groups[m.lastindex]))
         pos -= 1
     return out
 
@@ -307,6 +378,17 @@ class PopulationCue:
     label: str | None = None
     variable: str | None = None
     level: str | None = None
+
+    def __init__(self, start: int, end: int, overall: bool, label: str | None = None, variable: str | None = None,
+                 level: str | None = None) -> None:
+        # Written out in place of the frozen dataclass's, which runs as plain Python even compiled: cues are
+        # made for most sentences read. Compiled (see _compiled), a cue has no __dict__ to write the fields into.
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "end", end)
+        object.__setattr__(self, "overall", overall)
+        object.__setattr__(self, "label", label)
+        object.__setattr__(self, "variable", variable)
+        object.__setattr__(self, "level", level)
 
 
 @lru_cache(maxsize=4)
@@ -623,7 +705,8 @@ def _label_start(text: str, pos: int, negated: bool) -> int:
     return max(0, pos - 25) + m.start() if m else pos
 
 
-_CONTENT_WORD_RE = compile_regex(r"[a-z0-9+-]+")
+# Runs of these characters, only those of _TRIAL_WORD_MIN or more (a shorter run holds no such run).
+_CONTENT_WORD_RE = compile_regex(r"[a-z0-9+-]{%d,}" % _TRIAL_WORD_MIN)
 _WITHOUT_EITHER_RE = compile_regex(r"(?i)(?:or|and) without")
 _BAND_LEAD_RE = compile_regex(r"^(?:in|among|for) the ", re.IGNORECASE)
 _WHOLE_POPULATION_WORD_RE = compile_regex(r"overall|all-patient|ITT|intention|entire|total", re.IGNORECASE)
@@ -636,7 +719,8 @@ _GENERIC_SUBGROUP_FILTER = Prefilter(GENERIC_SUBGROUP_RE)
 
 
 def content_words(text: str) -> set[str]:
-    return {w for w in _CONTENT_WORD_RE.findall(text.lower()) if len(w) >= _TRIAL_WORD_MIN}
+    """The runs of letters, digits, '+' and '-' in ``text`` in lower case, of _TRIAL_WORD_MIN characters or more."""
+    return set(_CONTENT_WORD_RE.findall(text.lower()))
 
 
 def population_cues(text: str, start: int, end: int, trial_words: frozenset[str] | None = None,
