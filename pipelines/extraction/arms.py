@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from pipelines.extraction.context import Doc, doc_cues, population_carried, sentence_index
 from pipelines.extraction.numbers import parse_int
-from pipelines.extraction.prefilter import Openings, Prefilter, fold
+from pipelines.extraction.prefilter import Openings, fold
 from pipelines.extraction.vocab import ENDPOINT_RE
 from pipelines.regex_cache import compile_regex
 
@@ -98,21 +98,37 @@ class _Places:
         return found
 
 
-def _tried_at(regex: re.Pattern, text: str, starts: list[int]) -> list[re.Match]:
-    """``list(regex.finditer(text))`` when every match starts at one of ``starts`` (more do no harm).
+def _tried_at(regex: re.Pattern, text: str, starts: list[int], end: int | None = None) -> list[re.Match]:
+    """``list(regex.finditer(text, 0, end))`` when every match starts at one of ``starts`` (more do no harm).
 
     As Openings does: the regex is tried at each place in order, past the end of the last match.
     """
     out = []
     taken = 0
+    stop = len(text) if end is None else end
     for pos in sorted(set(starts)):
         if pos < taken:
             continue
-        m = regex.match(text, pos)
+        m = regex.match(text, pos, stop)
         if m is not None:
             out.append(m)
             taken = max(m.end(), pos + 1)
     return out
+
+
+def _window_matches(openings: Openings, text: str, start: int, end: int, segment: str) -> list[re.Match]:
+    """``list(openings.regex.finditer(text, start, end))`` for an IGNORECASE regex whose openings are known.
+
+    ``segment`` is ``fold(text[start:end])``: the regex is tried only where it holds one of the strings
+    its matches open with, found with str.find, rather than by the regex engine at every position.
+    """
+    starts = []
+    for opening in openings.texts or ():
+        i = segment.find(opening)
+        while i != -1:
+            starts.append(start + i)
+            i = segment.find(opening, i + 1)
+    return _tried_at(openings.regex, text, starts, end)
 
 
 def _assign_matches(text: str, places: _Places) -> list[re.Match]:
@@ -228,8 +244,10 @@ _SENTENCE_OPENERS = {"The", "This", "These", "In", "Among", "After", "For", "Dur
 _PURE_NUMBER = compile_regex(r"^[(\[]?\d[\d.,%]*[)\]]?$|^\d+(?:\.\d+)+\.")
 _NOT_NAME_START = compile_regex(r"(?i)^(?:each|both|with|without|and|or|to|of|day|cycle|than)\b")
 _COMBINATION = compile_regex(r"(?i)\b(?:combination|doublet|triplet|combined regimen)\b")
-_COMBINATION_FILTER = Prefilter(_COMBINATION)
-_CONTROL_MENTION_FILTER = Prefilter(_CONTROL_MENTION)
+# Both are IGNORECASE, and every match opens with one of a few words (see _window_matches).
+_COMBINATION_OPENINGS = Openings(_COMBINATION)
+_CONTROL_MENTION_OPENINGS = Openings(_CONTROL_MENTION)
+assert _COMBINATION_OPENINGS.texts and _CONTROL_MENTION_OPENINGS.texts
 _COMBINED_WITH = compile_regex(r"(?i)\s(?:in combination|combined|each|both) with\b.*")
 _PATIENTS_SUFFIX = compile_regex(r"(?i)(?:-treated)?\s+(?:patients|participants|pts)$|-treated$")
 
@@ -353,13 +371,12 @@ class ArmSet:
         sent = doc.sents[si]
         key = (doc.text, sent.start, sent.end, tuple(self.names), tuple(self.randomized))
         if key not in self._near:
-            self._near[key] = self._comparison_in(doc.text, sent.start, sent.end, doc.folded[sent.start:sent.end],
-                                                  doc.folded)
+            self._near[key] = self._comparison_in(doc.text, sent.start, sent.end, doc.folded[sent.start:sent.end])
         return self._near[key]
 
-    def _comparison_in(self, text: str, start: int, end: int, segment: str | None = None,
-                       folded: str | None = None) -> tuple[str | None, str | None]:
-        seen = self._mentioned(text, start, end, segment, folded)
+    def _comparison_in(self, text: str, start: int, end: int,
+                       segment: str | None = None) -> tuple[str | None, str | None]:
+        seen = self._mentioned(text, start, end, segment)
         if len(seen) == 1:
             partner = self._partner(seen[0])
             seen += [partner] if partner else []
@@ -369,17 +386,16 @@ class ArmSet:
             return (seen[0] if seen else None), None
         return orient(seen[0], seen[1])
 
-    def _mentioned(self, text: str, start: int, end: int, segment: str | None = None,
-                   folded: str | None = None) -> list[str]:
+    def _mentioned(self, text: str, start: int, end: int, segment: str | None = None) -> list[str]:
         """Arms a sentence names, in order, each as the article's arm it stands for.
 
-        ``segment`` is ``fold(text[start:end])`` and ``folded`` is ``fold(text)`` when the caller has them.
+        ``segment`` is ``fold(text[start:end])`` when the caller has it.
         """
         segment = fold(text[start:end]) if segment is None else segment
         found = [(hit[0], hit[2], True) for hit in self._hits(text, start, end, segment)]
-        for m in _CONTROL_MENTION_FILTER.finditer(text, start, end, segment, folded):
+        for m in _window_matches(_CONTROL_MENTION_OPENINGS, text, start, end, segment):
             found.append((m.start(), m.group(0), False))
-        for m in _COMBINATION_FILTER.finditer(text, start, end, segment, folded):
+        for m in _window_matches(_COMBINATION_OPENINGS, text, start, end, segment):
             found.append((m.start(), m.group(0), False))
         found.sort()
         out: list[str] = []

@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.extraction import results
+from pipelines.extraction import arms, results
 from pipelines.extraction.context import prepare
 from pipelines.extraction.prefilter import fold
 
@@ -51,3 +51,19 @@ def test_difference_endings_are_read_from_leads_as_written():
                 item = results.Item(at, sent.start + m.end(), float(m.group(0)), None)
                 lead = doc.text[max(sent.start, at - 40):at]
                 assert results._difference(doc, si, item) == bool(results._DIFFERENCE_RE.search(lead))
+
+
+_MENTION_PIECES = ["placebo", "Placebo", "PLACEBO", "control", "controlled", "standard", "SOC", "soc", "associated",
+                   "usual care", "usual  care", "TPC", "physician", "continuation", "observation", "PBO", "comparator",
+                   "combination", "doublet", "triplet", "combined regimen", "combined  regimen", " ", "-", "_", "x",
+                   "1", ".", "\u00e9", "\u212a", "\u017f", "\u0130", "\u0131", "\n"]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(_MENTION_PIECES), max_size=16).map("".join), st.integers(0, 80), st.integers(0, 80))
+def test_window_matches_are_the_regex_matches(text, a, b):
+    start, end = min(a, b, len(text)), min(max(a, b), len(text))
+    segment = fold(text[start:end])
+    for openings in (arms._CONTROL_MENTION_OPENINGS, arms._COMBINATION_OPENINGS):
+        expected = [m.span() for m in openings.regex.finditer(text, start, end)]
+        assert [m.span() for m in arms._window_matches(openings, text, start, end, segment)] == expected
