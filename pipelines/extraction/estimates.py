@@ -49,6 +49,8 @@ _SIGNIFICANT_NEG_RE = compile_regex(
     re.IGNORECASE)
 _SIGNIFICANT_POS_RE = compile_regex(r"\bsignifican(?:t|tly|ce)\b", re.IGNORECASE)
 _SIGNIFICANT_NEG_FILTER = Prefilter(_SIGNIFICANT_NEG_RE)
+# Every match of _SIGNIFICANT_NEG_RE also holds 'no' ('not', 'no', 'non-'), which most windows lack.
+_NEGATION_NEEDS = ("no",)
 _SIGNIFICANT_POS_FILTER = Prefilter(_SIGNIFICANT_POS_RE)
 
 _DIGIT_RE = compile_regex(r"\d")
@@ -388,7 +390,8 @@ def _claimed(doc: Doc, sent_start: int, est: Estimate) -> bool | None:
     # The window is read as a string of its own; the Prefilters' lower-case regexes find the same matches
     # in its folded copy, faster than IGNORECASE.
     folded = doc.folded
-    if _has_any(folded, _SIGNIFICANT_NEG_FILTER.texts, window_start, end):
+    if (_has_any(folded, _NEGATION_NEEDS, window_start, end)
+            and _has_any(folded, _SIGNIFICANT_NEG_FILTER.texts, window_start, end)):
         chunk = doc.text[window_start:end]
         if _first_match(_SIGNIFICANT_NEG_FILTER, chunk, folded[window_start:end]):
             return False

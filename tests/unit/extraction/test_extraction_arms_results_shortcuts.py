@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.extraction import arms, results
+from pipelines.extraction import arms, estimates, results
 from pipelines.extraction.context import prepare
 from pipelines.extraction.prefilter import fold
 
@@ -67,3 +67,16 @@ def test_window_matches_are_the_regex_matches(text, a, b):
     for openings in (arms._CONTROL_MENTION_OPENINGS, arms._COMBINATION_OPENINGS):
         expected = [m.span() for m in openings.regex.finditer(text, start, end)]
         assert [m.span() for m in arms._window_matches(openings, text, start, end, segment)] == expected
+
+
+_NEGATION_PIECES = ["not ", "NOT ", "No ", "no ", "non", "Non-", "did not ", "was not ", "reach ", "achieve ",
+                    "statistically ", "statistical ", "statistically", "significant", "significantly", "significance",
+                    "difference", "formally ", "tested", " ", "-", "x", "\u212a", "\u017f", "\u0130", "\u0131"]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(_NEGATION_PIECES), max_size=10).map("".join))
+def test_negated_significance_holds_what_claimed_looks_for_first(text):
+    """_claimed tries _SIGNIFICANT_NEG_RE only on windows holding _NEGATION_NEEDS."""
+    for m in estimates._SIGNIFICANT_NEG_RE.finditer(text):
+        assert any(need in fold(m.group(0)) for need in estimates._NEGATION_NEEDS), m.group(0)
