@@ -117,36 +117,42 @@ class Estimate:
         return p.end if p and p.end > end else end
 
 
-_BRACKET_RE = compile_regex(r"[()\[\]]")
-
-
 def _after_window(text: str, start: int, limit: int) -> int:
     """Where the figure's clause ends: the bracket closing one opened before ``start``, else 90 characters on."""
     depth = 0
     end = min(limit, start + 90)
-    # Only brackets change the depth: the regex steps from one to the next.
-    for m in _BRACKET_RE.finditer(text, start, end):
-        if text[m.start()] in "([":
-            depth += 1
-        else:
-            depth -= 1
-            if depth < 0:
-                return m.start()
+    pos = start
+    # From one closing bracket to the next: the opening ones between them only deepen the nesting.
+    while (close := _first_of(text, ")", "]", pos, end)) != -1:
+        depth += text.count("(", pos, close) + text.count("[", pos, close)
+        if depth == 0:
+            return close
+        depth -= 1
+        pos = close + 1
     return end
 
 
 def _open_paren_before(text: str, start: int, pos: int) -> int | None:
     """The bracket left open before ``pos``, looking back no further than ``start``."""
     depth = 0
-    brackets = [m.start() for m in _BRACKET_RE.finditer(text, start, pos)] if pos > start else ()
-    for i in reversed(brackets):
-        if text[i] in ")]":
-            depth += 1
-        elif depth == 0:
-            return i
-        else:
-            depth -= 1
+    # From one opening bracket back to the one before: the closing ones between them each close one.
+    while pos > start:
+        opening = max(text.rfind("(", start, pos), text.rfind("[", start, pos))
+        if opening == -1:
+            return None
+        depth += text.count(")", opening, pos) + text.count("]", opening, pos)
+        if depth == 0:
+            return opening
+        depth -= 1
+        pos = opening
     return None
+
+
+def _first_of(text: str, a: str, b: str, start: int, end: int) -> int:
+    """Where the first ``a`` or ``b`` in text[start:end] is; -1 without one."""
+    i = text.find(a, start, end)
+    j = text.find(b, start, i if i != -1 else end)
+    return i if j == -1 else j
 
 
 def _measure_for(cues: list, fig: FigureCI, lead_start: int, inherited: str | None):

@@ -80,3 +80,41 @@ def test_negated_significance_holds_what_claimed_looks_for_first(text):
     """_claimed tries _SIGNIFICANT_NEG_RE only on windows holding _NEGATION_NEEDS."""
     for m in estimates._SIGNIFICANT_NEG_RE.finditer(text):
         assert any(need in fold(m.group(0)) for need in estimates._NEGATION_NEEDS), m.group(0)
+
+
+def _after_window_by_regex(text: str, start: int, limit: int) -> int:
+    depth = 0
+    end = min(limit, start + 90)
+    for m in re.finditer(r"[()\[\]]", text[:end]):
+        if m.start() < start:
+            continue
+        if text[m.start()] in "([":
+            depth += 1
+        else:
+            depth -= 1
+            if depth < 0:
+                return m.start()
+    return end
+
+
+def _open_paren_before_by_regex(text: str, start: int, pos: int) -> int | None:
+    depth = 0
+    for i in reversed([m.start() for m in re.finditer(r"[()\[\]]", text[:pos]) if m.start() >= start]):
+        if text[i] in ")]":
+            depth += 1
+        elif depth == 0:
+            return i
+        else:
+            depth -= 1
+    return None
+
+
+_BRACKET_TEXTS = st.lists(st.sampled_from(["(", ")", "[", "]", "x", " ", "0.5", "p < .01", "x" * 40]),
+                          max_size=30).map("".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_BRACKET_TEXTS, st.integers(0, 200), st.integers(0, 200))
+def test_bracket_windows_are_those_read_bracket_by_bracket(text, a, b):
+    assert estimates._after_window(text, a, b) == _after_window_by_regex(text, a, b)
+    assert estimates._open_paren_before(text, a, b) == _open_paren_before_by_regex(text, a, b)
