@@ -604,6 +604,10 @@ def _population(doc: Doc, si: int, pair: Pair, est: Estimate | None, endpoint: s
 # What every match of _DIFFERENCE_RE ends with, blanks aside, in lower case.
 _DIFFERENCE_ENDINGS = ("difference", "reduction", "improvement", "increase", "decrease", "benefit", "gain", "of", "was",
                        "were", "=", ":", "in", "by", "than", "least", "to", "<", ">", "\u2264", "\u2265")
+# What every match of _DIFFERENCE_RE opens with, in lower case.
+_DIFFERENCE_OPENINGS = ("difference", "reduction", "improvement", "increase", "decrease", "benefit", "gain", "by",
+                        "less than", "greater than", "at least", "more than", "or equal to", "<", ">", "\u2264",
+                        "\u2265")
 
 
 def _difference(doc: Doc, si: int, item: Item) -> bool:
@@ -612,10 +616,18 @@ def _difference(doc: Doc, si: int, item: Item) -> bool:
     lead = doc.text[lead_start:item.start]
     if item.kind == "median" and _LANDMARK_RE.search(lead, max(0, len(lead) - _LANDMARK_REACH)):
         return True
+    folded = doc.folded[lead_start:item.start]
     # Most leads end otherwise, and the regex is not tried.
-    if not doc.folded[lead_start:item.start].rstrip().endswith(_DIFFERENCE_ENDINGS):
+    if not folded.rstrip().endswith(_DIFFERENCE_ENDINGS):
         return False
-    return bool(_DIFFERENCE_RE.search(lead))
+    # The regex, which has no fixed opening, is tried only where a match can open, not at every position.
+    for opening in _DIFFERENCE_OPENINGS:
+        i = folded.find(opening)
+        while i != -1:
+            if _DIFFERENCE_RE.match(lead, i):
+                return True
+            i = folded.find(opening, i + 1)
+    return False
 
 
 def _n_near(doc: Doc, si: int, item: Item, phrase_end: int) -> int | None:

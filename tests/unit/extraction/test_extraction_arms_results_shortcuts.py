@@ -39,6 +39,10 @@ def test_differences_end_as_the_shortcut_expects(lead):
     """_difference tries the regex only on leads ending, blanks aside, with one of _DIFFERENCE_ENDINGS."""
     if results._DIFFERENCE_RE.search(lead):
         assert fold(lead).rstrip().endswith(results._DIFFERENCE_ENDINGS), lead
+    # ... and only where one of _DIFFERENCE_OPENINGS opens a match.
+    for i in range(len(lead) + 1):
+        if results._DIFFERENCE_RE.match(lead, i):
+            assert fold(lead)[i:].startswith(results._DIFFERENCE_OPENINGS), (lead, i)
 
 
 def test_difference_endings_are_read_from_leads_as_written():
