@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
@@ -227,12 +227,21 @@ class Signs:
     # Where _COUNT_PAIR_SIGN_RE may match, read on marks the same way: a digit, blanks and the word after them.
     COUNT_PAIR_MARKS_RE: ClassVar[re.Pattern[bytes]] = compile_regex(rb"0[\s\x1c-\x1f?]*(?:in|on|with) ")
 
+    # How far past its digit OWN_SIGN_MARKS_RE's look-ahead reads: a blank and 'percentage point'.
+    OWN_SIGN_REACH: ClassVar[int] = len(" percentage point")
+
     def __init__(self, text: str, marks: bytes):
         self.text = text
         self.marks = marks
-        # Digits of _OWN_SIGN_RE's matches in any sentence, and a few more: those whose sign runs past the
-        # end of their sentence, or whose blank is a b'?' standing for some other character.
-        self.own = [m.start() for m in self.OWN_SIGN_MARKS_RE.finditer(marks)]
+
+    @property
+    def own(self) -> list[int]:
+        """Digits of _OWN_SIGN_RE's matches in any sentence, and a few more: those whose sign runs past the
+        end of their sentence, or whose blank is a b'?' standing for some other character.
+
+        may_hold_items looks for them sentence by sentence, and only in the sentences that need them.
+        """
+        return [m.start() for m in self.OWN_SIGN_MARKS_RE.finditer(self.marks)]
 
     @classmethod
     def of(cls, text: str) -> Signs | None:
@@ -256,16 +265,20 @@ class Signs:
         else:
             if find_digit(b"0", pos, end) == -1:
                 return False
-        own = self.own
-        i = bisect_left(own, start)
-        while i < len(own) and own[i] < end:
-            at = own[i]
+        # The digits of own, found in this sentence only: searched up to OWN_SIGN_REACH past its end, the
+        # look-ahead reads what it reads in the whole text.
+        marks = self.marks
+        own_sign = self.OWN_SIGN_MARKS_RE.search
+        stop = min(len(marks), end + self.OWN_SIGN_REACH)
+        found = own_sign(marks, start, stop)
+        while found is not None and found.start() < end:
+            at = found.start()
             for s, e in taken:
                 if s <= at < e:
                     break
             else:
                 return True
-            i += 1
+            found = own_sign(marks, at + 1, stop)
         return self._other_sign(start, end)
 
     def _other_sign(self, start: int, end: int) -> bool:

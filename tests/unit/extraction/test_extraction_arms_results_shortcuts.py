@@ -122,3 +122,19 @@ _BRACKET_TEXTS = st.lists(st.sampled_from(["(", ")", "[", "]", "x", " ", "0.5", 
 def test_bracket_windows_are_those_read_bracket_by_bracket(text, a, b):
     assert estimates._after_window(text, a, b) == _after_window_by_regex(text, a, b)
     assert estimates._open_paren_before(text, a, b) == _open_paren_before_by_regex(text, a, b)
+
+
+_SIGN_PIECES = ["12", "5", " ", "\u00a0", "?", "\x1c", "%", "mo", " months", " percentage point", " percentage points",
+                " kg", " of ", "7 of 9", "x", ".", "\u00e9"]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(_SIGN_PIECES), max_size=30).map("".join), st.integers(0, 120), st.integers(0, 120))
+def test_own_signs_searched_in_a_sentence_are_those_of_the_whole_text(text, a, b):
+    """Signs.may_hold_items searches own signs only up to OWN_SIGN_REACH past a sentence's end."""
+    signs = results.Signs.of(text)
+    assert signs is not None
+    start, end = min(a, b), max(a, b)
+    stop = min(len(signs.marks), end + results.Signs.OWN_SIGN_REACH)
+    found = [m.start() for m in results.Signs.OWN_SIGN_MARKS_RE.finditer(signs.marks, start, stop) if m.start() < end]
+    assert found == [at for at in signs.own if start <= at < end]
