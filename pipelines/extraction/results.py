@@ -416,9 +416,11 @@ def _connector(text: str, a: Item, b: Item) -> tuple[str, str] | None:
     between = text[a.end:b.start]
     if len(between) > 90:
         return None
-    between_ci = _BRACKETED_RE.sub(lambda m: " " * len(m.group(0)), between)
     if not between.strip():
         return "", ""
+    # Each bracketed part is blanked out; every one holds an opening bracket, and most gaps have none.
+    between_ci = (_BRACKETED_RE.sub(lambda m: " " * len(m.group(0)), between)
+                  if "(" in between or "[" in between else between)
     conns = list(_CONNECTOR_RE.finditer(between_ci))
     if not conns:
         return None

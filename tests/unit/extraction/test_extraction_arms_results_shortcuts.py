@@ -138,3 +138,10 @@ def test_own_signs_searched_in_a_sentence_are_those_of_the_whole_text(text, a, b
     stop = min(len(signs.marks), end + results.Signs.OWN_SIGN_REACH)
     found = [m.start() for m in results.Signs.OWN_SIGN_MARKS_RE.finditer(signs.marks, start, stop) if m.start() < end]
     assert found == [at for at in signs.own if start <= at < end]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=" \n\t\u00a0xX1.,;)]vsand", max_size=40))
+def test_gaps_without_an_opening_bracket_have_nothing_bracketed(between):
+    """_connector blanks out bracketed parts only when the gap holds an opening bracket."""
+    assert results._BRACKETED_RE.search(between) is None
