@@ -195,10 +195,21 @@ _NAME_WORD_SPLIT = compile_regex(r"\s*(?:\bplus\b|\band\b|\bwith\b|\+|/)\s*|\s+"
 _TOKEN_RE = compile_regex(r"[a-z0-9]+")
 
 
+@lru_cache(maxsize=4096)
+def _name_words(name: str) -> list[str]:
+    """A name split at blanks and at _JOINER's joining words and signs; callers must not change the list.
+
+    Without a joining word or sign, only blanks split it, as str.split splits (\\s is a blank to both).
+    """
+    if "+" in name or "/" in name or "plus" in name or "and" in name or "with" in name:
+        return [w for w in _NAME_WORD_SPLIT.split(name) if w]
+    return name.split()
+
+
 @lru_cache(maxsize=512)
 def _name_pattern(name: str) -> re.Pattern:
     """'imlunestrant plus abemaciclib' also matches 'imlunestrant-abemaciclib' and 'imlunestrant + abemaciclib'."""
-    words = [w for w in _NAME_WORD_SPLIT.split(name) if w]
+    words = _name_words(name)
     return compile_regex(r"\b" + _JOINER.join(re.escape(w) for w in words) + r"\b", re.IGNORECASE)
 
 
@@ -469,7 +480,7 @@ def _name_patterns(names: tuple[str, ...]) -> list[tuple[str, _WholeName, list[s
     for name in names:
         others = set().union(*(tokens(n) for n in names if n != name))
         own = sorted(tokens(name) - others - _GENERIC)
-        words = [w for w in _NAME_WORD_SPLIT.split(name) if w]
+        words = _name_words(name)
         ascii_words = [w.lower() for w in words if w.isascii()]
         needed = max(ascii_words, key=len) if ascii_words else None
         lookup.append((name, _whole_name(name), own, needed))
@@ -619,7 +630,7 @@ def _boundary(text: str, pos: int, end: int) -> bool:
 @lru_cache(maxsize=512)
 def _whole_name(name: str) -> _WholeName:
     """The whole-name matcher of a name: without a compiled pattern when its words are ASCII."""
-    words = [w for w in _NAME_WORD_SPLIT.split(name) if w]
+    words = _name_words(name)
     return _AsciiName(words) if words and all(w.isascii() for w in words) else _WholeName(name)
 
 

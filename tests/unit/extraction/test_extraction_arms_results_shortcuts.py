@@ -145,3 +145,13 @@ def test_own_signs_searched_in_a_sentence_are_those_of_the_whole_text(text, a, b
 def test_gaps_without_an_opening_bracket_have_nothing_bracketed(between):
     """_connector blanks out bracketed parts only when the gap holds an opening bracket."""
     assert results._BRACKETED_RE.search(between) is None
+
+
+_NAME_PIECES = ["drug", "A", "plus", "Plus", "and", "band", "standard", "with", "without", "+", "/", "-", " ", "  ",
+                "\n", "\u00a0", "\u2009", "\x1c", "\u00e9", "x"]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(_NAME_PIECES), max_size=12).map("".join))
+def test_name_words_are_those_the_split_regex_gives(name):
+    assert arms._name_words(name) == [w for w in arms._NAME_WORD_SPLIT.split(name) if w]
