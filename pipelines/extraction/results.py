@@ -649,6 +649,9 @@ def _n_near(doc: Doc, si: int, item: Item, phrase_end: int) -> int | None:
     if item.count_of is not None:
         return item.count_of
     sent = doc.sents[si]
+    # Every match of _N_NEAR_RE holds '=', and each search below stays within the sentence.
+    if doc.text.find("=", sent.start, sent.end) == -1:
+        return None
     if item.row_arm:
         before = _N_NEAR_RE.search(doc.text, max(sent.start, item.start - 25), item.start)
         return parse_int(before.group("n")) if before else None

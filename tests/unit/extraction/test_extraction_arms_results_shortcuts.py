@@ -155,3 +155,12 @@ _NAME_PIECES = ["drug", "A", "plus", "Plus", "and", "band", "standard", "with", 
 @given(st.lists(st.sampled_from(_NAME_PIECES), max_size=12).map("".join))
 def test_name_words_are_those_the_split_regex_gives(name):
     assert arms._name_words(name) == [w for w in arms._NAME_WORD_SPLIT.split(name) if w]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["(", "[", ";", ",", " ", "\u00a0", "n", "N", "=", "\uff1d", "12", "1,298", "x"]),
+                max_size=16).map("".join))
+def test_sizes_near_a_figure_hold_an_equals_sign(text):
+    """_n_near looks for sizes only in sentences holding '='."""
+    for m in results._N_NEAR_RE.finditer(text):
+        assert "=" in m.group(0)
