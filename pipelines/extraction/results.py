@@ -802,14 +802,17 @@ def _figures(doc: Doc, si: int, item: Item) -> list[tuple]:
         return out + ([("percent", item.value, "%", None, None)] if item.value is not None else [])
     kind = item.kind
     sent = doc.sents[si]
-    lead = doc.text[max(sent.start, item.start - 80):item.start]
-    if kind == "median" and not _MEAN_RE.search(lead.rsplit("median", 1)[-1]):
+    lead_start = max(sent.start, item.start - 80)
+    lead = doc.text[lead_start:item.start]
+    # Most leads say no 'mean' (in any case), and then neither they nor a part of them is searched for it.
+    said_mean = doc.folded.find("mean", lead_start, item.start) != -1
+    if kind == "median" and not (said_mean and _MEAN_RE.search(lead.rsplit("median", 1)[-1])):
         return [("median", item.value, "months", item.lo, item.hi)]
     if kind == "median":
         return [("mean", item.value, "months", item.lo, item.hi)]
     if kind == "rate":
         return [("rate", item.value, None, None, None)]
-    if _MEAN_RE.search(lead) or kind == "mean":
+    if (said_mean and _MEAN_RE.search(lead)) or kind == "mean":
         return [("mean", item.value, None, item.lo, item.hi)]
     return [("percent", item.value, "%", item.lo, item.hi)]
 

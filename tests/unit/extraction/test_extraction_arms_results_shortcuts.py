@@ -164,3 +164,12 @@ def test_sizes_near_a_figure_hold_an_equals_sign(text):
     """_n_near looks for sizes only in sentences holding '='."""
     for m in results._N_NEAR_RE.finditer(text):
         assert "=" in m.group(0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["mean", "Mean", "MEAN", "means", "median", " ", "-", "m", "e", "a", "n", "\u212a",
+                                 "\u017f", "\u0130", "\u0131", "\u00e9", "x"]), max_size=12).map("".join))
+def test_means_are_found_where_the_folded_text_says_mean(text):
+    """_figures searches a lead for _MEAN_RE only when its folded text holds 'mean'."""
+    for m in results._MEAN_RE.finditer(text):
+        assert "mean" in fold(m.group(0))
