@@ -455,7 +455,9 @@ def _pairs(doc: Doc, si: int, items: list[Item]) -> list[Pair]:
                 before_b = joined[1].strip(" ([,")
                 if before_b and not _TAIL_STOP_RE.search(before_b):
                     phrase_b = _arm_from_phrase(before_b)
-                both = _RESPECTIVELY_ARMS_RE.match(text, b.end, sent.end)
+                # Every match ends with ' respectively', which few sentences hold.
+                both = (_RESPECTIVELY_ARMS_RE.match(text, b.end, sent.end)
+                        if text.find(" respectively", b.end, sent.end) != -1 else None)
                 if both and not phrase_a:
                     phrase_a, phrase_b = both.group("a"), both.group("b")
                 lead = text[max(sent.start, a.start - 12):a.start]
@@ -518,11 +520,14 @@ _VS_PHRASE_RE = compile_regex(
     r"(?P<arm>[\w+/-]+(?:\s[\w+/-]+){0,3}?)(?=\s+(?:irrespective|regardless|in|among|for|with|at|on|was|were)\b|[,.;(]|$)")
 
 
+_VS_PHRASE_FILTER = Prefilter(_VS_PHRASE_RE)
+
+
 def _sentence_arms(doc: Doc, arms: ArmSet, start: int, end: int) -> list[str]:
     """Arms named in text[start:end], in order: known names and the other side of a 'vs'."""
     seen: list[str] = []
     found = [(pos, written) for pos, _name, written in arms.find(doc.text, start, end, doc.folded[start:end])]
-    for m in _VS_PHRASE_RE.finditer(doc.text, start, end):
+    for m in _VS_PHRASE_FILTER.finditer(doc.text, start, end, doc.text[start:end]):
         phrase = m.group("arm")
         if tokens(phrase) & arms.vocabulary() and not _NOT_ARM_PHRASE.search(phrase):
             found.append((m.start("arm"), phrase))

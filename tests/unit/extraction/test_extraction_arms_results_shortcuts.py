@@ -173,3 +173,14 @@ def test_means_are_found_where_the_folded_text_says_mean(text):
     """_figures searches a lead for _MEAN_RE only when its folded text holds 'mean'."""
     for m in results._MEAN_RE.finditer(text):
         assert "mean" in fold(m.group(0))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([" with ", " in ", "the ", "drug A", " and ", " vs ", "placebo", ",", " respectively",
+                                 " Respectively", "respectively", " ", "x"]), max_size=12).map("".join))
+def test_arms_named_respectively_hold_the_word(text):
+    """_pairs reads arms named after a pair only where ' respectively' follows it."""
+    for i in range(len(text) + 1):
+        m = results._RESPECTIVELY_ARMS_RE.match(text, i)
+        if m is not None:
+            assert " respectively" in m.group(0)
