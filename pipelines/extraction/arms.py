@@ -131,9 +131,19 @@ def _window_matches(openings: Openings, text: str, start: int, end: int, segment
     return _tried_at(openings.regex, text, starts, end)
 
 
+# How far from its start every match of _ASSIGN_RE has said 'to ': its longest verb ('randomly allocated'),
+# ratio (' in a 1:1 ratio'), the up to 25 words' characters before 'to', and 'to '.
+_ASSIGN_TO_REACH = 18 + 15 + 25 + 3
+
+
 def _assign_matches(text: str, places: _Places) -> list[re.Match]:
-    """``list(_ASSIGN_RE.finditer(text))``: its matches open with 'randomi', 'randomly ', 'assigned', 'allocated' or '1:'-'3:'."""
-    return _tried_at(_ASSIGN_RE, text, places.assignments())
+    """``list(_ASSIGN_RE.finditer(text))``: its matches open with 'randomi', 'randomly ', 'assigned', 'allocated' or '1:'-'3:'.
+
+    Most of those places say 'randomized patients' or 'assigned by', with no 'to ' soon after, and are passed over.
+    """
+    folded = places.folded
+    return _tried_at(_ASSIGN_RE, text, [q for q in places.assignments()
+                                        if folded.find("to ", q, q + _ASSIGN_TO_REACH) != -1])
 
 
 def _assigned_list_matches(text: str, places: _Places) -> list[re.Match]:

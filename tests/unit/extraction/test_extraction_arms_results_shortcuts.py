@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pipelines.extraction import arms, estimates, results
@@ -184,3 +184,22 @@ def test_arms_named_respectively_hold_the_word(text):
         m = results._RESPECTIVELY_ARMS_RE.match(text, i)
         if m is not None:
             assert " respectively" in m.group(0)
+
+
+_ASSIGN_PIECES = ["randomly assigned", "randomly allocated", "Randomized", "randomised", "assigned", "ALLOCATED",
+                  " in a 1:1 ratio", " (2:1 ratio)", " (1:1)", " 1:1", "2:1", " to ", "TO ", " to", "to", "-to-",
+                  " receive ", "either ", "drug A", " or placebo", " patients", " x" * 12, "xxxxxxxxxxxx", " ", ".",
+                  ";", ":", "\u212a", "\u0131", "\u00e9", "\u0661"]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(_ASSIGN_PIECES), max_size=14).map("".join))
+@example("randomly allocated in a 1:1 ratio" + " x" * 12 + " to drug A.")  # 'to ' as far as it can be
+def test_assignments_are_those_of_the_regex(text):
+    """_assign_matches passes over the places with no 'to ' within _ASSIGN_TO_REACH."""
+    expected = [(m.span(), m.group("list")) for m in arms._ASSIGN_RE.finditer(text)]
+    found = arms._assign_matches(text, arms._Places(fold(text)))
+    assert [(m.span(), m.group("list")) for m in found] == expected
+    for i in range(len(text)):
+        if arms._ASSIGN_RE.match(text, i):
+            assert "to " in fold(text)[i:i + arms._ASSIGN_TO_REACH]
