@@ -302,6 +302,8 @@ class ArmSet:
     randomized: list[str] = field(default_factory=list)
     _lookup: list[tuple[str, _WholeName, list[str], str | None]] | None = field(
         default=None, repr=False, compare=False)
+    # The names' words (see vocabulary), kept until a name is added.
+    _vocabulary: frozenset[str] | None = field(default=None, repr=False, compare=False)
     # comparison_near per (text, sentence start, sentence end, names, randomized): a sentence's estimates ask alike.
     _near: dict[tuple, tuple[str | None, str | None]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -312,6 +314,7 @@ class ArmSet:
         self.sizes = [] if sizes is None else sizes
         self.randomized = [] if randomized is None else randomized
         self._lookup = None
+        self._vocabulary = None
         self._near = {}
 
     def add(self, name: str) -> None:
@@ -322,12 +325,16 @@ class ArmSet:
             return
         self.names.append(cleaned)
         self._lookup = None
+        self._vocabulary = None
 
-    def vocabulary(self) -> set[str]:
-        out: set[str] = set()
-        for n in self.names:
-            out |= tokens(n)
-        return out
+    def vocabulary(self) -> frozenset[str]:
+        """The content words of the arms' names; every per-arm result asks for them."""
+        if self._vocabulary is None:
+            out: set[str] = set()
+            for n in self.names:
+                out |= tokens(n)
+            self._vocabulary = frozenset(out)
+        return self._vocabulary
 
     def _patterns(self) -> list[tuple[str, _WholeName, list[str], str | None]]:
         """Per name: its whole-name matcher, the words no other arm has, and a word the whole name needs.
