@@ -103,6 +103,8 @@ def _tried_at(regex: re.Pattern, text: str, starts: list[int], end: int | None =
 
     As Openings does: the regex is tried at each place in order, past the end of the last match.
     """
+    if not starts:
+        return []  # most sentences hold no combination word, and many no control word
     out = []
     taken = 0
     stop = len(text) if end is None else end
