@@ -724,8 +724,11 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
     text = doc.text
     places = _Places(doc.folded)
     for m in _assign_matches(text, places):
-        either = _EITHER_RE.search(m.group("list"))
-        items = _LIST_SPLIT.split(_EITHER_RE.sub("", m.group("list")))[:4]
+        listed = m.group("list")
+        # Every match of _EITHER_RE says 'either' (in any case), which few lists do.
+        says_either = doc.folded.find("either", m.start("list"), m.end("list")) != -1
+        either = _EITHER_RE.search(listed) if says_either else None
+        items = _LIST_SPLIT.split(_EITHER_RE.sub("", listed) if says_either else listed)[:4]
         if either and len(items) < 2:
             # "fulvestrant with either placebo or capivasertib": the options are the arms.
             items = [either.group("a"), either.group("b")]

@@ -203,3 +203,12 @@ def test_assignments_are_those_of_the_regex(text):
     for i in range(len(text)):
         if arms._ASSIGN_RE.match(text, i):
             assert "to " in fold(text)[i:i + arms._ASSIGN_TO_REACH]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([" with ", " either ", " EITHER ", "E\u0131ther", "e\u0130ther", "drug A", " or ",
+                                 "placebo", ",", "(", " ", "x"]), max_size=12).map("".join))
+def test_options_listed_with_either_say_it(listed):
+    """article_arms reads a list for _EITHER_RE only when its folded text says 'either'."""
+    for m in arms._EITHER_RE.finditer(listed):
+        assert "either" in fold(m.group(0))
