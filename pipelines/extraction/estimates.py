@@ -49,8 +49,8 @@ _SIGNIFICANT_NEG_RE = compile_regex(
     re.IGNORECASE)
 _SIGNIFICANT_POS_RE = compile_regex(r"\bsignifican(?:t|tly|ce)\b", re.IGNORECASE)
 _SIGNIFICANT_NEG_FILTER = Prefilter(_SIGNIFICANT_NEG_RE)
-# Every match of _SIGNIFICANT_NEG_RE also holds 'no' ('not', 'no', 'non-'), which most windows lack.
-_NEGATION_NEEDS = ("no",)
+# Every match of _SIGNIFICANT_NEG_RE holds 'no' at the start of a word ('not', 'no', 'non-'), which most windows lack.
+_NEGATION_WORD_START = "no"
 _SIGNIFICANT_POS_FILTER = Prefilter(_SIGNIFICANT_POS_RE)
 
 _DIGIT_RE = compile_regex(r"\d")
@@ -396,7 +396,7 @@ def _claimed(doc: Doc, sent_start: int, est: Estimate) -> bool | None:
     # The window is read as a string of its own; the Prefilters' lower-case regexes find the same matches
     # in its folded copy, faster than IGNORECASE.
     folded = doc.folded
-    if (_has_any(folded, _NEGATION_NEEDS, window_start, end)
+    if (_has_word_start(doc.text, folded, _NEGATION_WORD_START, window_start, end)
             and _has_any(folded, _SIGNIFICANT_NEG_FILTER.texts, window_start, end)):
         chunk = doc.text[window_start:end]
         if _first_match(_SIGNIFICANT_NEG_FILTER, chunk, folded[window_start:end]):
@@ -406,6 +406,16 @@ def _claimed(doc: Doc, sent_start: int, est: Estimate) -> bool | None:
         if _first_match(_SIGNIFICANT_POS_FILTER, chunk, folded[window_start:end]):
             return True
     return None
+
+
+def _has_word_start(text: str, folded: str, word: str, start: int, end: int) -> bool:
+    """Whether folded[start:end] holds ``word`` where text[start:end], read alone, has a word start (as \\b does)."""
+    i = folded.find(word, start, end)
+    while i != -1:
+        if i == start or not (text[i - 1].isalnum() or text[i - 1] == "_"):
+            return True
+        i = folded.find(word, i + 1, end)
+    return False
 
 
 def _first_match(prefilter: Prefilter, chunk: str, folded_chunk: str) -> bool:
