@@ -421,11 +421,35 @@ def _connector(text: str, a: Item, b: Item) -> tuple[str, str] | None:
     # Each bracketed part is blanked out; every one holds an opening bracket, and most gaps have none.
     between_ci = (_BRACKETED_RE.sub(lambda m: " " * len(m.group(0)), between)
                   if "(" in between or "[" in between else between)
-    conns = list(_CONNECTOR_RE.finditer(between_ci))
-    if not conns:
+    c = _last_connector(between_ci)
+    if c is None:
         return None
-    c = conns[-1]
     return between[:c.start()], between[c.end():]
+
+
+# What every match of _CONNECTOR_RE opens with: the comma before a connector, or the connector's word.
+_CONNECTOR_OPENINGS = (",", "as com", "compared", "vs", "versus", "and", "or", "to", "against", "while", "whereas")
+
+
+def _last_connector(between: str) -> re.Match | None:
+    """The last match of ``_CONNECTOR_RE.finditer(between)``, tried only where one of its openings is."""
+    starts = []
+    for opening in _CONNECTOR_OPENINGS:
+        i = between.find(opening)
+        while i != -1:
+            starts.append(i)
+            i = between.find(opening, i + 1)
+    last = None
+    taken = 0
+    # As finditer goes: each match is the first one at or after the end of the one before.
+    for pos in sorted(set(starts)):
+        if pos < taken:
+            continue
+        m = _CONNECTOR_RE.match(between, pos)
+        if m is not None:
+            last = m
+            taken = max(m.end(), pos + 1)
+    return last
 
 
 def _tail_phrase(text: str, pos: int, end: int) -> str:

@@ -214,3 +214,16 @@ def test_options_listed_with_either_say_it(listed):
     """article_arms reads a list for _EITHER_RE only when its folded text says 'either'."""
     for m in arms._EITHER_RE.finditer(listed):
         assert "either" in fold(m.group(0))
+
+
+_GAP_PIECES = [",", ", ", " as compared with ", " as com- pared with ", " compared with ", " compared to ", " vs ",
+               " vs. ", " versus ", " and ", " or ", " to ", " against ", " while ", " whereas ", " in ", "in  ",
+               "for", "torso", "band", "orange", "x", " ", "\n", "\u00a0", "(", ")", "12", "_", "\u00e9"]
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(st.sampled_from(_GAP_PIECES), max_size=14).map("".join))
+def test_last_connector_is_the_last_the_regex_finds(between):
+    found = list(results._CONNECTOR_RE.finditer(between))
+    last = results._last_connector(between)
+    assert (last.span() if last else None) == (found[-1].span() if found else None)
