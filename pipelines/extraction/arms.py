@@ -923,14 +923,15 @@ def _sizes(doc: Doc, arms: ArmSet, places: _Places | None = None) -> list[tuple[
             out.append((nxt.group("arm"), parse_int(nxt.group("n")), pos + nxt.start("n"), pos + nxt.end()))
             assigned.add(pos + nxt.start("n"))
             pos += nxt.end()
-    out.extend(_sizes_respectively(text))
+    by_n, by_number = _bracket_places(text)
+    out.extend(_sizes_respectively(text, by_number))
     assigned.update(start for _name, _n, start, _end in out)
-    for m in (*_AMONG_N_OPENINGS.finditer(text, doc.folded), *_N_PATIENTS_NAMED_RE.finditer(text)):
+    for m in (*_AMONG_N_OPENINGS.finditer(text, doc.folded), *_tried_at(_N_PATIENTS_NAMED_RE, text, by_number)):
         out.append((m.group("arm"), parse_int(m.group("n")), m.start(), m.end()))
     for m in _N_INSIDE_RE.finditer(text) if _N_INSIDE_SIGN_RE.search(text) else ():
         out.append((m.group("arm"), parse_int(m.group("n")), m.start() + 1, m.end()))
-    for regex in (_N_AFTER_RE, _N_PATIENTS_RE, _N_OF_RE):
-        for m in regex.finditer(text):
+    for regex, places_of_regex in ((_N_AFTER_RE, by_n), (_N_PATIENTS_RE, by_number), (_N_OF_RE, by_number)):
+        for m in _tried_at(regex, text, places_of_regex):
             name = name_before(text, m.start())
             found = text.rfind(name, max(0, m.start() - 80), m.start()) if name else -1
             out.append((name, parse_int(m.group("n")), found if found >= 0 else m.start(), m.end()))
@@ -947,10 +948,36 @@ def _sizes(doc: Doc, arms: ArmSet, places: _Places | None = None) -> list[tuple[
     return kept
 
 
-def _sizes_respectively(text: str) -> list[tuple[str, int | None, int, int]]:
-    """'assigned to A, B, or C (331, 330, and 213 patients, respectively)'."""
+def _bracket_places(text: str) -> tuple[list[int], list[int]]:
+    """Where the bracketed sizes _sizes reads may start: before 'n' or 'N', and before a number, blanks aside.
+
+    Their regexes open with '(', blanks and then 'n' (_N_AFTER_RE) or digits followed by a blank or a
+    comma (the others). Most brackets hold neither ('(HR', '(95% CI'), and each regex is tried only at
+    the brackets that do, not run over the whole article.
+    """
+    by_n: list[int] = []
+    by_number: list[int] = []
+    size = len(text)
+    q = text.find("(")
+    while q != -1:
+        k = q + 1
+        while k < size and text[k].isspace():  # \s, as the regexes read it
+            k += 1
+        if k < size and text[k] in "nN":
+            by_n.append(q)
+        elif k < size and text[k].isdecimal():  # \d
+            while k < size and text[k].isdecimal():
+                k += 1
+            if k < size and (text[k] == "," or text[k].isspace()):
+                by_number.append(q)
+        q = text.find("(", q + 1)
+    return by_n, by_number
+
+
+def _sizes_respectively(text: str, places: list[int]) -> list[tuple[str, int | None, int, int]]:
+    """'assigned to A, B, or C (331, 330, and 213 patients, respectively)'; ``places`` as _bracket_places gives."""
     out: list[tuple[str, int | None, int, int]] = []
-    for m in _SIZES_RESPECTIVELY_RE.finditer(text):
+    for m in _tried_at(_SIZES_RESPECTIVELY_RE, text, places):
         assign = None
         for a in _ASSIGN_RE.finditer(text, max(0, m.start() - 300), m.start()):
             assign = a

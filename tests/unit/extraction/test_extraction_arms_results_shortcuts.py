@@ -227,3 +227,18 @@ def test_last_connector_is_the_last_the_regex_finds(between):
     found = list(results._CONNECTOR_RE.finditer(between))
     last = results._last_connector(between)
     assert (last.span() if last else None) == (found[-1].span() if found else None)
+
+
+_BRACKET_SIZE_PIECES = ["(", "( ", "(\u00a0", "(n = 12)", "(N=149;", "n", " = ", "12", "1,234", "\u0661\u0662", " ",
+                        ",", ";", ")", " patients)", " participants; drug A)", " pts)", " of ", "(3 of 12)", "and ",
+                        "(331, 330, and 213 patients, respectively)", " respectively)", "(95% CI", "(HR", "x"]
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(st.sampled_from(_BRACKET_SIZE_PIECES), max_size=16).map("".join))
+def test_bracketed_sizes_are_found_at_their_bracket_places(text):
+    by_n, by_number = arms._bracket_places(text)
+    for regex, places in ((arms._N_AFTER_RE, by_n), (arms._N_PATIENTS_RE, by_number), (arms._N_OF_RE, by_number),
+                          (arms._N_PATIENTS_NAMED_RE, by_number), (arms._SIZES_RESPECTIVELY_RE, by_number)):
+        expected = [(m.span(), m.groupdict()) for m in regex.finditer(text)]
+        assert [(m.span(), m.groupdict()) for m in arms._tried_at(regex, text, places)] == expected
