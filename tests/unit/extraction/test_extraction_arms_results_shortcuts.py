@@ -242,3 +242,28 @@ def test_bracketed_sizes_are_found_at_their_bracket_places(text):
                           (arms._N_PATIENTS_NAMED_RE, by_number), (arms._SIZES_RESPECTIVELY_RE, by_number)):
         expected = [(m.span(), m.groupdict()) for m in regex.finditer(text)]
         assert [(m.span(), m.groupdict()) for m in arms._tried_at(regex, text, places)] == expected
+
+
+def _name_before_as_written(text: str, pos: int) -> str:
+    chunk = text[max(0, pos - 70):pos]
+    delims = list(arms._NAME_DELIM.finditer(chunk))
+    cuts = [m.end() for m in delims]
+    if len(delims) >= 2 and delims[-1].group(0).lower() == "or" and delims[-2].group(0) not in ",;:()":
+        cuts.pop()
+    tail = " " + (chunk[cuts[-1]:] if cuts else chunk).strip()
+    tail = arms._CUT.split(tail, maxsplit=1)[0]
+    return arms._clean(" ".join(tail.split()[-5:]))
+
+
+_NAME_BEFORE_PIECES = ["drug A", "Drug B", " plus ", " or ", " OR ", " Or ", " with ", " To ", " in ", " of ", " vs ",
+                       " VERSUS ", ", ", "; ", ": ", "(", ")", ".", ".5", " at a dose of ", " 10 mg", " daily", " (n",
+                       " who ", " the ", "fulvestrant", "exemestane", " ", "\u00a0", "\u212a", "\u017f", "\u0130",
+                       "\u0131", "\u00e9", "x" * 20]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(_NAME_BEFORE_PIECES), max_size=14).map("".join))
+def test_name_before_reads_the_text_as_written(text):
+    for pos in range(0, len(text) + 1, 7):
+        assert arms.name_before(text, pos) == _name_before_as_written(text, pos)
+    assert arms.name_before(text, len(text)) == _name_before_as_written(text, len(text))
