@@ -104,7 +104,7 @@ def _tried_at(regex: re.Pattern, text: str, starts: list[int], end: int | None =
     As Openings does: the regex is tried at each place in order, past the end of the last match.
     """
     if not starts:
-        return []  # most sentences hold no combination word, and many no control word
+        return []  # nothing to sort or try: often so for a sentence's control or combination words
     out = []
     taken = 0
     stop = len(text) if end is None else end
@@ -134,7 +134,7 @@ def _window_matches(openings: Openings, text: str, start: int, end: int, segment
 
 
 # How far from its start every match of _ASSIGN_RE has said 'to ': its longest verb ('randomly allocated'),
-# ratio (' in a 1:1 ratio'), the up to 25 words' characters before 'to', and 'to '.
+# its longest ratio (' in a 1:1 ratio'), up to 25 other characters, and 'to ' itself.
 _ASSIGN_TO_REACH = 18 + 15 + 25 + 3
 
 
