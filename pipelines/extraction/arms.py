@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from pipelines.extraction.context import Doc, doc_cues, population_carried, sentence_index
 from pipelines.extraction.numbers import parse_int
-from pipelines.extraction.prefilter import Openings, Prefilter, fold
+from pipelines.extraction.prefilter import Openings, fold, lower_case_regex
 from pipelines.extraction.vocab import ENDPOINT_RE
 from pipelines.regex_cache import compile_regex
 
@@ -98,26 +98,54 @@ class _Places:
         return found
 
 
-def _tried_at(regex: re.Pattern, text: str, starts: list[int]) -> list[re.Match]:
-    """``list(regex.finditer(text))`` when every match starts at one of ``starts`` (more do no harm).
+def _tried_at(regex: re.Pattern, text: str, starts: list[int], end: int | None = None) -> list[re.Match]:
+    """``list(regex.finditer(text, 0, end))`` when every match starts at one of ``starts`` (more do no harm).
 
     As Openings does: the regex is tried at each place in order, past the end of the last match.
     """
+    if not starts:
+        return []  # nothing to sort or try: often so for a sentence's control or combination words
     out = []
     taken = 0
+    stop = len(text) if end is None else end
     for pos in sorted(set(starts)):
         if pos < taken:
             continue
-        m = regex.match(text, pos)
+        m = regex.match(text, pos, stop)
         if m is not None:
             out.append(m)
             taken = max(m.end(), pos + 1)
     return out
 
 
+def _window_matches(openings: Openings, text: str, start: int, end: int, segment: str) -> list[re.Match]:
+    """``list(openings.regex.finditer(text, start, end))`` for an IGNORECASE regex whose openings are known.
+
+    ``segment`` is ``fold(text[start:end])``: the regex is tried only where it holds one of the strings
+    its matches open with, found with str.find, rather than by the regex engine at every position.
+    """
+    starts = []
+    for opening in openings.texts or ():
+        i = segment.find(opening)
+        while i != -1:
+            starts.append(start + i)
+            i = segment.find(opening, i + 1)
+    return _tried_at(openings.regex, text, starts, end)
+
+
+# How far from its start every match of _ASSIGN_RE has said 'to ': its longest verb ('randomly allocated'),
+# its longest ratio (' in a 1:1 ratio'), up to 25 other characters, and 'to ' itself.
+_ASSIGN_TO_REACH = 18 + 15 + 25 + 3
+
+
 def _assign_matches(text: str, places: _Places) -> list[re.Match]:
-    """``list(_ASSIGN_RE.finditer(text))``: its matches open with 'randomi', 'randomly ', 'assigned', 'allocated' or '1:'-'3:'."""
-    return _tried_at(_ASSIGN_RE, text, places.assignments())
+    """``list(_ASSIGN_RE.finditer(text))``: its matches open with 'randomi', 'randomly ', 'assigned', 'allocated' or '1:'-'3:'.
+
+    Most of those places say 'randomized patients' or 'assigned by', with no 'to ' soon after, and are passed over.
+    """
+    folded = places.folded
+    return _tried_at(_ASSIGN_RE, text, [q for q in places.assignments()
+                                        if folded.find("to ", q, q + _ASSIGN_TO_REACH) != -1])
 
 
 def _assigned_list_matches(text: str, places: _Places) -> list[re.Match]:
@@ -179,10 +207,21 @@ _NAME_WORD_SPLIT = compile_regex(r"\s*(?:\bplus\b|\band\b|\bwith\b|\+|/)\s*|\s+"
 _TOKEN_RE = compile_regex(r"[a-z0-9]+")
 
 
+@lru_cache(maxsize=4096)
+def _name_words(name: str) -> list[str]:
+    """A name split at blanks and at _JOINER's joining words and signs; callers must not change the list.
+
+    Without a joining word or sign, only blanks split it, as str.split splits (\\s is a blank to both).
+    """
+    if "+" in name or "/" in name or "plus" in name or "and" in name or "with" in name:
+        return [w for w in _NAME_WORD_SPLIT.split(name) if w]
+    return name.split()
+
+
 @lru_cache(maxsize=512)
 def _name_pattern(name: str) -> re.Pattern:
     """'imlunestrant plus abemaciclib' also matches 'imlunestrant-abemaciclib' and 'imlunestrant + abemaciclib'."""
-    words = [w for w in _NAME_WORD_SPLIT.split(name) if w]
+    words = _name_words(name)
     return compile_regex(r"\b" + _JOINER.join(re.escape(w) for w in words) + r"\b", re.IGNORECASE)
 
 
@@ -228,8 +267,10 @@ _SENTENCE_OPENERS = {"The", "This", "These", "In", "Among", "After", "For", "Dur
 _PURE_NUMBER = compile_regex(r"^[(\[]?\d[\d.,%]*[)\]]?$|^\d+(?:\.\d+)+\.")
 _NOT_NAME_START = compile_regex(r"(?i)^(?:each|both|with|without|and|or|to|of|day|cycle|than)\b")
 _COMBINATION = compile_regex(r"(?i)\b(?:combination|doublet|triplet|combined regimen)\b")
-_COMBINATION_FILTER = Prefilter(_COMBINATION)
-_CONTROL_MENTION_FILTER = Prefilter(_CONTROL_MENTION)
+# Both are IGNORECASE, and every match opens with one of a few words (see _window_matches).
+_COMBINATION_OPENINGS = Openings(_COMBINATION)
+_CONTROL_MENTION_OPENINGS = Openings(_CONTROL_MENTION)
+assert _COMBINATION_OPENINGS.texts and _CONTROL_MENTION_OPENINGS.texts
 _COMBINED_WITH = compile_regex(r"(?i)\s(?:in combination|combined|each|both) with\b.*")
 _PATIENTS_SUFFIX = compile_regex(r"(?i)(?:-treated)?\s+(?:patients|participants|pts)$|-treated$")
 
@@ -263,6 +304,8 @@ class ArmSet:
     randomized: list[str] = field(default_factory=list)
     _lookup: list[tuple[str, _WholeName, list[str], str | None]] | None = field(
         default=None, repr=False, compare=False)
+    # The names' words (see vocabulary), kept until a name is added.
+    _vocabulary: frozenset[str] | None = field(default=None, repr=False, compare=False)
     # comparison_near per (text, sentence start, sentence end, names, randomized): a sentence's estimates ask alike.
     _near: dict[tuple, tuple[str | None, str | None]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -273,6 +316,7 @@ class ArmSet:
         self.sizes = [] if sizes is None else sizes
         self.randomized = [] if randomized is None else randomized
         self._lookup = None
+        self._vocabulary = None
         self._near = {}
 
     def add(self, name: str) -> None:
@@ -283,12 +327,16 @@ class ArmSet:
             return
         self.names.append(cleaned)
         self._lookup = None
+        self._vocabulary = None
 
-    def vocabulary(self) -> set[str]:
-        out: set[str] = set()
-        for n in self.names:
-            out |= tokens(n)
-        return out
+    def vocabulary(self) -> frozenset[str]:
+        """The content words of the arms' names; every per-arm result asks for them."""
+        if self._vocabulary is None:
+            out: set[str] = set()
+            for n in self.names:
+                out |= tokens(n)
+            self._vocabulary = frozenset(out)
+        return self._vocabulary
 
     def _patterns(self) -> list[tuple[str, _WholeName, list[str], str | None]]:
         """Per name: its whole-name matcher, the words no other arm has, and a word the whole name needs.
@@ -353,13 +401,12 @@ class ArmSet:
         sent = doc.sents[si]
         key = (doc.text, sent.start, sent.end, tuple(self.names), tuple(self.randomized))
         if key not in self._near:
-            self._near[key] = self._comparison_in(doc.text, sent.start, sent.end, doc.folded[sent.start:sent.end],
-                                                  doc.folded)
+            self._near[key] = self._comparison_in(doc.text, sent.start, sent.end, doc.folded[sent.start:sent.end])
         return self._near[key]
 
-    def _comparison_in(self, text: str, start: int, end: int, segment: str | None = None,
-                       folded: str | None = None) -> tuple[str | None, str | None]:
-        seen = self._mentioned(text, start, end, segment, folded)
+    def _comparison_in(self, text: str, start: int, end: int,
+                       segment: str | None = None) -> tuple[str | None, str | None]:
+        seen = self._mentioned(text, start, end, segment)
         if len(seen) == 1:
             partner = self._partner(seen[0])
             seen += [partner] if partner else []
@@ -369,17 +416,16 @@ class ArmSet:
             return (seen[0] if seen else None), None
         return orient(seen[0], seen[1])
 
-    def _mentioned(self, text: str, start: int, end: int, segment: str | None = None,
-                   folded: str | None = None) -> list[str]:
+    def _mentioned(self, text: str, start: int, end: int, segment: str | None = None) -> list[str]:
         """Arms a sentence names, in order, each as the article's arm it stands for.
 
-        ``segment`` is ``fold(text[start:end])`` and ``folded`` is ``fold(text)`` when the caller has them.
+        ``segment`` is ``fold(text[start:end])`` when the caller has it.
         """
         segment = fold(text[start:end]) if segment is None else segment
         found = [(hit[0], hit[2], True) for hit in self._hits(text, start, end, segment)]
-        for m in _CONTROL_MENTION_FILTER.finditer(text, start, end, segment, folded):
+        for m in _window_matches(_CONTROL_MENTION_OPENINGS, text, start, end, segment):
             found.append((m.start(), m.group(0), False))
-        for m in _COMBINATION_FILTER.finditer(text, start, end, segment, folded):
+        for m in _window_matches(_COMBINATION_OPENINGS, text, start, end, segment):
             found.append((m.start(), m.group(0), False))
         found.sort()
         out: list[str] = []
@@ -453,7 +499,7 @@ def _name_patterns(names: tuple[str, ...]) -> list[tuple[str, _WholeName, list[s
     for name in names:
         others = set().union(*(tokens(n) for n in names if n != name))
         own = sorted(tokens(name) - others - _GENERIC)
-        words = [w for w in _NAME_WORD_SPLIT.split(name) if w]
+        words = _name_words(name)
         ascii_words = [w.lower() for w in words if w.isascii()]
         needed = max(ascii_words, key=len) if ascii_words else None
         lookup.append((name, _whole_name(name), own, needed))
@@ -603,7 +649,7 @@ def _boundary(text: str, pos: int, end: int) -> bool:
 @lru_cache(maxsize=512)
 def _whole_name(name: str) -> _WholeName:
     """The whole-name matcher of a name: without a compiled pattern when its words are ASCII."""
-    words = [w for w in _NAME_WORD_SPLIT.split(name) if w]
+    words = _name_words(name)
     return _AsciiName(words) if words and all(w.isascii() for w in words) else _WholeName(name)
 
 
@@ -678,8 +724,11 @@ def article_arms(doc: Doc, estimates) -> ArmSet:
     text = doc.text
     places = _Places(doc.folded)
     for m in _assign_matches(text, places):
-        either = _EITHER_RE.search(m.group("list"))
-        items = _LIST_SPLIT.split(_EITHER_RE.sub("", m.group("list")))[:4]
+        listed = m.group("list")
+        # Every match of _EITHER_RE says 'either' (in any case), which few lists do.
+        says_either = doc.folded.find("either", m.start("list"), m.end("list")) != -1
+        either = _EITHER_RE.search(listed) if says_either else None
+        items = _LIST_SPLIT.split(_EITHER_RE.sub("", listed) if says_either else listed)[:4]
         if either and len(items) < 2:
             # "fulvestrant with either placebo or capivasertib": the options are the arms.
             items = [either.group("a"), either.group("b")]
@@ -841,15 +890,30 @@ def _plausible_vs_name(text: str, word: str) -> bool:
     return word.lower() not in _NOT_VS_WORDS and not ENDPOINT_RE.fullmatch(word) and not _not_arm(word)
 
 
+def _lowered(regex: re.Pattern) -> re.Pattern:
+    """prefilter.lower_case_regex(regex), which must exist: it finds the same spans in fold(text), faster."""
+    lowered = lower_case_regex(regex)
+    if lowered is None:
+        raise ValueError(f"no lower-case form of {regex.pattern!r}")
+    return lowered
+
+
+_NAME_DELIM_LOWERED = _lowered(_NAME_DELIM)
+_CUT_LOWERED = _lowered(_CUT)
+
+
 def name_before(text: str, pos: int) -> str:
     """The arm named right before ``pos``; 'fulvestrant or exemestane (n = 330)' is one arm of two options."""
     chunk = text[max(0, pos - 70):pos]
-    delims = list(_NAME_DELIM.finditer(chunk))
+    # Read in lower case: the matches fall where _NAME_DELIM's and _CUT's do in the text as written.
+    delims = list(_NAME_DELIM_LOWERED.finditer(fold(chunk)))
     cuts = [m.end() for m in delims]
-    if len(delims) >= 2 and delims[-1].group(0).lower() == "or" and delims[-2].group(0) not in ",;:()":
+    if len(delims) >= 2 and delims[-1].group(0) == "or" and delims[-2].group(0) not in ",;:()":
         cuts.pop()
     tail = " " + (chunk[cuts[-1]:] if cuts else chunk).strip()
-    tail = _CUT.split(tail, maxsplit=1)[0]
+    cut = _CUT_LOWERED.search(fold(tail))
+    if cut is not None:
+        tail = tail[:cut.start()]
     return _clean(" ".join(tail.split()[-5:]))
 
 
@@ -874,14 +938,15 @@ def _sizes(doc: Doc, arms: ArmSet, places: _Places | None = None) -> list[tuple[
             out.append((nxt.group("arm"), parse_int(nxt.group("n")), pos + nxt.start("n"), pos + nxt.end()))
             assigned.add(pos + nxt.start("n"))
             pos += nxt.end()
-    out.extend(_sizes_respectively(text))
+    by_n, by_number = _bracket_places(text)
+    out.extend(_sizes_respectively(text, by_number))
     assigned.update(start for _name, _n, start, _end in out)
-    for m in (*_AMONG_N_OPENINGS.finditer(text, doc.folded), *_N_PATIENTS_NAMED_RE.finditer(text)):
+    for m in (*_AMONG_N_OPENINGS.finditer(text, doc.folded), *_tried_at(_N_PATIENTS_NAMED_RE, text, by_number)):
         out.append((m.group("arm"), parse_int(m.group("n")), m.start(), m.end()))
     for m in _N_INSIDE_RE.finditer(text) if _N_INSIDE_SIGN_RE.search(text) else ():
         out.append((m.group("arm"), parse_int(m.group("n")), m.start() + 1, m.end()))
-    for regex in (_N_AFTER_RE, _N_PATIENTS_RE, _N_OF_RE):
-        for m in regex.finditer(text):
+    for regex, places_of_regex in ((_N_AFTER_RE, by_n), (_N_PATIENTS_RE, by_number), (_N_OF_RE, by_number)):
+        for m in _tried_at(regex, text, places_of_regex):
             name = name_before(text, m.start())
             found = text.rfind(name, max(0, m.start() - 80), m.start()) if name else -1
             out.append((name, parse_int(m.group("n")), found if found >= 0 else m.start(), m.end()))
@@ -898,10 +963,36 @@ def _sizes(doc: Doc, arms: ArmSet, places: _Places | None = None) -> list[tuple[
     return kept
 
 
-def _sizes_respectively(text: str) -> list[tuple[str, int | None, int, int]]:
-    """'assigned to A, B, or C (331, 330, and 213 patients, respectively)'."""
+def _bracket_places(text: str) -> tuple[list[int], list[int]]:
+    """Where the bracketed sizes _sizes reads may start: before 'n' or 'N', and before a number, blanks aside.
+
+    Their regexes open with '(', blanks and then 'n' (_N_AFTER_RE) or digits followed by a blank or a
+    comma (the others). Most brackets hold neither ('(HR', '(95% CI'), and each regex is tried only at
+    the brackets that do, not run over the whole article.
+    """
+    by_n: list[int] = []
+    by_number: list[int] = []
+    size = len(text)
+    q = text.find("(")
+    while q != -1:
+        k = q + 1
+        while k < size and text[k].isspace():  # \s, as the regexes read it
+            k += 1
+        if k < size and text[k] in "nN":
+            by_n.append(q)
+        elif k < size and text[k].isdecimal():  # \d
+            while k < size and text[k].isdecimal():
+                k += 1
+            if k < size and (text[k] == "," or text[k].isspace()):
+                by_number.append(q)
+        q = text.find("(", q + 1)
+    return by_n, by_number
+
+
+def _sizes_respectively(text: str, places: list[int]) -> list[tuple[str, int | None, int, int]]:
+    """'assigned to A, B, or C (331, 330, and 213 patients, respectively)'; ``places`` as _bracket_places gives."""
     out: list[tuple[str, int | None, int, int]] = []
-    for m in _SIZES_RESPECTIVELY_RE.finditer(text):
+    for m in _tried_at(_SIZES_RESPECTIVELY_RE, text, places):
         assign = None
         for a in _ASSIGN_RE.finditer(text, max(0, m.start() - 300), m.start()):
             assign = a

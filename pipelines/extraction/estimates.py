@@ -49,6 +49,8 @@ _SIGNIFICANT_NEG_RE = compile_regex(
     re.IGNORECASE)
 _SIGNIFICANT_POS_RE = compile_regex(r"\bsignifican(?:t|tly|ce)\b", re.IGNORECASE)
 _SIGNIFICANT_NEG_FILTER = Prefilter(_SIGNIFICANT_NEG_RE)
+# Every match of _SIGNIFICANT_NEG_RE holds 'no' at the start of a word ('not', 'no', 'non-'), which most windows lack.
+_NEGATION_WORD_START = "no"
 _SIGNIFICANT_POS_FILTER = Prefilter(_SIGNIFICANT_POS_RE)
 
 _DIGIT_RE = compile_regex(r"\d")
@@ -115,36 +117,42 @@ class Estimate:
         return p.end if p and p.end > end else end
 
 
-_BRACKET_RE = compile_regex(r"[()\[\]]")
-
-
 def _after_window(text: str, start: int, limit: int) -> int:
     """Where the figure's clause ends: the bracket closing one opened before ``start``, else 90 characters on."""
     depth = 0
     end = min(limit, start + 90)
-    # Only brackets change the depth: the regex steps from one to the next.
-    for m in _BRACKET_RE.finditer(text, start, end):
-        if text[m.start()] in "([":
-            depth += 1
-        else:
-            depth -= 1
-            if depth < 0:
-                return m.start()
+    pos = start
+    # From one closing bracket to the next: the opening ones between them only deepen the nesting.
+    while (close := _first_of(text, ")", "]", pos, end)) != -1:
+        depth += text.count("(", pos, close) + text.count("[", pos, close)
+        if depth == 0:
+            return close
+        depth -= 1
+        pos = close + 1
     return end
 
 
 def _open_paren_before(text: str, start: int, pos: int) -> int | None:
     """The bracket left open before ``pos``, looking back no further than ``start``."""
     depth = 0
-    brackets = [m.start() for m in _BRACKET_RE.finditer(text, start, pos)] if pos > start else ()
-    for i in reversed(brackets):
-        if text[i] in ")]":
-            depth += 1
-        elif depth == 0:
-            return i
-        else:
-            depth -= 1
+    # From one opening bracket back to the one before: the closing ones between them each close one.
+    while pos > start:
+        opening = max(text.rfind("(", start, pos), text.rfind("[", start, pos))
+        if opening == -1:
+            return None
+        depth += text.count(")", opening, pos) + text.count("]", opening, pos)
+        if depth == 0:
+            return opening
+        depth -= 1
+        pos = opening
     return None
+
+
+def _first_of(text: str, a: str, b: str, start: int, end: int) -> int:
+    """Where the first ``a`` or ``b`` in text[start:end] is; -1 without one."""
+    i = text.find(a, start, end)
+    j = text.find(b, start, i if i != -1 else end)
+    return i if j == -1 else j
 
 
 def _measure_for(cues: list, fig: FigureCI, lead_start: int, inherited: str | None):
@@ -388,7 +396,8 @@ def _claimed(doc: Doc, sent_start: int, est: Estimate) -> bool | None:
     # The window is read as a string of its own; the Prefilters' lower-case regexes find the same matches
     # in its folded copy, faster than IGNORECASE.
     folded = doc.folded
-    if _has_any(folded, _SIGNIFICANT_NEG_FILTER.texts, window_start, end):
+    if (_has_word_start(doc.text, folded, _NEGATION_WORD_START, window_start, end)
+            and _has_any(folded, _SIGNIFICANT_NEG_FILTER.texts, window_start, end)):
         chunk = doc.text[window_start:end]
         if _first_match(_SIGNIFICANT_NEG_FILTER, chunk, folded[window_start:end]):
             return False
@@ -397,6 +406,16 @@ def _claimed(doc: Doc, sent_start: int, est: Estimate) -> bool | None:
         if _first_match(_SIGNIFICANT_POS_FILTER, chunk, folded[window_start:end]):
             return True
     return None
+
+
+def _has_word_start(text: str, folded: str, word: str, start: int, end: int) -> bool:
+    """Whether folded[start:end] holds ``word`` where text[start:end], read alone, has a word start (as \\b does)."""
+    i = folded.find(word, start, end)
+    while i != -1:
+        if i == start or not (text[i - 1].isalnum() or text[i - 1] == "_"):
+            return True
+        i = folded.find(word, i + 1, end)
+    return False
 
 
 def _first_match(prefilter: Prefilter, chunk: str, folded_chunk: str) -> bool:

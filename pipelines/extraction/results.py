@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -227,12 +226,21 @@ class Signs:
     # Where _COUNT_PAIR_SIGN_RE may match, read on marks the same way: a digit, blanks and the word after them.
     COUNT_PAIR_MARKS_RE: ClassVar[re.Pattern[bytes]] = compile_regex(rb"0[\s\x1c-\x1f?]*(?:in|on|with) ")
 
+    # How far past its digit OWN_SIGN_MARKS_RE's look-ahead reads: a blank and 'percentage point'.
+    OWN_SIGN_REACH: ClassVar[int] = len(" percentage point")
+
     def __init__(self, text: str, marks: bytes):
         self.text = text
         self.marks = marks
-        # Digits of _OWN_SIGN_RE's matches in any sentence, and a few more: those whose sign runs past the
-        # end of their sentence, or whose blank is a b'?' standing for some other character.
-        self.own = [m.start() for m in self.OWN_SIGN_MARKS_RE.finditer(marks)]
+
+    @property
+    def own(self) -> list[int]:
+        """Digits of _OWN_SIGN_RE's matches in any sentence, and a few more: those whose sign runs past the
+        end of their sentence, or whose blank is a b'?' standing for some other character.
+
+        may_hold_items looks for them sentence by sentence, and only in the sentences that need them.
+        """
+        return [m.start() for m in self.OWN_SIGN_MARKS_RE.finditer(self.marks)]
 
     @classmethod
     def of(cls, text: str) -> Signs | None:
@@ -256,16 +264,20 @@ class Signs:
         else:
             if find_digit(b"0", pos, end) == -1:
                 return False
-        own = self.own
-        i = bisect_left(own, start)
-        while i < len(own) and own[i] < end:
-            at = own[i]
+        # The digits of own, found in this sentence only: searched up to OWN_SIGN_REACH past its end, the
+        # look-ahead reads what it reads in the whole text.
+        marks = self.marks
+        own_sign = self.OWN_SIGN_MARKS_RE.search
+        stop = min(len(marks), end + self.OWN_SIGN_REACH)
+        found = own_sign(marks, start, stop)
+        while found is not None and found.start() < end:
+            at = found.start()
             for s, e in taken:
                 if s <= at < e:
                     break
             else:
                 return True
-            i += 1
+            found = own_sign(marks, at + 1, stop)
         return self._other_sign(start, end)
 
     def _other_sign(self, start: int, end: int) -> bool:
@@ -403,14 +415,40 @@ def _connector(text: str, a: Item, b: Item) -> tuple[str, str] | None:
     between = text[a.end:b.start]
     if len(between) > 90:
         return None
-    between_ci = _BRACKETED_RE.sub(lambda m: " " * len(m.group(0)), between)
     if not between.strip():
         return "", ""
-    conns = list(_CONNECTOR_RE.finditer(between_ci))
-    if not conns:
+    # Each bracketed part is blanked out; every one holds an opening bracket, and most gaps have none.
+    between_ci = (_BRACKETED_RE.sub(lambda m: " " * len(m.group(0)), between)
+                  if "(" in between or "[" in between else between)
+    c = _last_connector(between_ci)
+    if c is None:
         return None
-    c = conns[-1]
     return between[:c.start()], between[c.end():]
+
+
+# What every match of _CONNECTOR_RE opens with: the comma before a connector, or the connector's word.
+_CONNECTOR_OPENINGS = (",", "as com", "compared", "vs", "versus", "and", "or", "to", "against", "while", "whereas")
+
+
+def _last_connector(between: str) -> re.Match | None:
+    """The last match of ``_CONNECTOR_RE.finditer(between)``, tried only where one of its openings is."""
+    starts = []
+    for opening in _CONNECTOR_OPENINGS:
+        i = between.find(opening)
+        while i != -1:
+            starts.append(i)
+            i = between.find(opening, i + 1)
+    last = None
+    taken = 0
+    # As finditer goes: each match is the first one at or after the end of the one before.
+    for pos in sorted(set(starts)):
+        if pos < taken:
+            continue
+        m = _CONNECTOR_RE.match(between, pos)
+        if m is not None:
+            last = m
+            taken = max(m.end(), pos + 1)
+    return last
 
 
 def _tail_phrase(text: str, pos: int, end: int) -> str:
@@ -440,7 +478,9 @@ def _pairs(doc: Doc, si: int, items: list[Item]) -> list[Pair]:
                 before_b = joined[1].strip(" ([,")
                 if before_b and not _TAIL_STOP_RE.search(before_b):
                     phrase_b = _arm_from_phrase(before_b)
-                both = _RESPECTIVELY_ARMS_RE.match(text, b.end, sent.end)
+                # Every match ends with ' respectively', which few sentences hold.
+                both = (_RESPECTIVELY_ARMS_RE.match(text, b.end, sent.end)
+                        if text.find(" respectively", b.end, sent.end) != -1 else None)
                 if both and not phrase_a:
                     phrase_a, phrase_b = both.group("a"), both.group("b")
                 lead = text[max(sent.start, a.start - 12):a.start]
@@ -503,11 +543,14 @@ _VS_PHRASE_RE = compile_regex(
     r"(?P<arm>[\w+/-]+(?:\s[\w+/-]+){0,3}?)(?=\s+(?:irrespective|regardless|in|among|for|with|at|on|was|were)\b|[,.;(]|$)")
 
 
+_VS_PHRASE_FILTER = Prefilter(_VS_PHRASE_RE)
+
+
 def _sentence_arms(doc: Doc, arms: ArmSet, start: int, end: int) -> list[str]:
     """Arms named in text[start:end], in order: known names and the other side of a 'vs'."""
     seen: list[str] = []
     found = [(pos, written) for pos, _name, written in arms.find(doc.text, start, end, doc.folded[start:end])]
-    for m in _VS_PHRASE_RE.finditer(doc.text, start, end):
+    for m in _VS_PHRASE_FILTER.finditer(doc.text, start, end, doc.text[start:end]):
         phrase = m.group("arm")
         if tokens(phrase) & arms.vocabulary() and not _NOT_ARM_PHRASE.search(phrase):
             found.append((m.start("arm"), phrase))
@@ -604,6 +647,10 @@ def _population(doc: Doc, si: int, pair: Pair, est: Estimate | None, endpoint: s
 # What every match of _DIFFERENCE_RE ends with, blanks aside, in lower case.
 _DIFFERENCE_ENDINGS = ("difference", "reduction", "improvement", "increase", "decrease", "benefit", "gain", "of", "was",
                        "were", "=", ":", "in", "by", "than", "least", "to", "<", ">", "\u2264", "\u2265")
+# What every match of _DIFFERENCE_RE opens with, in lower case.
+_DIFFERENCE_OPENINGS = ("difference", "reduction", "improvement", "increase", "decrease", "benefit", "gain", "by",
+                        "less than", "greater than", "at least", "more than", "or equal to", "<", ">", "\u2264",
+                        "\u2265")
 
 
 def _difference(doc: Doc, si: int, item: Item) -> bool:
@@ -612,16 +659,27 @@ def _difference(doc: Doc, si: int, item: Item) -> bool:
     lead = doc.text[lead_start:item.start]
     if item.kind == "median" and _LANDMARK_RE.search(lead, max(0, len(lead) - _LANDMARK_REACH)):
         return True
+    folded = doc.folded[lead_start:item.start]
     # Most leads end otherwise, and the regex is not tried.
-    if not doc.folded[lead_start:item.start].rstrip().endswith(_DIFFERENCE_ENDINGS):
+    if not folded.rstrip().endswith(_DIFFERENCE_ENDINGS):
         return False
-    return bool(_DIFFERENCE_RE.search(lead))
+    # The regex, which has no fixed opening, is tried only where a match can open, not at every position.
+    for opening in _DIFFERENCE_OPENINGS:
+        i = folded.find(opening)
+        while i != -1:
+            if _DIFFERENCE_RE.match(lead, i):
+                return True
+            i = folded.find(opening, i + 1)
+    return False
 
 
 def _n_near(doc: Doc, si: int, item: Item, phrase_end: int) -> int | None:
     if item.count_of is not None:
         return item.count_of
     sent = doc.sents[si]
+    # Every match of _N_NEAR_RE holds '=', and each search below stays within the sentence.
+    if doc.text.find("=", sent.start, sent.end) == -1:
+        return None
     if item.row_arm:
         before = _N_NEAR_RE.search(doc.text, max(sent.start, item.start - 25), item.start)
         return parse_int(before.group("n")) if before else None
@@ -675,8 +733,8 @@ def arm_results(doc: Doc, estimates: list[Estimate], arms: ArmSet, signs: Signs 
     return out
 
 
-def _sentences_with_digits(doc: Doc, signs: Signs | None) -> Iterator[int]:
-    """Indexes of the sentences holding a digit, in order.
+def _sentences_with_digits(doc: Doc, signs: Signs | None) -> list[int]:
+    """Indexes of the sentences holding a digit, in order (a list: compiled, a generator costs more).
 
     With ``signs``, from each digit straight to its sentence: sentences follow one another without
     overlapping, so those passed over on the way hold none.
@@ -684,21 +742,20 @@ def _sentences_with_digits(doc: Doc, signs: Signs | None) -> Iterator[int]:
     sents = doc.sents
     text = doc.text
     if signs is None:
-        for si, sent in enumerate(sents):
-            if _DIGIT_RE.search(text, sent.start, sent.end):
-                yield si
-        return
+        return [si for si, sent in enumerate(sents) if _DIGIT_RE.search(text, sent.start, sent.end)]
+    found = []
     find_digit = signs.marks.find
     starts = doc.sent_starts
     si = 0
     while si < len(sents):
         q = find_digit(b"0", sents[si].start)
         if q == -1:
-            return
+            break
         si = bisect_right(starts, q, si) - 1
         if q < sents[si].end:
-            yield si
+            found.append(si)
         si += 1
+    return found
 
 
 def _pair_records(doc: Doc, si: int, pair: Pair, sent_est: list[Estimate], arms: ArmSet,
@@ -772,14 +829,17 @@ def _figures(doc: Doc, si: int, item: Item) -> list[tuple]:
         return out + ([("percent", item.value, "%", None, None)] if item.value is not None else [])
     kind = item.kind
     sent = doc.sents[si]
-    lead = doc.text[max(sent.start, item.start - 80):item.start]
-    if kind == "median" and not _MEAN_RE.search(lead.rsplit("median", 1)[-1]):
+    lead_start = max(sent.start, item.start - 80)
+    lead = doc.text[lead_start:item.start]
+    # Most leads say no 'mean' (in any case), and then neither they nor a part of them is searched for it.
+    said_mean = doc.folded.find("mean", lead_start, item.start) != -1
+    if kind == "median" and not (said_mean and _MEAN_RE.search(lead.rsplit("median", 1)[-1])):
         return [("median", item.value, "months", item.lo, item.hi)]
     if kind == "median":
         return [("mean", item.value, "months", item.lo, item.hi)]
     if kind == "rate":
         return [("rate", item.value, None, None, None)]
-    if _MEAN_RE.search(lead) or kind == "mean":
+    if (said_mean and _MEAN_RE.search(lead)) or kind == "mean":
         return [("mean", item.value, None, item.lo, item.hi)]
     return [("percent", item.value, "%", item.lo, item.hi)]
 
