@@ -212,7 +212,8 @@ def may_hold_items(text: str, start: int, end: int, taken: list[tuple[int, int]]
 
 
 class Signs:
-    """Where a text's digits and the own signs of its figures are (see may_hold_items), found once per article.
+    """A text's digits, marked once per article, and the own signs of its figures (see may_hold_items), read
+    on those marks sentence by sentence.
 
     Regex scans cost about as much per character as they find; str.find and bytes.find jump to the
     few places that matter. ``marks`` is the text's numbers.digit_marks.
@@ -232,15 +233,6 @@ class Signs:
     def __init__(self, text: str, marks: bytes):
         self.text = text
         self.marks = marks
-
-    @property
-    def own(self) -> list[int]:
-        """Digits of _OWN_SIGN_RE's matches in any sentence, and a few more: those whose sign runs past the
-        end of their sentence, or whose blank is a b'?' standing for some other character.
-
-        may_hold_items looks for them sentence by sentence, and only in the sentences that need them.
-        """
-        return [m.start() for m in self.OWN_SIGN_MARKS_RE.finditer(self.marks)]
 
     @classmethod
     def of(cls, text: str) -> Signs | None:
@@ -264,8 +256,8 @@ class Signs:
         else:
             if find_digit(b"0", pos, end) == -1:
                 return False
-        # The digits of own, found in this sentence only: searched up to OWN_SIGN_REACH past its end, the
-        # look-ahead reads what it reads in the whole text.
+        # Digits with an own sign (OWN_SIGN_MARKS_RE), in this sentence only: searched up to OWN_SIGN_REACH
+        # past its end, the look-ahead reads what it would read in the whole text.
         marks = self.marks
         own_sign = self.OWN_SIGN_MARKS_RE.search
         stop = min(len(marks), end + self.OWN_SIGN_REACH)

@@ -192,7 +192,7 @@ def test_signs_rule_out_only_sentences_without_items(text):
         has_digit = signs.marks.find(b"0", sent.start, sent.end) != -1
         assert has_digit == bool(re.search(r"\d", doc.text[sent.start:sent.end]))
         own = {m.start() for m in results._OWN_SIGN_RE.finditer(doc.text, sent.start, sent.end)}
-        assert own <= set(signs.own)
+        assert own <= {m.start() for m in results.Signs.OWN_SIGN_MARKS_RE.finditer(signs.marks)}
         for taken in ([e for e in estimates if e.sent == si], []):
             spans = [(e.start, e.end) for e in taken]
             if not signs.may_hold_items(sent.start, sent.end, spans):
