@@ -195,9 +195,9 @@ def _other_sign(text: str, start: int, end: int) -> bool:
 
 
 def may_hold_items(text: str, start: int, end: int, taken: list[tuple[int, int]]) -> bool:
-    """False when sentence_items surely finds nothing in text[start:end], ``taken`` (spans of estimates) aside.
+    """False when _sentence_items surely finds nothing in text[start:end], ``taken`` (spans of estimates) aside.
 
-    Every figure sentence_items keeps has a unit, is a rate or a count; each of those needs a sign
+    Every figure _sentence_items keeps has a unit, is a rate or a count; each of those needs a sign
     above, and one of its own signs cannot lie inside an estimate, whose characters no item may share.
     Most sentences with numbers hold only estimates, p-values or sizes, and skip all of the work.
     """
@@ -286,19 +286,9 @@ class Signs:
         return False
 
 
-def sentence_items(doc: Doc, si: int, estimates: list[Estimate]) -> list[Item]:
-    """Every candidate per-arm figure of a sentence, in order."""
-    sent = doc.sents[si]
-    text = doc.text
-    if not _DIGIT_RE.search(text, sent.start, sent.end):
-        return []
-    if not may_hold_items(text, sent.start, sent.end, [(e.start, e.end) for e in estimates]):
-        return []
-    return _sentence_items(doc, si, estimates)
-
-
 def _sentence_items(doc: Doc, si: int, estimates: list[Estimate], marks: bytes | None = None) -> list[Item]:
-    """sentence_items without its shortcuts (``marks``, the text's digit_marks when given, rule out intervals)."""
+    """Every candidate per-arm figure of a sentence, in order (``marks``, the text's digit_marks when given, rule
+    out intervals). Callers skip sentences without a digit, or where may_hold_items rules every figure out."""
     sent = doc.sents[si]
     text = doc.text
     blocked = _blocked(doc, sent.start, sent.end, estimates)
@@ -700,7 +690,7 @@ def arm_results(doc: Doc, estimates: list[Estimate], arms: ArmSet, signs: Signs 
     para = sents[0].para if sents else 0
     if signs is None:
         signs = Signs.of(text)
-    # sentence_items, inlined: most sentences have no number, or none that can be an arm's figure.
+    # Most sentences have no number, or none that can be an arm's figure: _sentence_items reads only the others.
     for si in _sentences_with_digits(doc, signs):
         sent = sents[si]
         # Paragraph numbers only grow, so a change since the last sentence read is a paragraph break.

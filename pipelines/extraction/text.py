@@ -46,10 +46,6 @@ class Normalized:
             return pos, pos
         return self.starts[start], self.ends[end - 1]
 
-    def original_slice(self, start: int, end: int) -> str:
-        a, b = self.span(start, end)
-        return self.original[a:b]
-
 
 class _Offsets(Sequence):
     """A sequence of offsets held as runs, each a stretch copied from another sequence (a range, mostly)
