@@ -26,7 +26,9 @@ $(STAMP): pyproject.toml requirements.lock
 
 # The extractor compiled with mypyc (pipelines/extraction/_compiled.py), about 50 s when its sources
 # changed and nothing otherwise. It is used only while it matches the sources; if it cannot be
-# built, everything still runs, as plain Python.
+# built, everything still runs, as plain Python. The project's own bytecode is written here too:
+# under PYTHONDONTWRITEBYTECODE every start would otherwise compile its modules from source
+# (12 ms of the 0.13 s start-up of `trialfx extract`).
 # The regex cache (pipelines/regex_cache.py) is made again only when the extractor's sources, its
 # vocabularies or the environment changed; a cache that cannot be made leaves no stamp, so the next
 # make tries again.
@@ -34,6 +36,8 @@ REGEX_CACHE_STAMP := build/regex-cache/.made
 compiled: $(STAMP) $(REGEX_CACHE_STAMP)
 	@$(PY) -c "from pipelines.extraction._compiled import main; main()" \
 		|| echo "warning: the extractor could not be compiled; it runs as plain Python"
+	@$(PY) -m compileall -q pipelines warehouse \
+		|| echo "warning: the project's bytecode could not be written; its modules compile at each start"
 
 $(REGEX_CACHE_STAMP): $(STAMP) pipelines/regex_cache.py $(wildcard pipelines/extraction/*.py schemas/*.toml)
 	@$(PY) -m pipelines.regex_cache && touch $@ \
