@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from pipelines.extraction.context import Doc, doc_cues, population_carried, sentence_index
 from pipelines.extraction.numbers import parse_int
-from pipelines.extraction.prefilter import Openings, fold, lower_case_regex
+from pipelines.extraction.prefilter import Openings, fold, lower_case_regex, tried_at
 from pipelines.extraction.vocab import ENDPOINT_RE
 from pipelines.regex_cache import compile_regex
 
@@ -98,41 +98,6 @@ class _Places:
         return found
 
 
-def _tried_at(regex: re.Pattern, text: str, starts: list[int], end: int | None = None) -> list[re.Match]:
-    """``list(regex.finditer(text, 0, end))`` when every match starts at one of ``starts`` (more do no harm).
-
-    As Openings does: the regex is tried at each place in order, past the end of the last match.
-    """
-    if not starts:
-        return []  # nothing to sort or try: often so for a sentence's control or combination words
-    out = []
-    taken = 0
-    stop = len(text) if end is None else end
-    for pos in sorted(set(starts)):
-        if pos < taken:
-            continue
-        m = regex.match(text, pos, stop)
-        if m is not None:
-            out.append(m)
-            taken = max(m.end(), pos + 1)
-    return out
-
-
-def _window_matches(openings: Openings, text: str, start: int, end: int, segment: str) -> list[re.Match]:
-    """``list(openings.regex.finditer(text, start, end))`` for an IGNORECASE regex whose openings are known.
-
-    ``segment`` is ``fold(text[start:end])``: the regex is tried only where it holds one of the strings
-    its matches open with, found with str.find, rather than by the regex engine at every position.
-    """
-    starts = []
-    for opening in openings.texts or ():
-        i = segment.find(opening)
-        while i != -1:
-            starts.append(start + i)
-            i = segment.find(opening, i + 1)
-    return _tried_at(openings.regex, text, starts, end)
-
-
 # How far from its start every match of _ASSIGN_RE has said 'to ': its longest verb ('randomly allocated'),
 # its longest ratio (' in a 1:1 ratio'), up to 25 other characters, and 'to ' itself.
 _ASSIGN_TO_REACH = 18 + 15 + 25 + 3
@@ -144,18 +109,18 @@ def _assign_matches(text: str, places: _Places) -> list[re.Match]:
     Most of those places say 'randomized patients' or 'assigned by', with no 'to ' soon after, and are passed over.
     """
     folded = places.folded
-    return _tried_at(_ASSIGN_RE, text, [q for q in places.assignments()
+    return tried_at(_ASSIGN_RE, text, [q for q in places.assignments()
                                         if folded.find("to ", q, q + _ASSIGN_TO_REACH) != -1])
 
 
 def _assigned_list_matches(text: str, places: _Places) -> list[re.Match]:
     """``list(_ASSIGNED_LIST_RE.finditer(text))``: its matches open with 'randomi', 'randomly', 'assigned' or 'allocated'."""
-    return _tried_at(_ASSIGNED_LIST_RE, text, places.assignments())
+    return tried_at(_ASSIGNED_LIST_RE, text, places.assignments())
 
 
 def _compared_matches(text: str, places: _Places) -> list[re.Match]:
     """``list(_COMPARED_RE.finditer(text))``: its matches open with 'compared', 'comparing', 'tested' or 'evaluated'."""
-    return _tried_at(_COMPARED_RE, text, places.of("compar") + places.of("tested") + places.of("evaluated"))
+    return tried_at(_COMPARED_RE, text, places.of("compar") + places.of("tested") + places.of("evaluated"))
 
 
 _AMONG_N_OPENINGS = Openings(_AMONG_N_RE)
@@ -192,7 +157,7 @@ def _assigned_n_matches(text: str, folded: str, places: _Places | None = None) -
         before = _BEFORE_VERB_RE.search(folded, window, at)
         if before is not None:
             starts.append(before.start())
-    return _tried_at(_ASSIGNED_N_RE, text, starts)
+    return tried_at(_ASSIGNED_N_RE, text, starts)
 
 
 # Every match of _N_INSIDE_RE holds this; most articles have none.
@@ -267,10 +232,9 @@ _SENTENCE_OPENERS = {"The", "This", "These", "In", "Among", "After", "For", "Dur
 _PURE_NUMBER = compile_regex(r"^[(\[]?\d[\d.,%]*[)\]]?$|^\d+(?:\.\d+)+\.")
 _NOT_NAME_START = compile_regex(r"(?i)^(?:each|both|with|without|and|or|to|of|day|cycle|than)\b")
 _COMBINATION = compile_regex(r"(?i)\b(?:combination|doublet|triplet|combined regimen)\b")
-# Both are IGNORECASE, and every match opens with one of a few words (see _window_matches).
+# Every match of these opens with one of a few words: a sentence is searched only where they are.
 _COMBINATION_OPENINGS = Openings(_COMBINATION)
 _CONTROL_MENTION_OPENINGS = Openings(_CONTROL_MENTION)
-assert _COMBINATION_OPENINGS.texts and _CONTROL_MENTION_OPENINGS.texts
 _COMBINED_WITH = compile_regex(r"(?i)\s(?:in combination|combined|each|both) with\b.*")
 _PATIENTS_SUFFIX = compile_regex(r"(?i)(?:-treated)?\s+(?:patients|participants|pts)$|-treated$")
 
@@ -423,9 +387,9 @@ class ArmSet:
         """
         segment = fold(text[start:end]) if segment is None else segment
         found = [(hit[0], hit[2], True) for hit in self._hits(text, start, end, segment)]
-        for m in _window_matches(_CONTROL_MENTION_OPENINGS, text, start, end, segment):
+        for m in _CONTROL_MENTION_OPENINGS.finditer_in(text, start, end, segment):
             found.append((m.start(), m.group(0), False))
-        for m in _window_matches(_COMBINATION_OPENINGS, text, start, end, segment):
+        for m in _COMBINATION_OPENINGS.finditer_in(text, start, end, segment):
             found.append((m.start(), m.group(0), False))
         found.sort()
         out: list[str] = []
@@ -941,12 +905,12 @@ def _sizes(doc: Doc, arms: ArmSet, places: _Places | None = None) -> list[tuple[
     by_n, by_number = _bracket_places(text)
     out.extend(_sizes_respectively(text, by_number))
     assigned.update(start for _name, _n, start, _end in out)
-    for m in (*_AMONG_N_OPENINGS.finditer(text, doc.folded), *_tried_at(_N_PATIENTS_NAMED_RE, text, by_number)):
+    for m in (*_AMONG_N_OPENINGS.finditer(text, doc.folded), *tried_at(_N_PATIENTS_NAMED_RE, text, by_number)):
         out.append((m.group("arm"), parse_int(m.group("n")), m.start(), m.end()))
     for m in _N_INSIDE_RE.finditer(text) if _N_INSIDE_SIGN_RE.search(text) else ():
         out.append((m.group("arm"), parse_int(m.group("n")), m.start() + 1, m.end()))
     for regex, places_of_regex in ((_N_AFTER_RE, by_n), (_N_PATIENTS_RE, by_number), (_N_OF_RE, by_number)):
-        for m in _tried_at(regex, text, places_of_regex):
+        for m in tried_at(regex, text, places_of_regex):
             name = name_before(text, m.start())
             found = text.rfind(name, max(0, m.start() - 80), m.start()) if name else -1
             out.append((name, parse_int(m.group("n")), found if found >= 0 else m.start(), m.end()))
@@ -992,7 +956,7 @@ def _bracket_places(text: str) -> tuple[list[int], list[int]]:
 def _sizes_respectively(text: str, places: list[int]) -> list[tuple[str, int | None, int, int]]:
     """'assigned to A, B, or C (331, 330, and 213 patients, respectively)'; ``places`` as _bracket_places gives."""
     out: list[tuple[str, int | None, int, int]] = []
-    for m in _tried_at(_SIZES_RESPECTIVELY_RE, text, places):
+    for m in tried_at(_SIZES_RESPECTIVELY_RE, text, places):
         assign = None
         for a in _ASSIGN_RE.finditer(text, max(0, m.start() - 300), m.start()):
             assign = a

@@ -677,27 +677,61 @@ class Openings:
         self.texts = None if texts is None else tuple(dict.fromkeys(t.lower() if self.ignorecase else t
                                                                     for t in texts))
 
-    def finditer(self, text: str, folded: str | None = None) -> Iterator[re.Match]:
-        """``regex.finditer(text)``; ``folded`` is ``fold(text)`` when the caller has it (used for IGNORECASE)."""
+    def finditer(self, text: str, folded: str | None = None) -> list[re.Match]:
+        """``list(regex.finditer(text))``; ``folded`` is ``fold(text)`` when the caller has it (used for IGNORECASE)."""
         if self.texts is None:
-            yield from self.regex.finditer(text)
-            return
-        haystack = (folded if folded is not None else fold(text)) if self.ignorecase else text
-        starts = set()
-        for opening in self.texts:
-            pos = haystack.find(opening)
-            while pos != -1:
-                starts.add(pos)
-                pos = haystack.find(opening, pos + 1)
-        taken = 0
-        for pos in sorted(starts):
-            if pos < taken:
-                continue
-            m = self.regex.match(text, pos)
-            if m is not None:
-                yield m
-                taken = max(m.end(), pos + 1)
+            return list(self.regex.finditer(text))
+        return tried_at(self.regex, text, places(self._haystack(text, folded), self.texts))
+
+    def finditer_in(self, text: str, start: int, end: int, segment: str) -> list[re.Match]:
+        """``list(regex.finditer(text, start, end))``; ``segment`` is text[start:end], ``fold``-ed for IGNORECASE."""
+        if self.texts is None:
+            return list(self.regex.finditer(text, start, end))
+        return tried_at(self.regex, text, places(segment, self.texts, start), end)
 
     def search(self, text: str, folded: str | None = None) -> re.Match | None:
-        """``regex.search(text)``, found the same way."""
-        return next(self.finditer(text, folded), None)
+        """``regex.search(text)``: the match at the first opening where the regex matches."""
+        if self.texts is None:
+            return self.regex.search(text)
+        for pos in sorted(set(places(self._haystack(text, folded), self.texts))):
+            m = self.regex.match(text, pos)
+            if m is not None:
+                return m
+        return None
+
+    def _haystack(self, text: str, folded: str | None) -> str:
+        """What the openings are looked for in: ``fold(text)`` for an IGNORECASE regex, else ``text``."""
+        if not self.ignorecase:
+            return text
+        return folded if folded is not None else fold(text)
+
+
+def places(haystack: str, texts: tuple[str, ...], offset: int = 0) -> list[int]:
+    """``offset`` plus each position in ``haystack`` where one of ``texts`` starts (unsorted, maybe repeated)."""
+    out: list[int] = []
+    for t in texts:
+        i = haystack.find(t)
+        while i != -1:
+            out.append(offset + i)
+            i = haystack.find(t, i + 1)
+    return out
+
+
+def tried_at(regex: re.Pattern, text: str, starts: list[int], end: int | None = None) -> list[re.Match]:
+    """``list(regex.finditer(text, 0, end))`` when every match starts at one of ``starts`` (more do no harm).
+
+    The regex is tried at each place in order, past the end of the last match, as finditer goes on.
+    """
+    if not starts:
+        return []
+    out = []
+    taken = 0
+    stop = len(text) if end is None else end
+    for pos in sorted(set(starts)):
+        if pos < taken:
+            continue
+        m = regex.match(text, pos, stop)
+        if m is not None:
+            out.append(m)
+            taken = max(m.end(), pos + 1)
+    return out

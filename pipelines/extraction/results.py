@@ -34,7 +34,7 @@ from pipelines.extraction.numbers import (
     to_float,
     word_matches,
 )
-from pipelines.extraction.prefilter import Prefilter
+from pipelines.extraction.prefilter import Prefilter, places, tried_at
 from pipelines.extraction.vocab import ENDPOINT_RE
 from pipelines.regex_cache import compile_regex
 
@@ -414,23 +414,8 @@ _CONNECTOR_OPENINGS = (",", "as com", "compared", "vs", "versus", "and", "or", "
 
 def _last_connector(between: str) -> re.Match | None:
     """The last match of ``_CONNECTOR_RE.finditer(between)``, tried only where one of its openings is."""
-    starts = []
-    for opening in _CONNECTOR_OPENINGS:
-        i = between.find(opening)
-        while i != -1:
-            starts.append(i)
-            i = between.find(opening, i + 1)
-    last = None
-    taken = 0
-    # As finditer goes: each match is the first one at or after the end of the one before.
-    for pos in sorted(set(starts)):
-        if pos < taken:
-            continue
-        m = _CONNECTOR_RE.match(between, pos)
-        if m is not None:
-            last = m
-            taken = max(m.end(), pos + 1)
-    return last
+    found = tried_at(_CONNECTOR_RE, between, places(between, _CONNECTOR_OPENINGS))
+    return found[-1] if found else None
 
 
 def _tail_phrase(text: str, pos: int, end: int) -> str:

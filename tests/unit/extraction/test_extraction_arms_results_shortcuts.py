@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from pipelines.extraction import arms, estimates, results
 from pipelines.extraction.context import prepare
-from pipelines.extraction.prefilter import fold, top_level_alternatives
+from pipelines.extraction.prefilter import fold, top_level_alternatives, tried_at
 
 _SENTENCE_PIECES = ["12", "5.5", "\u0661\u0662", " ", "\n", "\n\n", ". ", ".", "! ", "? ", "A", "a", "Median PFS",
                     " was ", "vs", " months", "%", "Dr. ", "e.g. ", "(", ")", ":", "\u00e9", "\u2022 ", "x" * 30]
@@ -65,12 +65,12 @@ _MENTION_PIECES = ["placebo", "Placebo", "PLACEBO", "control", "controlled", "st
 
 @settings(max_examples=600, deadline=None)
 @given(st.lists(st.sampled_from(_MENTION_PIECES), max_size=16).map("".join), st.integers(0, 80), st.integers(0, 80))
-def test_window_matches_are_the_regex_matches(text, a, b):
+def test_openings_in_a_window_find_the_regex_matches(text, a, b):
     start, end = min(a, b, len(text)), min(max(a, b), len(text))
     segment = fold(text[start:end])
     for openings in (arms._CONTROL_MENTION_OPENINGS, arms._COMBINATION_OPENINGS):
         expected = [m.span() for m in openings.regex.finditer(text, start, end)]
-        assert [m.span() for m in arms._window_matches(openings, text, start, end, segment)] == expected
+        assert [m.span() for m in openings.finditer_in(text, start, end, segment)] == expected
 
 
 _NEGATION_PIECES = ["not ", "NOT ", "No ", "no ", "non", "Non-", "did not ", "was not ", "reach ", "achieve ",
@@ -251,7 +251,7 @@ def test_bracketed_sizes_are_found_at_their_bracket_places(text):
     for regex, places in ((arms._N_AFTER_RE, by_n), (arms._N_PATIENTS_RE, by_number), (arms._N_OF_RE, by_number),
                           (arms._N_PATIENTS_NAMED_RE, by_number), (arms._SIZES_RESPECTIVELY_RE, by_number)):
         expected = [(m.span(), m.groupdict()) for m in regex.finditer(text)]
-        assert [(m.span(), m.groupdict()) for m in arms._tried_at(regex, text, places)] == expected
+        assert [(m.span(), m.groupdict()) for m in tried_at(regex, text, places)] == expected
 
 
 def _name_before_as_written(text: str, pos: int) -> str:

@@ -119,6 +119,8 @@ def test_prefilters_and_openings_find_what_the_regex_finds(text):
             assert found == [], regex.pattern
         if openings.texts is not None:
             assert [(m.span(), m.groups()) for m in openings.finditer(text, folded)] == found, regex.pattern
+        first = openings.search(text, folded)
+        assert (first.span() if first else None) == (found[0][0] if found else None), regex.pattern
 
 
 @settings(max_examples=150, deadline=None)
