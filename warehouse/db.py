@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from schemas.docs import core_docs
-from warehouse.models import comment_tables, install_macros
+from warehouse.models import comment_tables, install_macros, sql_literal
 
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 DEFAULT_WAREHOUSE = Path("warehouse") / "trialfx.duckdb"
@@ -119,8 +119,8 @@ class Warehouse:
         # file database, the file's name with ".tmp", is kept.
         con = duckdb.connect(config={"memory_limit": memory_limit(), "temp_directory": f"{self.build_path}.tmp"})
         try:
-            literal = "'" + str(self.build_path).replace("'", "''") + "'"
-            con.execute(f"attach {literal} as {BUILD_ALIAS} (ROW_GROUP_SIZE {ROW_GROUP_ROWS})")
+            build = sql_literal(str(self.build_path))
+            con.execute(f"attach {build} as {BUILD_ALIAS} (ROW_GROUP_SIZE {ROW_GROUP_ROWS})")
             con.execute(f"use {BUILD_ALIAS}")
             yield con
         finally:

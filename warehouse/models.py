@@ -149,8 +149,9 @@ def install_macros(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> N
     con.execute((sql_dir / "macros.sql").read_text(encoding="utf-8"))
 
 
-def _quote(text: str) -> str:
-    """A SQL string literal. Only for the project's own yml text: COMMENT ON takes no parameters."""
+def sql_literal(text: str) -> str:
+    """A SQL string literal, for statements that take no parameters (COMMENT ON, ATTACH); only for the
+    project's own text and paths."""
     return "'" + str(text).replace("'", "''") + "'"
 
 
@@ -179,11 +180,11 @@ def comment_tables(con: duckdb.DuckDBPyConnection, docs: dict) -> None:
         kind, comment = objects[(schema, table)]
         description = " ".join(str((entry or {}).get("description", "")).split())
         if description and description != comment:
-            con.execute(f"comment on {kind} {schema}.{table} is {_quote(description)}")
+            con.execute(f"comment on {kind} {schema}.{table} is {sql_literal(description)}")
         for column, text in ((entry or {}).get("columns") or {}).items():
             key = (schema, table, column)
             if key in columns and columns[key] != str(text):
-                con.execute(f"comment on column {schema}.{table}.{_checked_identifier(column)} is {_quote(text)}")
+                con.execute(f"comment on column {schema}.{table}.{_checked_identifier(column)} is {sql_literal(text)}")
 
 
 def _comments(con: duckdb.DuckDBPyConnection) -> tuple[dict, dict]:
