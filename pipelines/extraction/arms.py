@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from pipelines.extraction.context import Doc, doc_cues, population_carried, sentence_index
 from pipelines.extraction.numbers import parse_int
-from pipelines.extraction.prefilter import Openings, fold, lower_case_regex, tried_at
+from pipelines.extraction.prefilter import Openings, fold, lower_case_regex, positions_of, tried_at
 from pipelines.extraction.vocab import ENDPOINT_RE
 from pipelines.regex_cache import compile_regex
 
@@ -78,13 +78,7 @@ class _Places:
         """Every position of ``word`` (lower case), overlapping ones included."""
         found = self._found.get(word)
         if found is None:
-            found = []
-            find = self.folded.find
-            q = find(word)
-            while q != -1:
-                found.append(q)
-                q = find(word, q + 1)
-            self._found[word] = found
+            found = self._found[word] = positions_of(self.folded, (word,))
         return found
 
     def assignments(self) -> list[int]:
@@ -800,10 +794,7 @@ def _vs_places(text: str) -> list[int]:
         if text.startswith((" vs ", " vs. "), q):
             out.append(q)
         q = text.find(" vs", q + 1)
-    q = text.find(" versus ")
-    while q != -1:
-        out.append(q)
-        q = text.find(" versus ", q + 1)
+    out += positions_of(text, (" versus ",))
     out.sort()
     return out
 

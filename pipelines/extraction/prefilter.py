@@ -681,19 +681,19 @@ class Openings:
         """``list(regex.finditer(text))``; ``folded`` is ``fold(text)`` when the caller has it (used for IGNORECASE)."""
         if self.texts is None:
             return list(self.regex.finditer(text))
-        return tried_at(self.regex, text, places(self._haystack(text, folded), self.texts))
+        return tried_at(self.regex, text, positions_of(self._haystack(text, folded), self.texts))
 
     def finditer_in(self, text: str, start: int, end: int, segment: str) -> list[re.Match]:
         """``list(regex.finditer(text, start, end))``; ``segment`` is text[start:end], ``fold``-ed for IGNORECASE."""
         if self.texts is None:
             return list(self.regex.finditer(text, start, end))
-        return tried_at(self.regex, text, places(segment, self.texts, start), end)
+        return tried_at(self.regex, text, positions_of(segment, self.texts, start), end)
 
     def search(self, text: str, folded: str | None = None) -> re.Match | None:
         """``regex.search(text)``: the match at the first opening where the regex matches."""
         if self.texts is None:
             return self.regex.search(text)
-        for pos in sorted(set(places(self._haystack(text, folded), self.texts))):
+        for pos in sorted(set(positions_of(self._haystack(text, folded), self.texts))):
             m = self.regex.match(text, pos)
             if m is not None:
                 return m
@@ -706,7 +706,7 @@ class Openings:
         return folded if folded is not None else fold(text)
 
 
-def places(haystack: str, texts: tuple[str, ...], offset: int = 0) -> list[int]:
+def positions_of(haystack: str, texts: tuple[str, ...], offset: int = 0) -> list[int]:
     """``offset`` plus each position in ``haystack`` where one of ``texts`` starts (unsorted, maybe repeated)."""
     out: list[int] = []
     for t in texts:

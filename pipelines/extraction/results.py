@@ -34,7 +34,7 @@ from pipelines.extraction.numbers import (
     to_float,
     word_matches,
 )
-from pipelines.extraction.prefilter import Prefilter, places, tried_at
+from pipelines.extraction.prefilter import Prefilter, positions_of, tried_at
 from pipelines.extraction.vocab import ENDPOINT_RE
 from pipelines.regex_cache import compile_regex
 
@@ -414,7 +414,7 @@ _CONNECTOR_OPENINGS = (",", "as com", "compared", "vs", "versus", "and", "or", "
 
 def _last_connector(between: str) -> re.Match | None:
     """The last match of ``_CONNECTOR_RE.finditer(between)``, tried only where one of its openings is."""
-    found = tried_at(_CONNECTOR_RE, between, places(between, _CONNECTOR_OPENINGS))
+    found = tried_at(_CONNECTOR_RE, between, positions_of(between, _CONNECTOR_OPENINGS))
     return found[-1] if found else None
 
 

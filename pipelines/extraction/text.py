@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from pipelines.extraction.prefilter import positions_of
 from pipelines.regex_cache import compile_regex
 
 _DASHES = "\u2010\u2011\u2012\u2013\u2212\ufe63\uff0d\u2043"
@@ -221,11 +222,7 @@ def _special_positions(text: str) -> list[int]:
         if text[q] in _SPECIAL_SET:
             found.append(q)
         q = marks.find(b"?", q + 1)
-    for ch in _SPECIAL_ASCII:
-        i = text.find(ch)
-        while i != -1:
-            found.append(i)
-            i = text.find(ch, i + 1)
+    found += positions_of(text, _SPECIAL_ASCII)
     found.sort()
     return found
 
@@ -304,10 +301,7 @@ def _breaks(text: str) -> list[int]:
     for stop, regex in _STOP_BREAKS:
         if stop in text:
             found += [m.start() for m in regex.finditer(text)]
-    nl = text.find("\n")
-    while nl != -1:
-        found.append(nl)
-        nl = text.find("\n", nl + 1)
+    found += positions_of(text, ("\n",))
     found.sort()
     return found
 
